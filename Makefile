@@ -1,0 +1,42 @@
+# Crashcart's command surface. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint fmt typecheck services bench-collector clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Install uv if missing and the locked dependencies into .venv
+	@scripts/setup.sh
+
+run: setup ## Run Crashcart with embedded backends on http://127.0.0.1:8000
+	.venv/bin/crashcart run
+
+test: setup services ## Lint, type-check and run the whole test suite (starts any service it needs)
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+	.venv/bin/mypy
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff check + format check
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+
+fmt: setup ## Format and auto-fix
+	.venv/bin/ruff format src tests bench
+	.venv/bin/ruff check --fix src tests bench
+
+typecheck: setup ## mypy --strict
+	.venv/bin/mypy
+
+services: ## Start PostgreSQL, RabbitMQ and Redis on localhost if they are down
+	@scripts/ensure-services.sh
+
+bench-collector: setup ## Collector load benchmark (needs wrk); results in bench/results/
+	bench/collector/run.sh
+
+clean: ## Remove the virtualenv and caches
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Crashcart's own small, closed set of errors.
+
+Backends translate foreign exceptions (botocore, pika, sqlite3, OSError) into these at the adapter edge and
+chain the cause, so callers handle one taxonomy. Each error has a stable ``code`` used in logs, metric tags,
+HTTP bodies and processor notes.
+"""
+
+from __future__ import annotations
+
+
+class CrashcartError(Exception):
+    """Base of every error Crashcart raises on purpose."""
+
+    code = "error"
+
+
+class ConfigError(CrashcartError):
+    """A backend cannot start with the configuration it was given."""
+
+    code = "config_error"
+
+
+class StorageUnavailable(CrashcartError):
+    """Crash storage could not be reached or refused the operation; the caller may retry later."""
+
+    code = "storage_unavailable"
+
+
+class CrashNotFound(CrashcartError):
+    """The crash (or one of its parts) is not in storage."""
+
+    code = "crash_not_found"
+
+
+class QueueUnavailable(CrashcartError):
+    """The queue could not be reached or refused the operation; the caller may retry later."""
+
+    code = "queue_unavailable"
+
+
+class MessageNotFound(CrashcartError):
+    """An ack/nack named a message the queue no longer holds (its lease expired and it was redelivered)."""
+
+    code = "message_not_found"

@@ -1,0 +1,299 @@
+"""Every Crashcart setting, typed and documented, read from ``CRASHCART_*`` environment variables.
+
+This is the only module that reads the environment (DESIGN.md, "rules of the house"). Components receive
+the values they need through their constructors; tests build a ``Settings`` from a mapping instead of
+mutating ``os.environ``. The defaults run everything embedded under one data directory, so a new user needs
+no configuration at all; production points the URLs at real backends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+ENV_PREFIX = "CRASHCART_"
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names the environment variable and says why."""
+
+
+class Settings(BaseSettings):
+    """Crashcart's configuration. Each field is one ``CRASHCART_<NAME>`` environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=None,
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+    )
+
+    # --- where things live -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("./crashcart-data"),
+        description="Directory that holds all embedded state (file storage, SQLite queue). "
+        "Only used by defaults: a production node keeps nothing here that matters.",
+    )
+    storage_url: str = Field(
+        default="",
+        description="Crash storage: `file:///absolute/path` or `s3://bucket[/prefix]`. "
+        "Empty means `file://<data_dir>/storage`.",
+    )
+    s3_endpoint_url: str = Field(
+        default="",
+        description="S3 endpoint for S3-compatible servers (MinIO, Ceph, moto); empty for AWS.",
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region name.")
+    s3_access_key_id: str = Field(default="", description="S3 access key id; empty uses boto3's chain.")
+    s3_secret_access_key: SecretStr = Field(
+        default=SecretStr(""), description="S3 secret access key; empty uses boto3's credential chain."
+    )
+    s3_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to connect to S3.")
+    s3_read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for an S3 response.")
+    s3_max_attempts: int = Field(default=3, ge=1, le=20, description="Attempts per S3 call (boto3 retries).")
+    s3_create_bucket: bool = Field(
+        default=False,
+        description="Create the bucket at start if it does not exist (handy for local S3 servers).",
+    )
+    queue_url: str = Field(
+        default="",
+        description="Crash queue: `sqlite:///absolute/path.sqlite3` or `amqp://user:pass@host:5672/vhost`. "
+        "Empty means `sqlite:///<data_dir>/queue.sqlite3`.",
+    )
+    queue_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Failed attempts after which a message is dead-lettered."
+    )
+    queue_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a consumer may hold a message before it is redelivered to another.",
+    )
+    queue_retry_base_seconds: float = Field(
+        default=10.0, ge=0, description="Back-off after a failed attempt: base × 2^(attempt-1) seconds."
+    )
+    queue_publish_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds the collector waits for the queue before giving up on it."
+    )
+
+    # --- collector -----------------------------------------------------------------------------------
+    submit_path: str = Field(default="/submit", description="URL path crash reporters POST to.")
+    collector_workers: int = Field(
+        default=2, ge=1, le=64, description="ASGI worker processes for `crashcart collector`."
+    )
+    collector_threads: int = Field(
+        default=16, ge=1, le=256, description="Threads per worker for blocking storage and queue calls."
+    )
+    max_request_size: int = Field(
+        default=100 * MiB, gt=0, description="Largest request body on the wire, in bytes (413 above)."
+    )
+    max_decompressed_size: int = Field(
+        default=512 * MiB,
+        gt=0,
+        description="Largest body after gzip decompression, in bytes (413 above; bombs stop there).",
+    )
+    max_annotations: int = Field(default=1000, ge=1, description="Most annotations one report may carry.")
+    max_annotation_size: int = Field(
+        default=1 * MiB, ge=1, description="Longest annotation value in bytes; longer values are dropped "
+        "with a collector note."
+    )
+    max_json_size: int = Field(
+        default=20 * MiB, ge=1, description="Largest JSON `extra` part, in bytes."
+    )
+    max_dumps: int = Field(default=32, ge=1, description="Most file parts (dumps) one report may carry.")
+    max_parts: int = Field(default=2000, ge=1, description="Most multipart parts one request may carry.")
+    dump_spool_threshold: int = Field(
+        default=1 * MiB,
+        ge=0,
+        description="Dumps larger than this are spooled to disk while receiving instead of kept in memory.",
+    )
+    body_timeout: float = Field(
+        default=70.0, gt=0, description="Seconds a client may take to send its body before it gets 408."
+    )
+    throttle_rules: Path | None = Field(
+        default=None,
+        description="YAML file of throttle rules (kept in version control). Empty accepts everything.",
+    )
+    submitter_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token that lets a trusted resubmitter choose the crash id through a `uuid` "
+        "annotation. Empty: a `uuid` annotation gets 401.",
+    )
+    sweep_interval: float = Field(
+        default=60.0, ge=0, description="Seconds between sweeps that publish stored-but-unqueued crashes "
+        "(0 disables the periodic sweep)."
+    )
+    sweep_min_age: float = Field(
+        default=30.0, ge=0, description="A crash is swept only when its pending marker is this old, so "
+        "uploads still in flight are left to their own request."
+    )
+    shutdown_grace: float = Field(
+        default=30.0, ge=0, description="Seconds SIGTERM waits for in-flight uploads to finish."
+    )
+
+    # --- observability -------------------------------------------------------------------------------
+    log_format: Literal["json", "text"] = Field(default="json", description="`json` lines or `text`.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level logged."
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Directory for multi-process metric files. Empty means `<data_dir>/metrics`.",
+    )
+    commit: str = Field(default="", description="Source commit reported by `/__version__` (set in images).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only ``load_settings`` reads the environment, once; the model itself takes explicit values, so
+        # a test's mapping is never mixed with whatever the process environment holds.
+        return (init_settings,)
+
+    @field_validator("submit_path")
+    @classmethod
+    def _path_starts_with_slash(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _valid_storage_url(cls, value: str) -> str:
+        if value:
+            check_storage_url(value)
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _valid_queue_url(cls, value: str) -> str:
+        if value:
+            scheme = urlsplit(value).scheme
+            if scheme not in ("sqlite", "amqp", "amqps"):
+                raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:///path or amqp://host")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        data_dir = self.data_dir.resolve()
+        # frozen model: defaults derived from data_dir are filled once, here.
+        object.__setattr__(self, "data_dir", data_dir)
+        if not self.storage_url:
+            object.__setattr__(self, "storage_url", (data_dir / "storage").as_uri())
+        if not self.queue_url:
+            object.__setattr__(self, "queue_url", f"sqlite:///{data_dir / 'queue.sqlite3'}")
+        if self.metrics_dir is None:
+            object.__setattr__(self, "metrics_dir", data_dir / "metrics")
+        if self.max_decompressed_size < self.max_request_size:
+            raise ValueError("max_decompressed_size must be at least max_request_size")
+        return self
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse storage URLs we cannot serve, including bucket names with periods.
+
+    A period in a bucket name breaks virtual-host TLS on S3 (the wildcard certificate does not match) and was
+    one of Socorro's production lessons, so it is refused at start rather than failing at the first crash.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError("file:// storage needs an absolute path, e.g. file:///var/lib/crashcart")
+    elif parts.scheme == "s3":
+        bucket = parts.netloc
+        if not bucket:
+            raise ValueError("s3:// storage needs a bucket: s3://bucket[/prefix]")
+        if "." in bucket:
+            raise ValueError(f"bucket name {bucket!r} contains a period; such names are refused")
+        if not (3 <= len(bucket) <= 63) or not all(c.islower() or c.isdigit() or c == "-" for c in bucket):
+            raise ValueError(f"bucket name {bucket!r} is not a valid S3 bucket name")
+    else:
+        raise ValueError(f"unsupported scheme {parts.scheme!r}: use file:///path or s3://bucket")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``environ`` (default: the process environment) plus keyword overrides.
+
+    Raises ``SettingsError`` naming each bad variable, so a node fails at start with a readable message.
+    """
+    source = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    known = {name.upper(): name for name in Settings.model_fields}
+    unknown = []
+    for key, value in source.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = known.get(key[len(ENV_PREFIX) :])
+        if name is None:
+            unknown.append(key)
+        else:
+            values[name] = value
+    if unknown:
+        raise SettingsError("unknown setting(s): " + ", ".join(sorted(unknown)))
+    values.update(overrides)
+    try:
+        # Passing values as init kwargs (never letting pydantic-settings read os.environ itself) keeps this
+        # function the single reader of the environment.
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = error["loc"][0] if error["loc"] else ""
+            name = f"{ENV_PREFIX}{str(loc).upper()}" if loc else "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid setting(s): " + "; ".join(problems)) from exc
+
+
+def describe_settings(settings: Settings) -> list[dict[str, str]]:
+    """Each setting with its variable name, type, default, description and current value (secrets masked)."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        current = getattr(settings, name)
+        default = field.default
+        rows.append(
+            {
+                "name": f"{ENV_PREFIX}{name.upper()}",
+                "type": _type_name(field.annotation),
+                "default": _render(default),
+                "description": field.description or "",
+                "value": _render(current),
+            }
+        )
+    return rows
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "**********" if value.get_secret_value() else ""
+    if value is None:
+        return ""
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return str(value)
+
+
+def mask_url(url: str) -> str:
+    """Hide a password inside a URL (``amqp://user:secret@host`` → ``amqp://user:****@host``)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "").replace("pathlib.", "").replace("pydantic.types.", "")

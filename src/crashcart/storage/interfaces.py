@@ -1,0 +1,95 @@
+"""The crash-storage protocol every backend (``fs``, ``s3``) implements.
+
+A backend raises only ``crashcart.errors`` exceptions: ``StorageUnavailable`` when the store cannot be
+reached or refuses, ``CrashNotFound`` when a crash or one of its parts is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One received dump, either held in memory (small) or spooled to a local file (large).
+
+    Exactly one of ``data`` and ``path`` is set. A backend may move a spooled file into place instead of
+    copying it; the caller removes whatever is left afterwards.
+    """
+
+    name: str
+    size: int
+    sha256: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.path is None):
+            raise ValueError("DumpFile needs exactly one of data and path")
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
+class PendingCrash:
+    """A crash stored with a pending-publish marker: its id, the queue it was meant for, and the marker age."""
+
+    crash_id: str
+    queue: str
+    marked_at: dt.datetime
+
+
+@runtime_checkable
+class CrashStorage(Protocol):
+    """Where raw and processed crashes live (Socorro's key layout, see ``crashcart.storage.keys``)."""
+
+    def check(self) -> None:
+        """Prove the store is reachable and writable for this role; raise ``StorageUnavailable`` if not."""
+
+    def save_raw_crash(
+        self,
+        crash_id: str,
+        raw_crash: Mapping[str, Any],
+        dumps: Sequence[DumpFile],
+        *,
+        pending_queue: str | None = None,
+    ) -> None:
+        """Durably store one crash: dumps, then dump names, then (optionally) the pending-publish marker for
+        ``pending_queue``, then the raw crash last, whose presence marks the crash complete.
+
+        Returns only when everything is durable (fsync'd or acknowledged by the object store).
+        """
+
+    def clear_pending(self, crash_id: str) -> None:
+        """Remove the pending-publish marker once the crash id is safely queued (missing is fine)."""
+
+    def list_pending(self, older_than: float = 0.0) -> Iterator[PendingCrash]:
+        """Crashes whose marker is at least ``older_than`` seconds old, oldest first where cheap."""
+
+    def get_raw_crash(self, crash_id: str) -> dict[str, Any]: ...
+
+    def get_dump_names(self, crash_id: str) -> list[str]: ...
+
+    def get_dump(self, crash_id: str, name: str) -> bytes: ...
+
+    def get_dump_path(self, crash_id: str, name: str, workdir: Path) -> Path:
+        """A local file holding the dump (the stored file itself, or a download into ``workdir``)."""
+
+    def has_raw_crash(self, crash_id: str) -> bool: ...
+
+    def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
+        """Ids of the complete raw crashes stored for ``day`` (the date in the id)."""
+
+    def save_processed_crash(self, crash_id: str, processed_crash: Mapping[str, Any]) -> None: ...
+
+    def get_processed_crash(self, crash_id: str) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
