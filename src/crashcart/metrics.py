@@ -42,31 +42,68 @@ REGISTRY: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
         MetricSpec("crashcart_collector_received_total", "counter", "Submissions received (any outcome)."),
-        MetricSpec("crashcart_collector_accepted_total", "counter", "Submissions stored (accept or defer).",
-                   ("result",)),
-        MetricSpec("crashcart_collector_rejected_total", "counter",
-                   "Submissions refused, by reason (malformed_*, too_large, storage_unavailable, ...).",
-                   ("reason",)),
-        MetricSpec("crashcart_collector_throttled_total", "counter", "Throttle decisions by rule and result.",
-                   ("rule", "result")),
-        MetricSpec("crashcart_collector_bytes_total", "counter",
-                   "Request body bytes received, on the wire and after decompression.", ("kind",)),
-        MetricSpec("crashcart_collector_request_seconds", "histogram", "Time to handle a submission.",
-                   (), LATENCY_BUCKETS),
-        MetricSpec("crashcart_collector_save_seconds", "histogram", "Time to store a raw crash.",
-                   (), LATENCY_BUCKETS),
-        MetricSpec("crashcart_collector_publish_seconds", "histogram", "Time to publish a crash id.",
-                   (), LATENCY_BUCKETS),
-        MetricSpec("crashcart_collector_publish_failures_total", "counter",
-                   "Crash ids stored but not published at once (the sweep publishes them later)."),
-        MetricSpec("crashcart_collector_swept_total", "counter",
-                   "Crash ids published by the sweep after their first publish failed."),
-        MetricSpec("crashcart_collector_dump_bytes", "histogram", "Size of each stored dump.",
-                   (), SIZE_BUCKETS),
-        MetricSpec("crashcart_health_checks_total", "counter", "Heartbeat checks by check and outcome.",
-                   ("check", "outcome")),
-        MetricSpec("crashcart_queue_depth", "gauge",
-                   "Messages waiting in each queue (for autoscaling), sampled at scrape.", ("queue", "state")),
+        MetricSpec(
+            "crashcart_collector_accepted_total",
+            "counter",
+            "Submissions stored (accept or defer).",
+            ("result",),
+        ),
+        MetricSpec(
+            "crashcart_collector_rejected_total",
+            "counter",
+            "Submissions refused, by reason (malformed_*, too_large, storage_unavailable, ...).",
+            ("reason",),
+        ),
+        MetricSpec(
+            "crashcart_collector_throttled_total",
+            "counter",
+            "Throttle decisions by rule and result.",
+            ("rule", "result"),
+        ),
+        MetricSpec(
+            "crashcart_collector_bytes_total",
+            "counter",
+            "Request body bytes received, on the wire and after decompression.",
+            ("kind",),
+        ),
+        MetricSpec(
+            "crashcart_collector_request_seconds",
+            "histogram",
+            "Time to handle a submission.",
+            (),
+            LATENCY_BUCKETS,
+        ),
+        MetricSpec("crashcart_collector_save_seconds", "histogram", "Time to store a raw crash.", (), LATENCY_BUCKETS),
+        MetricSpec(
+            "crashcart_collector_publish_seconds",
+            "histogram",
+            "Time to publish a crash id.",
+            (),
+            LATENCY_BUCKETS,
+        ),
+        MetricSpec(
+            "crashcart_collector_publish_failures_total",
+            "counter",
+            "Crash ids stored but not published at once (the sweep publishes them later).",
+        ),
+        MetricSpec(
+            "crashcart_collector_swept_total",
+            "counter",
+            "Crash ids published by the sweep after their first publish failed.",
+        ),
+        MetricSpec("crashcart_collector_dump_bytes", "histogram", "Size of each stored dump.", (), SIZE_BUCKETS),
+        MetricSpec(
+            "crashcart_health_checks_total",
+            "counter",
+            "Heartbeat checks by check and outcome.",
+            ("check", "outcome"),
+        ),
+        MetricSpec(
+            "crashcart_queue_depth",
+            "gauge",
+            "Messages waiting in each queue (for autoscaling), sampled at scrape.",
+            ("queue", "state"),
+        ),
     )
 }
 
@@ -235,8 +272,11 @@ def render_prometheus(registry: Mapping[str, MetricSpec], snaps: Iterable[Mappin
             if old is None:
                 hists[(name, tuple(key))] = (list(counts), total, n)
             else:
-                hists[(name, tuple(key))] = ([a + b for a, b in zip(old[0], counts, strict=True)],
-                                             old[1] + total, old[2] + n)
+                hists[(name, tuple(key))] = (
+                    [a + b for a, b in zip(old[0], counts, strict=True)],
+                    old[1] + total,
+                    old[2] + n,
+                )
     lines: list[str] = []
     for spec in registry.values():
         lines.append(f"# HELP {spec.name} {spec.help}")

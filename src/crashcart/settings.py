@@ -102,12 +102,11 @@ class Settings(BaseSettings):
     )
     max_annotations: int = Field(default=1000, ge=1, description="Most annotations one report may carry.")
     max_annotation_size: int = Field(
-        default=1 * MiB, ge=1, description="Longest annotation value in bytes; longer values are dropped "
-        "with a collector note."
+        default=1 * MiB,
+        ge=1,
+        description="Longest annotation value in bytes; longer values are dropped with a collector note.",
     )
-    max_json_size: int = Field(
-        default=20 * MiB, ge=1, description="Largest JSON `extra` part, in bytes."
-    )
+    max_json_size: int = Field(default=20 * MiB, ge=1, description="Largest JSON `extra` part, in bytes.")
     max_dumps: int = Field(default=32, ge=1, description="Most file parts (dumps) one report may carry.")
     max_parts: int = Field(default=2000, ge=1, description="Most multipart parts one request may carry.")
     dump_spool_threshold: int = Field(
@@ -128,12 +127,15 @@ class Settings(BaseSettings):
         "annotation. Empty: a `uuid` annotation gets 401.",
     )
     sweep_interval: float = Field(
-        default=60.0, ge=0, description="Seconds between sweeps that publish stored-but-unqueued crashes "
-        "(0 disables the periodic sweep)."
+        default=60.0,
+        ge=0,
+        description="Seconds between sweeps that publish stored-but-unqueued crashes (0 disables the periodic sweep).",
     )
     sweep_min_age: float = Field(
-        default=30.0, ge=0, description="A crash is swept only when its pending marker is this old, so "
-        "uploads still in flight are left to their own request."
+        default=30.0,
+        ge=0,
+        description="A crash is swept only when its pending marker is this old, so "
+        "uploads still in flight are left to their own request.",
     )
     shutdown_grace: float = Field(
         default=30.0, ge=0, description="Seconds SIGTERM waits for in-flight uploads to finish."
@@ -141,9 +143,7 @@ class Settings(BaseSettings):
 
     # --- observability -------------------------------------------------------------------------------
     log_format: Literal["json", "text"] = Field(default="json", description="`json` lines or `text`.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Lowest level logged."
-    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Lowest level logged.")
     metrics_dir: Path | None = Field(
         default=None,
         description="Directory for multi-process metric files. Empty means `<data_dir>/metrics`.",

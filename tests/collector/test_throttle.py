@@ -353,9 +353,7 @@ def test_sampling_is_repeatable_with_a_seed() -> None:
     rules = sampler(50)
     first = [rules.decide({}, NOW, random.Random(7)).result for _ in range(20)]
     rng_a, rng_b = random.Random(99), random.Random(99)
-    assert [rules.decide({}, NOW, rng_a) for _ in range(200)] == [
-        rules.decide({}, NOW, rng_b) for _ in range(200)
-    ]
+    assert [rules.decide({}, NOW, rng_a) for _ in range(200)] == [rules.decide({}, NOW, rng_b) for _ in range(200)]
     assert len(set(first)) == 1
 
 
@@ -416,9 +414,7 @@ def test_no_file_accepts_everything() -> None:
     rules = ThrottleRules.load(None)
     assert rules.rule_names == (ACCEPT_EVERYTHING_RULE,)
     assert rules.decide({}, NOW) == Decision(Throttle.ACCEPT, ACCEPT_EVERYTHING_RULE, None)
-    assert (
-        rules.decide({"ProductName": "Anything", "BuildID": "19990101000000"}, NOW).result is Throttle.ACCEPT
-    )
+    assert rules.decide({"ProductName": "Anything", "BuildID": "19990101000000"}, NOW).result is Throttle.ACCEPT
 
 
 def test_default_file_is_accept_everything() -> None:
@@ -542,9 +538,7 @@ def test_bad_regex_is_named() -> None:
     assert "rules[0] 'the_rule': when.Version.regex: invalid regular expression" in message
 
 
-@pytest.mark.parametrize(
-    "pattern", [r"(a+)+", r"(\w+\s?)*x", r"(x|y+)+", r"((ab)+)+", r"(a*)*", r"(?:a+){2,9}"]
-)
+@pytest.mark.parametrize("pattern", [r"(a+)+", r"(\w+\s?)*x", r"(x|y+)+", r"((ab)+)+", r"(a*)*", r"(?:a+){2,9}"])
 def test_catastrophic_regex_is_refused(pattern: str) -> None:
     message = error_for(one_rule(when={"K": {"not_regex": pattern}}, result="reject"))
     assert "when.K.not_regex" in message
@@ -704,8 +698,7 @@ def write(tmp_path: Path, text: str | bytes) -> Path:
         ("", "expected a mapping"),
         ("- a\n- b\n", "expected a mapping"),
         (
-            "rules:\n  - name: a\n    when:\n      K: {equals: '1'}\n      K: {equals: '2'}\n"
-            "    result: accept\n",
+            "rules:\n  - name: a\n    when:\n      K: {equals: '1'}\n      K: {equals: '2'}\n    result: accept\n",
             "found duplicate key 'K'",
         ),
         (
@@ -726,9 +719,7 @@ def test_file_problems(tmp_path: Path, text: str | bytes, expected: str) -> None
 
 
 def test_yaml_error_gives_the_line(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, "rules:\n  - name: a\n    result: accept\n  - name: b\n    when: {K: {in: [a, b}}\n"
-    )
+    path = write(tmp_path, "rules:\n  - name: a\n    result: accept\n  - name: b\n    when: {K: {in: [a, b}}\n")
     with pytest.raises(ThrottleRulesError, match="line 5"):
         ThrottleRules.load(path)
 
@@ -753,11 +744,7 @@ def test_file_round_trip(tmp_path: Path) -> None:
 # --- robustness -----------------------------------------------------------------------------------------
 
 EXAMPLE_KEYS = sorted(
-    {
-        key
-        for rule in yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["rules"]
-        for key in rule.get("when", {})
-    }
+    {key for rule in yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["rules"] for key in rule.get("when", {})}
 )
 
 
@@ -783,9 +770,7 @@ values = st.recursive(
     ),
     max_leaves=10,
 )
-annotation_maps = st.dictionaries(
-    st.one_of(st.sampled_from(EXAMPLE_KEYS), st.text(max_size=20)), values, max_size=40
-)
+annotation_maps = st.dictionaries(st.one_of(st.sampled_from(EXAMPLE_KEYS), st.text(max_size=20)), values, max_size=40)
 moments = st.datetimes(
     min_value=dt.datetime(1900, 1, 2),
     max_value=dt.datetime(9999, 12, 30),

@@ -229,9 +229,7 @@ def test_consumer_dying_on_every_attempt_ends_dead(harness: QueueHarness) -> Non
     assert letter.reason
 
 
-def test_killed_consumer_process_message_is_redelivered(
-    harness: QueueHarness, killed_consumer: KillConsumer
-) -> None:
+def test_killed_consumer_process_message_is_redelivered(harness: QueueHarness, killed_consumer: KillConsumer) -> None:
     harness.queue.publish(STANDARD, ["crash-in-flight"])
     assert killed_consumer(harness) == ("crash-in-flight", 1)
     if harness.clock is not None:
@@ -368,9 +366,7 @@ def test_amqp_reconnects_after_connection_loss(harness: QueueHarness) -> None:
     queue.publish(STANDARD, ["held"])
     held = take(harness)
     assert _drop_connections(harness.spawn_spec["prefix"]) == 1
-    queue.publish(
-        STANDARD, ["after"]
-    )  # the stale connection fails, a new one is made, the publish goes through
+    queue.publish(STANDARD, ["after"])  # the stale connection fails, a new one is made, the publish goes through
     with pytest.raises(MessageNotFound):
         queue.ack(held)
     redelivered = take(harness)

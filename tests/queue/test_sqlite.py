@@ -63,8 +63,7 @@ def test_processes_publishing_and_consuming_at_once_lose_nothing(tmp_path: Path)
     queue.declare()
     consumers = [_spawn(_CONSUMER, {"path": str(path), "stop": str(stop)}, output=True) for _ in range(2)]
     producers = [
-        _spawn(_PRODUCER, {"path": str(path), "name": name, "count": 500}, output=False)
-        for name in ("a", "b")
+        _spawn(_PRODUCER, {"path": str(path), "name": name, "count": 500}, output=False) for name in ("a", "b")
     ]
     for producer in producers:
         assert producer.wait(timeout=120) == 0

@@ -474,9 +474,7 @@ class _KeyCheck:
             ("gt", spec.version_gt),
             ("ge", spec.version_ge),
         )
-        self.version_tests = tuple(
-            (_COMPARE[op], version_key(text)) for op, text in versions if text is not None
-        )
+        self.version_tests = tuple((_COMPARE[op], version_key(text)) for op, text in versions if text is not None)
         ages = (("gt", spec.build_age_days_gt), ("lt", spec.build_age_days_lt))
         self.age_tests = tuple((_COMPARE[op], days * 86400.0) for op, days in ages if days is not None)
 
@@ -589,9 +587,7 @@ class ThrottleRules:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ThrottleRulesError(
-                source, [f"file is not UTF-8 ({exc.reason} at byte {exc.start})"]
-            ) from exc
+            raise ThrottleRulesError(source, [f"file is not UTF-8 ({exc.reason} at byte {exc.start})"]) from exc
         try:
             data = yaml.load(text, Loader=_RulesLoader)  # noqa: S506 (_RulesLoader is a SafeLoader)
         except yaml.YAMLError as exc:
@@ -605,9 +601,7 @@ class ThrottleRules:
             raise ThrottleRulesError(source, ["expected a mapping with a 'rules' list at the top level"])
         rules = data.get("rules")
         if isinstance(rules, list) and len(rules) > MAX_RULES:
-            raise ThrottleRulesError(
-                source, [f"rules: {len(rules)} rules, more than the limit of {MAX_RULES}"]
-            )
+            raise ThrottleRulesError(source, [f"rules: {len(rules)} rules, more than the limit of {MAX_RULES}"])
         try:
             spec = RulesFileSpec.model_validate(data)
         except ValidationError as exc:
@@ -634,9 +628,7 @@ class ThrottleRules:
     def __repr__(self) -> str:
         return f"<ThrottleRules {self.source} rules={len(self._rules)} default={self._default.result.name}>"
 
-    def decide(
-        self, annotations: Mapping[str, object], now: dt.datetime, rng: random.Random | None = None
-    ) -> Decision:
+    def decide(self, annotations: Mapping[str, object], now: dt.datetime, rng: random.Random | None = None) -> Decision:
         """The first decisive rule's decision for a crash with these annotations, submitted at ``now``.
 
         Pure apart from drawing from ``rng`` (the ``random`` module's generator if None) when a sampling rule

@@ -48,9 +48,7 @@ def sqlite_path(url: str) -> Path:
     if parts.scheme != "sqlite":
         raise ConfigError(f"not a sqlite:// queue URL: {url!r}")
     if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
-        raise ConfigError(
-            f"sqlite queue URL needs an absolute file path, e.g. sqlite:///var/lib/q.sqlite3: {url!r}"
-        )
+        raise ConfigError(f"sqlite queue URL needs an absolute file path, e.g. sqlite:///var/lib/q.sqlite3: {url!r}")
     if parts.query or parts.fragment:
         raise ConfigError(f"sqlite queue URL takes no query or fragment: {url!r}")
     return Path(unquote(parts.path))

@@ -256,9 +256,7 @@ class AMQPCrashQueue:
         link.connection.process_data_events(time_limit=0)
         if link.returned:
             missing = ", ".join(sorted(set(link.returned)))
-            raise QueueUnavailable(
-                f"{len(link.returned)} message(s) unroutable: no queue {missing}; run declare()"
-            )
+            raise QueueUnavailable(f"{len(link.returned)} message(s) unroutable: no queue {missing}; run declare()")
 
     # --- CrashQueue ---------------------------------------------------------------------------------
 
@@ -277,9 +275,7 @@ class AMQPCrashQueue:
                             "x-dead-letter-exchange": "",
                             "x-dead-letter-routing-key": main,
                         }
-                        channel.queue_declare(
-                            self.retry_name(queue, delay), durable=True, arguments=arguments
-                        )
+                        channel.queue_declare(self.retry_name(queue, delay), durable=True, arguments=arguments)
 
         self._run("declare queues", op, retry=True)
         LOGGER.info("queues declared on %s with prefix %r", self._url, self.prefix)
@@ -332,9 +328,7 @@ class AMQPCrashQueue:
             headers = properties.headers or {}
             failed = int(headers.get(ATTEMPT_HEADER, 0))
             died = int(
-                headers.get(
-                    ACQUIRED_COUNT_HEADER, headers.get(DELIVERY_COUNT_HEADER, 1 if method.redelivered else 0)
-                )
+                headers.get(ACQUIRED_COUNT_HEADER, headers.get(DELIVERY_COUNT_HEADER, 1 if method.redelivered else 0))
             )
             attempt = failed + died + 1
             body = payload.decode("utf-8", errors="replace")
@@ -347,9 +341,7 @@ class AMQPCrashQueue:
                 LOGGER.warning("dead-lettered %r from %s: %s", body, queue, reason)
                 continue
             link.held[method.delivery_tag] = _Held(queue=queue, body=body, attempt=attempt)
-            return Message(
-                queue=queue, body=body, receipt=f"{link.token}:{method.delivery_tag}", attempt=attempt
-            )
+            return Message(queue=queue, body=body, receipt=f"{link.token}:{method.delivery_tag}", attempt=attempt)
 
     def _held(self, message: Message) -> tuple[_Link, int, _Held]:
         token, _, tag_text = message.receipt.partition(":")
@@ -388,9 +380,7 @@ class AMQPCrashQueue:
                 delay = self._delay_ms(held.attempt)
                 target = self.retry_name(held.queue, delay) if delay else self.queue_name(held.queue)
                 payload = held.body.encode("utf-8")
-                link.channel.basic_publish(
-                    "", target, payload, _properties(attempt=held.attempt), mandatory=True
-                )
+                link.channel.basic_publish("", target, payload, _properties(attempt=held.attempt), mandatory=True)
             self._commit(link)
             link.channel.basic_ack(tag)
             link.channel.tx_commit()
@@ -413,9 +403,7 @@ class AMQPCrashQueue:
             op()
         except (pika.exceptions.AMQPError, OSError) as exc:
             self._drop(link)
-            raise MessageNotFound(
-                f"cannot {what}: its channel closed and the broker requeues it ({exc!r})"
-            ) from exc
+            raise MessageNotFound(f"cannot {what}: its channel closed and the broker requeues it ({exc!r})") from exc
 
     def _bury(self, link: _Link, queue: str, body: str, attempts: int, reason: str) -> None:
         """Publish ``body`` to the dead-letter queue (uncommitted: the caller commits with its ack)."""
@@ -431,9 +419,7 @@ class AMQPCrashQueue:
                 DEAD_AT_HEADER: now.isoformat(),
             },
         )
-        link.channel.basic_publish(
-            "", self.dead_name(queue), body.encode("utf-8"), properties, mandatory=True
-        )
+        link.channel.basic_publish("", self.dead_name(queue), body.encode("utf-8"), properties, mandatory=True)
 
     def depth(self) -> dict[str, QueueDepth]:
         """Ready, delayed and dead counts from passive declares; ``in_flight`` is unknown over AMQP (0)."""
@@ -494,9 +480,7 @@ class AMQPCrashQueue:
                         break
                     if wanted is not None and payload.decode("utf-8", errors="replace") not in wanted:
                         continue
-                    channel.basic_publish(
-                        "", self.queue_name(queue), payload, _properties(attempt=0), mandatory=True
-                    )
+                    channel.basic_publish("", self.queue_name(queue), payload, _properties(attempt=0), mandatory=True)
                     channel.basic_ack(method.delivery_tag)
                     moved += 1
                     if moved % REQUEUE_BATCH == 0:

@@ -75,8 +75,7 @@ _SCHEMA = (
 _INSERT = "INSERT INTO messages (queue, body, visible_at, enqueued_at) VALUES (?, ?, ?, ?)"
 _ANY_VISIBLE = "SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1"
 _NEXT_VISIBLE = (
-    "SELECT id, leased, attempts FROM messages WHERE queue = ? AND visible_at <= ? "
-    "ORDER BY visible_at LIMIT 1"
+    "SELECT id, leased, attempts FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at LIMIT 1"
 )
 _CLAIM = (
     "UPDATE messages SET leased = 1, visible_at = ?, attempts = attempts + 1, receipt = ? "
@@ -174,9 +173,7 @@ class SQLiteCrashQueue:
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"cannot open queue database {str(self.path)!r}: {exc}") from exc
         try:
-            mode = _retry_busy(
-                lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0], self._busy_timeout
-            )
+            mode = _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0], self._busy_timeout)
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
             conn.close()
@@ -314,9 +311,7 @@ class SQLiteCrashQueue:
 
     def ack(self, message: Message) -> None:
         key = (_message_id(message), message.receipt)
-        deleted = self._run(
-            f"ack {message.body!r}", lambda conn: conn.execute(_ACK, key).rowcount, write=False
-        )
+        deleted = self._run(f"ack {message.body!r}", lambda conn: conn.execute(_ACK, key).rowcount, write=False)
         if deleted != 1:
             raise MessageNotFound(f"{message.queue} no longer holds delivery {message.receipt}")
 

@@ -1,0 +1,174 @@
+"""The ``crashcart`` command: one entry point for every component and operator task."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import click
+
+from crashcart.settings import Settings, SettingsError, describe_settings, load_settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _setup_logging(settings: Settings) -> None:
+    from crashcart.logs import setup_logging
+
+    setup_logging(settings.log_format, settings.log_level)
+
+
+@click.group()
+@click.version_option(package_name="crashcart")
+def main() -> None:
+    """Crashcart: collect, store, process and search crash reports."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def run(host: str, port: int) -> None:
+    """Run every component that exists, on embedded backends under CRASHCART_DATA_DIR."""
+    from crashcart.collector.server import serve_collector
+
+    settings = _settings()
+    _setup_logging(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    serve_collector(settings, host, port)
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")  # noqa: S104
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", type=int, default=None, help="Worker processes [CRASHCART_COLLECTOR_WORKERS].")
+def collector(host: str, port: int, workers: int | None) -> None:
+    """Run the collector: the HTTP endpoint crash reporters submit to."""
+    from crashcart.collector.server import serve_collector
+
+    settings = _settings()
+    _setup_logging(settings)
+    serve_collector(settings, host, port, workers)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def config(as_json: bool) -> None:
+    """Show every setting: variable, type, default, description and current value (secrets masked)."""
+    rows = describe_settings(_settings())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} = {row['value']!s}")
+        click.echo(f"    type: {row['type']}; default: {row['default'] or '(empty)'}")
+        click.echo(f"    {row['description']}")
+
+
+@main.group()
+def queue() -> None:
+    """Inspect and repair the crash queues."""
+
+
+@queue.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def queue_status(as_json: bool) -> None:
+    """Depth of each queue and its dead-letter queue."""
+    from crashcart.queue import open_queue
+
+    settings = _settings()
+    q = open_queue(settings)
+    try:
+        depths = q.depth()
+    finally:
+        q.close()
+    if as_json:
+        click.echo(json.dumps({name: vars(d) for name, d in depths.items()}, indent=2))
+        return
+    click.echo(f"{'queue':<14}{'ready':>10}{'in flight':>12}{'delayed':>10}{'dead':>10}")
+    for name, d in depths.items():
+        click.echo(f"{name:<14}{d.ready:>10}{d.in_flight:>12}{d.delayed:>10}{d.dead:>10}")
+
+
+@queue.command("republish")
+@click.option("--since", "since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Republish every stored raw crash since DATE, not only those never queued (after queue loss).",
+)
+def queue_republish(since: dt.datetime, everything: bool) -> None:
+    """Publish crashes stored since DATE but never queued (the collector's sweep, run by hand)."""
+    from crashcart.collector.sweep import republish_stored, sweep_pending
+    from crashcart.queue import open_queue
+    from crashcart.storage import open_storage
+
+    settings = _settings()
+    storage, q = open_storage(settings), open_queue(settings)
+    q.declare()
+    try:
+        if everything:
+            with click.progressbar(length=0, label="republishing", show_pos=True, file=sys.stderr) as bar:
+                result = republish_stored(storage, q, since.date(), dt.datetime.now(dt.UTC).date(), bar.update)
+        else:
+            bars: list[Any] = []
+
+            def start(total: int) -> None:
+                bars.append(click.progressbar(length=total, label="publishing", show_pos=True, file=sys.stderr))
+                bars[0].__enter__()
+
+            def _advance(n: int) -> None:
+                bars[0].update(n)
+
+            try:
+                result = sweep_pending(storage, q, 0.0, since.date(), progress=_advance, on_total=start)
+            finally:
+                if bars:
+                    bars[0].__exit__(None, None, None)
+    finally:
+        q.close()
+        storage.close()
+    click.echo(f"published {result.published}, failed {result.failed}")
+    if result.failed:
+        sys.exit(1)
+
+
+@queue.command("dead-letters")
+@click.argument("name", default="standard")
+@click.option("--limit", default=100, show_default=True)
+def queue_dead_letters(name: str, limit: int) -> None:
+    """List dead-lettered messages of queue NAME with the reason they failed."""
+    from crashcart.queue import open_queue
+
+    q = open_queue(_settings())
+    try:
+        for dead in q.dead_letters(name, limit):
+            click.echo(f"{dead.body}\tattempts={dead.attempts}\t{dead.dead_at:%Y-%m-%d %H:%M:%S}\t{dead.reason}")
+    finally:
+        q.close()
+
+
+@queue.command("requeue")
+@click.argument("name", default="standard")
+@click.argument("bodies", nargs=-1)
+def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
+    """Move dead letters of queue NAME (all, or those given) back onto it."""
+    from crashcart.queue import open_queue
+
+    q = open_queue(_settings())
+    try:
+        moved = q.requeue_dead(name, list(bodies) or None)
+    finally:
+        q.close()
+    click.echo(f"requeued {moved}")
+
+
+if __name__ == "__main__":
+    main()

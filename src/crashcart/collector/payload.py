@@ -1,0 +1,703 @@
+"""Turn a crash-submission request body into a ``Payload``: streaming, bounded, and never crashing.
+
+The app feeds ``PayloadParser`` the body chunk by chunk as it arrives (already de-chunked by the server).
+The parser decompresses (gzip/deflate, bounded), splits the multipart body, classifies each part the way
+Antenna does, hashes dumps while they stream and spools the large ones to disk. It raises ``Malformed``
+(HTTP 400, ``Discarded=malformed_<code>``) or ``TooLarge`` (HTTP 413) as soon as a defect is certain, and
+nothing else for any input (``tests/collector/test_payload_fuzz.py``).
+
+Where we differ from Antenna, on purpose (see the collector protocol notes, §1.2 and §5):
+
+* More lenient: the media type is compared case-insensitively and ``boundary`` may be any parameter;
+  ``Content-Encoding`` ``gzip``/``x-gzip``/``deflate`` in any case; a body may also be a bare minidump
+  (``application/octet-stream``, ``application/x-dmp``, ``application/x-minidump``) with annotations in
+  the query string (Sentry/Backtrace style); Breakpad-Mac/Windows multi-file bodies parse correctly.
+* Stricter, as the Socorro crash-report spec says: a JSON ``extra`` part *and* form fields →
+  ``has_json_and_kv`` (Antenna only notes it); two JSON parts → ``multiple_json`` (Antenna keeps the last).
+* Bounded: wire size, decompressed size (a gzip bomb stops after ``max_decompressed_size`` bytes of output),
+  annotation count and length, JSON size (and the same budget for all form-field annotations together),
+  dump and part counts, part header size. Memory: dumps share one in-memory budget of
+  ``dump_spool_threshold`` bytes (the dump that would pass it is spooled), annotations stay within
+  ``max_json_size``, and everything else is a few chunks.
+* Android's last field arrives with a trailing CRLF (its closing delimiter repeats one); it is stripped,
+  with a note (Antenna keeps it).
+
+The constructor never raises: a bad Content-Type or Content-Encoding is raised by the first ``feed()`` or by
+``finish()``, so the caller can keep one ``try`` around the body loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+from urllib.parse import parse_qsl
+
+from crashcart.collector.multipart import (
+    MAX_BOUNDARY_LENGTH,
+    MultipartError,
+    MultipartParser,
+    PartBegin,
+    PartData,
+    PartHeaders,
+    parse_params,
+)
+from crashcart.errors import CrashcartError
+from crashcart.storage.interfaces import DumpFile
+from crashcart.storage.keys import MAIN_DUMP, RESERVED_DUMP_NAMES
+
+if TYPE_CHECKING:
+    from crashcart.settings import Settings
+
+__all__ = [
+    "MALFORMED_CODES",
+    "MULTIPART_TYPES",
+    "RAW_DUMP_TYPES",
+    "TOO_LARGE_LIMITS",
+    "Limits",
+    "Malformed",
+    "Payload",
+    "PayloadParser",
+    "TooLarge",
+    "sanitize_dump_name",
+]
+
+MALFORMED_CODES: dict[str, str] = {
+    # request headers
+    "no_content_type": "The request has no Content-Type header.",
+    "wrong_content_type": "The Content-Type is not multipart/form-data, multipart/mixed or a raw minidump "
+    "type (application/octet-stream, application/x-dmp, application/x-minidump).",
+    "no_boundary": "The multipart Content-Type has no boundary parameter, or an empty one.",
+    "bad_boundary": f"The boundary is longer than {MAX_BOUNDARY_LENGTH} characters or has characters outside "
+    "printable ASCII.",
+    "unsupported_encoding": "The Content-Encoding is not gzip, x-gzip, deflate or identity.",
+    # body framing
+    "empty_body": "The request body is empty (or decompresses to nothing).",
+    "bad_gzip": "The body is not valid gzip/deflate data, or the compressed stream is truncated.",
+    "boundary_not_found": "The body never contains the boundary declared in the Content-Type.",
+    "invalid_payload_structure": "A multipart delimiter line does not end in CRLF (for example LF-only line endings).",
+    "bad_part_headers": "A part's header block is malformed (a line without a colon, a bare CR or LF).",
+    "part_headers_too_large": "A part's header block is longer than 8 KiB.",
+    "truncated": "The body ended before the closing multipart delimiter.",
+    "too_many_parts": "The body has more multipart parts than max_parts.",
+    # content
+    "too_many_annotations": "The report has more annotations than max_annotations.",
+    "too_many_dumps": "The report has more file parts (dumps) than max_dumps.",
+    "multiple_json": "The report has more than one JSON (application/json) part.",
+    "has_json_and_kv": "The report has both a JSON annotations part and form-field annotations.",
+    "invalid_json": "The JSON annotations part is not valid UTF-8 JSON (NaN/Infinity and unpaired surrogates "
+    "included).",
+    "invalid_json_value": "The JSON annotations part is valid JSON but not an object.",
+    "invalid_dump_name": "A file part's name is empty after sanitizing to [A-Za-z0-9_] or is reserved "
+    "(dump_names, raw_crash, processed_crash, pending_publish).",
+    "no_annotations": "The multipart report has no annotations at all.",
+    # raised by the HTTP layer, listed here so the table is complete
+    "client_disconnected": "The client went away before sending the whole body (raised by the app).",
+}
+
+TOO_LARGE_LIMITS: dict[str, str] = {
+    "request": "The body on the wire is larger than max_request_size.",
+    "decompressed": "The decompressed body is larger than max_decompressed_size.",
+    "json": "The JSON annotations part is larger than max_json_size.",
+    "annotations": "The form-field (or query-string) annotations add up to more than max_json_size bytes, "
+    "the budget a JSON annotations part gets.",
+}
+
+MULTIPART_TYPES = frozenset({"multipart/form-data", "multipart/mixed"})
+RAW_DUMP_TYPES = frozenset({"application/octet-stream", "application/x-dmp", "application/x-minidump"})
+
+_OUT_CHUNK = 64 * 1024  # most bytes one zlib call may produce
+_IN_CHUNK = 16 * 1024  # input slice per zlib call, so ``unconsumed_tail`` copies stay small
+_MAX_NOTES = 100
+_NOTE_NAME_MAX = 100
+_DUMP_NAME_MAX = 30
+_DUMP_NAME_RE = re.compile(r"[^A-Za-z0-9_]+")
+_SURROGATE_ESCAPE_RE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Malformed(CrashcartError):
+    """The request is not a crash report we can read (HTTP 400 ``Discarded=malformed_<code>``)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class TooLarge(CrashcartError):
+    """The request passes a size limit (HTTP 413); ``limit`` is a ``TOO_LARGE_LIMITS`` key."""
+
+    code = "too_large"
+
+    def __init__(self, limit: str, detail: str = "") -> None:
+        super().__init__(f"{limit}: {detail}" if detail else limit)
+        self.limit = limit
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds one request must stay within (from ``Settings``; see there for each one's meaning)."""
+
+    max_request_size: int
+    max_decompressed_size: int
+    max_annotations: int
+    max_annotation_size: int
+    max_json_size: int
+    max_dumps: int
+    max_parts: int
+    dump_spool_threshold: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_request_size=settings.max_request_size,
+            max_decompressed_size=settings.max_decompressed_size,
+            max_annotations=settings.max_annotations,
+            max_annotation_size=settings.max_annotation_size,
+            max_json_size=settings.max_json_size,
+            max_dumps=settings.max_dumps,
+            max_parts=settings.max_parts,
+            dump_spool_threshold=settings.dump_spool_threshold,
+        )
+
+
+@dataclass
+class Payload:
+    """A parsed crash report. Spooled dumps (``DumpFile.path``) now belong to the caller."""
+
+    annotations: dict[str, Any]  # text fields as str; JSON extra values as-is
+    dumps: list[DumpFile]  # sanitized names, sha256 and size computed while streaming
+    notes: list[str]  # collector notes: non-fatal anomalies, kept in the raw crash
+    kind: str  # "multipart" | "json" | "raw"
+    compressed: bool
+    wire_size: int  # bytes received on the wire
+    body_size: int  # bytes after decompression
+
+
+def sanitize_dump_name(name: str) -> str:
+    """Keep ``[A-Za-z0-9_]``, at most 30 characters (Antenna's rule): ``app.log`` → ``applog``."""
+    return _DUMP_NAME_RE.sub("", name)[:_DUMP_NAME_MAX]
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= _NOTE_NAME_MAX else name[:_NOTE_NAME_MAX] + "…"
+
+
+class _Notes:
+    """Collector notes, bounded so a hostile body cannot grow them without limit."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.dropped = 0
+
+    def add(self, note: str) -> None:
+        if len(self.items) < _MAX_NOTES:
+            self.items.append(note)
+        else:
+            self.dropped += 1
+
+    def result(self) -> list[str]:
+        if self.dropped:
+            return [*self.items, f"{self.dropped} more collector notes omitted"]
+        return list(self.items)
+
+
+class _MemoryBudget:
+    """Bytes of dump data held in memory across all dumps of one request (at most the spool threshold)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+
+class _Spool:
+    """The spool files of one request, so they can all be removed on the error path."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.paths: list[Path] = []
+
+    def create(self) -> tuple[IO[bytes], Path]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.directory, prefix="crashcart-dump-", suffix=".part")
+        path = Path(name)
+        self.paths.append(path)
+        try:
+            return os.fdopen(fd, "wb"), path
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+    def remove_all(self) -> None:
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths.clear()
+
+
+class _Sink:
+    """Receives one part's bytes."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _Skip(_Sink):
+    """A part we drop (nameless, or a text field squatting on the minidump's name)."""
+
+
+class _TextSink(_Sink):
+    """A form-field annotation: buffered up to the limit (plus a CRLF that may be stripped), then ignored."""
+
+    def __init__(self, name: str, charset: str | None, limit: int) -> None:
+        self.name = name
+        self.charset = charset
+        self.limit = limit + 2
+        self.buf = bytearray()
+        self.too_long = False
+
+    def write(self, data: bytes) -> None:
+        if self.too_long:
+            return
+        if len(self.buf) + len(data) > self.limit:
+            self.too_long = True
+            self.buf = bytearray()
+            return
+        self.buf += data
+
+
+class _JsonSink(_Sink):
+    """The JSON ``extra`` part: buffered up to ``max_json_size``, else ``TooLarge("json")`` at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> None:
+        if len(self.buf) + len(data) > self.limit:
+            raise TooLarge("json", f"JSON part over {self.limit} bytes")
+        self.buf += data
+
+
+class _DumpSink(_Sink):
+    """A dump: hashed as it streams, kept in memory within the request's budget, else spooled to a file."""
+
+    def __init__(self, name: str, budget: _MemoryBudget, spool: _Spool) -> None:
+        self.name = name
+        self._budget = budget
+        self._spool = spool
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._mem = bytearray()
+        self._file: IO[bytes] | None = None
+        self._path: Path | None = None
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._size += len(data)
+        if self._file is None:
+            if self._budget.used + len(data) <= self._budget.limit:
+                self._mem += data
+                self._budget.used += len(data)
+                return
+            self._file, self._path = self._spool.create()
+            self._file.write(self._mem)
+            self._budget.used -= len(self._mem)
+            self._mem = bytearray()
+        self._file.write(data)
+
+    def close(self) -> DumpFile:
+        digest = self._hash.hexdigest()
+        if self._file is not None:
+            self._file.close()
+            assert self._path is not None
+            return DumpFile(self.name, self._size, digest, path=self._path)
+        return DumpFile(self.name, self._size, digest, data=bytes(self._mem))
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._path is not None:
+            self._spool.remove(self._path)
+        self._budget.used -= len(self._mem)
+        self._mem = bytearray()
+
+
+class _Inflater:
+    """Streaming gzip/deflate with bounded output per call; concatenated gzip members are read in turn."""
+
+    def __init__(self, encoding: str) -> None:
+        self.gzip = encoding == "gzip"
+        self._d: Any = None  # zlib decompressobj of the member in progress
+        self._pending = b""  # bytes seen between members (or before the first), not yet classified
+        self.members = 0
+        self.trailing = 0  # bytes ignored after the compressed stream
+
+    def _start(self, data: bytes) -> bool:
+        """Start the next member from ``data``'s first bytes; False when more bytes are needed to decide."""
+        if len(data) < 2:
+            return False
+        if self.gzip:
+            if not data.startswith(_GZIP_MAGIC):
+                if self.members == 0:
+                    raise Malformed("bad_gzip", "the body does not start with the gzip magic")
+                self.trailing += len(data)
+                return True
+            self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        else:
+            if self.members > 0:
+                self.trailing += len(data)
+                return True
+            # "deflate" means a zlib stream (RFC 9110), but raw deflate is common in the wild: sniff.
+            zlib_header = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._d = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+        return True
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decompressed bytes, at most ``_OUT_CHUNK`` at a time, so the caller can stop a bomb early."""
+        for offset in range(0, len(data), _IN_CHUNK):
+            yield from self._feed_slice(data[offset : offset + _IN_CHUNK])
+
+    def _feed_slice(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            if self._d is None:
+                if self.trailing:
+                    self.trailing += len(data)
+                    return
+                data = self._pending + data
+                self._pending = b""
+                if not data:
+                    return
+                if not self._start(data):
+                    self._pending = data
+                    return
+                if self._d is None:  # trailing bytes after the stream
+                    return
+            try:
+                out = self._d.decompress(data, _OUT_CHUNK)
+            except zlib.error as exc:
+                raise Malformed("bad_gzip", str(exc)) from None
+            if out:
+                yield out
+            if self._d.eof:
+                self.members += 1
+                data = self._d.unused_data
+                self._d = None
+                continue
+            data = self._d.unconsumed_tail
+            if not data and len(out) < _OUT_CHUNK:
+                return
+
+    def finish(self) -> None:
+        if self._d is not None:
+            raise Malformed("bad_gzip", "the compressed stream is truncated")
+        if self._pending:
+            if self.members == 0:
+                raise Malformed("bad_gzip", "the body is too short to be compressed data")
+            self.trailing += len(self._pending)
+            self._pending = b""
+
+
+class PayloadParser:
+    """Parse one request body, fed in chunks. See the module docstring for the rules."""
+
+    def __init__(
+        self,
+        content_type: str | None,
+        content_encoding: str | None,
+        limits: Limits,
+        spool_dir: Path,
+        query_string: str = "",
+    ) -> None:
+        self._limits = limits
+        self._spool = _Spool(Path(spool_dir))
+        self._budget = _MemoryBudget(limits.dump_spool_threshold)
+        self._notes = _Notes()
+        self._annotations: dict[str, Any] = {}
+        self._dumps: dict[str, DumpFile] = {}
+        self._error: BaseException | None = None
+        self._finished = False
+        self._wire = 0
+        self._body = 0
+        self._kind = "multipart"
+        self._inflater: _Inflater | None = None
+        self._multipart: MultipartParser | None = None
+        self._sink: _Sink | None = None
+        self._json_seen = False
+        self._kv_seen = False
+        self._annotation_bytes = 0
+        try:
+            self._setup(content_type, content_encoding, query_string)
+        except (Malformed, TooLarge) as exc:
+            self._error = exc
+
+    # --- public ----------------------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next piece of the body; raise ``Malformed``/``TooLarge`` as soon as one is certain."""
+        if self._error is not None:
+            raise self._error
+        if self._finished:
+            raise RuntimeError("feed() after finish()")
+        try:
+            self._feed(chunk)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def finish(self) -> Payload:
+        """The body is complete: validate and return the payload (spooled files now belong to the caller)."""
+        if self._error is not None:
+            raise self._error
+        if self._finished:
+            raise RuntimeError("finish() called twice")
+        try:
+            payload = self._finish()
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        self._finished = True
+        return payload
+
+    def discard(self) -> None:
+        """Remove every file this parser spooled, including those of a returned payload. Idempotent."""
+        if self._sink is not None:
+            self._sink.abort()
+            self._sink = None
+        self._spool.remove_all()
+        self._dumps.clear()
+
+    def _feed(self, chunk: bytes) -> None:
+        self._wire += len(chunk)
+        if self._wire > self._limits.max_request_size:
+            raise TooLarge("request", f"body over {self._limits.max_request_size} bytes")
+        if self._inflater is None:
+            self._body += len(chunk)
+            self._content(chunk)
+            return
+        limit = self._limits.max_decompressed_size
+        for out in self._inflater.feed(chunk):
+            self._body += len(out)
+            if self._body > limit:
+                raise TooLarge("decompressed", f"decompressed body over {limit} bytes")
+            self._content(out)
+
+    # --- setup -----------------------------------------------------------------------------------------
+
+    def _setup(self, content_type: str | None, content_encoding: str | None, query_string: str) -> None:
+        if content_type is None or not content_type.strip():
+            raise Malformed("no_content_type")
+        media = content_type.partition(";")[0].strip().lower()
+        if media in MULTIPART_TYPES:
+            boundary = parse_params(content_type).get("boundary", "")
+            if not boundary:
+                raise Malformed("no_boundary")
+            if len(boundary) > MAX_BOUNDARY_LENGTH or not all(" " <= c <= "~" for c in boundary):
+                raise Malformed("bad_boundary")
+            self._multipart = MultipartParser(boundary.encode("ascii"), max_parts=self._limits.max_parts)
+        elif media in RAW_DUMP_TYPES:
+            self._kind = "raw"
+            self._sink = _DumpSink(MAIN_DUMP, self._budget, self._spool)
+            self._query_annotations(query_string)
+        else:
+            raise Malformed("wrong_content_type", media)
+
+        encodings = [e.strip().lower() for e in (content_encoding or "").split(",")]
+        encodings = [e for e in encodings if e and e != "identity"]
+        if len(encodings) > 1 or (encodings and encodings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise Malformed("unsupported_encoding", ", ".join(encodings))
+        if encodings:
+            self._inflater = _Inflater("deflate" if encodings[0] == "deflate" else "gzip")
+
+    def _query_annotations(self, query_string: str) -> None:
+        """A raw minidump's annotations come from the URL (``?product=…&version=…``)."""
+        for name, value in parse_qsl(query_string, keep_blank_values=True, errors="replace"):
+            if not name:
+                continue
+            if len(value.encode("utf-8", "surrogatepass")) > self._limits.max_annotation_size:
+                self._notes.add(
+                    f"annotation {_short(name)} dropped: longer than {self._limits.max_annotation_size} bytes"
+                )
+                continue
+            self._store_annotation(name, value, len(name) + len(value))
+
+    # --- body ------------------------------------------------------------------------------------------
+
+    def _content(self, data: bytes) -> None:
+        if self._multipart is None:
+            assert self._sink is not None
+            self._sink.write(data)
+            return
+        try:
+            for event in self._multipart.feed(data):
+                if isinstance(event, PartData):
+                    assert self._sink is not None
+                    self._sink.write(event.data)
+                elif isinstance(event, PartBegin):
+                    self._begin_part(event.headers)
+                else:
+                    self._end_part(event.last)
+        except MultipartError as exc:
+            raise Malformed(exc.code, exc.detail) from None
+
+    def _begin_part(self, headers: PartHeaders) -> None:
+        name = headers.name
+        ctype = headers.content_type
+        limits = self._limits
+        if not name:
+            self._notes.add("part without a name dropped")
+            self._sink = _Skip()
+        elif ctype is not None and ctype.startswith("application/json"):
+            if self._json_seen:
+                raise Malformed("multiple_json", f"second JSON part {_short(name)!r}")
+            if self._kv_seen:
+                raise Malformed("has_json_and_kv", f"JSON part {_short(name)!r} after form fields")
+            self._json_seen = True
+            self._sink = _JsonSink(limits.max_json_size)
+        elif (ctype is None or ctype.startswith("text/plain")) and not headers.filename:
+            if name == MAIN_DUMP:
+                self._notes.add(f"text field {MAIN_DUMP} dropped: that name is reserved for the minidump")
+                self._sink = _Skip()
+                return
+            if self._json_seen:
+                raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
+            self._kv_seen = True
+            self._sink = _TextSink(name, headers.charset, limits.max_annotation_size)
+        else:
+            dump_name = sanitize_dump_name(name)
+            if not dump_name or dump_name in RESERVED_DUMP_NAMES:
+                raise Malformed("invalid_dump_name", f"file part name {_short(name)!r}")
+            if dump_name != name:
+                self._notes.add(f"dump name {_short(name)!r} sanitized to {dump_name}")
+            shown = ctype if ctype is not None else "text/plain"
+            if shown != "application/octet-stream":
+                self._notes.add(f"unknown content type: {_short(name)} {_short(shown)}")
+            previous = self._dumps.pop(dump_name, None)
+            if previous is not None:
+                self._notes.add(f"duplicate dump {dump_name}: the last one is kept")
+                if previous.path is not None:
+                    self._spool.remove(previous.path)
+                else:
+                    self._budget.used -= previous.size
+            elif len(self._dumps) >= limits.max_dumps:
+                raise Malformed("too_many_dumps", f"more than {limits.max_dumps} dumps")
+            self._sink = _DumpSink(dump_name, self._budget, self._spool)
+
+    def _end_part(self, last: bool) -> None:
+        sink = self._sink
+        self._sink = None
+        if isinstance(sink, _TextSink):
+            self._end_text(sink, last)
+        elif isinstance(sink, _JsonSink):
+            self._end_json(sink)
+        elif isinstance(sink, _DumpSink):
+            dump = sink.close()
+            self._dumps[dump.name] = dump
+
+    def _end_text(self, sink: _TextSink, last: bool) -> None:
+        name = sink.name
+        limit = self._limits.max_annotation_size
+        raw = sink.buf
+        if not sink.too_long and last and raw.endswith(b"\r\n"):
+            # Android writes "value\r\n" then "\r\n--boundary--": the last value keeps one CRLF too many.
+            del raw[-2:]
+            self._notes.add(f"annotation {_short(name)}: trailing CRLF of the last part stripped")
+        if sink.too_long or len(raw) > limit:
+            self._notes.add(f"annotation {_short(name)} dropped: longer than {limit} bytes")
+            return
+        charset = sink.charset or "utf-8"
+        try:
+            value = raw.decode(charset)
+            if charset not in ("utf-8", "utf8"):
+                value.encode("utf-8")  # some codecs (unicode_escape, …) can produce unpaired surrogates
+        except LookupError:
+            self._notes.add(f"annotation {_short(name)} dropped: unknown charset {_short(charset)}")
+            return
+        except ValueError:  # UnicodeDecodeError, UnicodeEncodeError, and codec-specific errors
+            self._notes.add(f"annotation {_short(name)} dropped: not valid {_short(charset)} text")
+            return
+        self._store_annotation(name, value, len(name) + len(raw))
+
+    def _store_annotation(self, name: str, value: str, size: int) -> None:
+        """Keep one form-field annotation; ``size`` counts towards the request's annotation budget."""
+        if name in self._annotations:
+            self._notes.add(f"duplicate annotation {_short(name)}: the last value is kept")
+        elif len(self._annotations) >= self._limits.max_annotations:
+            raise Malformed("too_many_annotations", f"more than {self._limits.max_annotations}")
+        self._annotation_bytes += size
+        if self._annotation_bytes > self._limits.max_json_size:
+            raise TooLarge("annotations", f"annotations over {self._limits.max_json_size} bytes in all")
+        self._annotations[name] = value
+
+    def _end_json(self, sink: _JsonSink) -> None:
+        data = bytes(sink.buf)
+        sink.buf = bytearray()
+        try:
+            value = json.loads(data, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+            raise Malformed("invalid_json", type(exc).__name__) from None
+        if not isinstance(value, dict):
+            raise Malformed("invalid_json_value", type(value).__name__)
+        if _SURROGATE_ESCAPE_RE.search(data):
+            try:
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise Malformed("invalid_json", "unpaired surrogate escape") from None
+        if len(value) > self._limits.max_annotations:
+            raise Malformed("too_many_annotations", f"more than {self._limits.max_annotations}")
+        self._annotations = value
+        self._kind = "json"
+
+    def _finish(self) -> Payload:
+        if self._wire == 0:
+            raise Malformed("empty_body")
+        if self._inflater is not None:
+            self._inflater.finish()
+            if self._inflater.trailing:
+                self._notes.add(f"{self._inflater.trailing} bytes after the compressed body ignored")
+        if self._body == 0:
+            raise Malformed("empty_body", "the body decompresses to nothing")
+        if self._multipart is not None:
+            try:
+                self._multipart.finish()
+            except MultipartError as exc:
+                raise Malformed(exc.code, exc.detail) from None
+            if not self._annotations:
+                raise Malformed("no_annotations")
+        else:
+            assert isinstance(self._sink, _DumpSink)
+            dump = self._sink.close()
+            self._sink = None
+            self._dumps[dump.name] = dump
+        return Payload(
+            annotations=self._annotations,
+            dumps=list(self._dumps.values()),
+            notes=self._notes.result(),
+            kind=self._kind,
+            compressed=self._inflater is not None,
+            wire_size=self._wire,
+            body_size=self._body,
+        )
+
+    def _fail(self, exc: BaseException) -> None:
+        """Remember the error (later calls raise it again) and remove whatever was spooled."""
+        self._error = exc
+        self.discard()
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")

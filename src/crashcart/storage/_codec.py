@@ -1,0 +1,80 @@
+"""How stored crash parts are encoded, shared by every backend so a tree copied between them reads the same.
+
+Decoding problems surface as ``StorageUnavailable``: the taxonomy is closed, and a corrupt object is a storage
+fault the caller cannot fix by asking differently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crashcart.errors import StorageUnavailable
+from crashcart.storage.interfaces import PendingCrash
+
+LOGGER = logging.getLogger(__name__)
+
+
+def encode_object(value: Mapping[str, Any]) -> bytes:
+    """A raw or processed crash as stored: JSON with sorted keys (stable bytes, easy diffs)."""
+    return json.dumps(value, sort_keys=True).encode()
+
+
+def encode_dump_names(names: Sequence[str]) -> bytes:
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate dump names {sorted(names)}")
+    return json.dumps(sorted(names)).encode()
+
+
+def encode_marker(queue: str, marked_at: dt.datetime) -> bytes:
+    return json.dumps({"queue": queue, "marked_at": marked_at.isoformat()}, sort_keys=True).encode()
+
+
+def decode_object(blob: bytes, crash_id: str, what: str) -> dict[str, Any]:
+    value = _decode(blob, crash_id, what)
+    if not isinstance(value, dict):
+        raise StorageUnavailable(f"{crash_id}: stored {what} is not a JSON object")
+    return value
+
+
+def decode_dump_names(blob: bytes, crash_id: str) -> list[str]:
+    value = _decode(blob, crash_id, "dump names")
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise StorageUnavailable(f"{crash_id}: stored dump names are not a list of strings")
+    return value
+
+
+def decode_marker(crash_id: str, blob: bytes, fallback: dt.datetime) -> PendingCrash | None:
+    """A pending marker; ``fallback`` (the file or object time) stands in for a missing ``marked_at``.
+
+    A corrupt marker is logged and skipped rather than failing the whole sweep.
+    """
+    try:
+        marker = json.loads(blob)
+    except ValueError as exc:
+        LOGGER.warning("%s: skipping pending marker that is not JSON: %s", crash_id, exc)
+        return None
+    queue = marker.get("queue") if isinstance(marker, dict) else None
+    if not isinstance(queue, str) or not queue:
+        LOGGER.warning("%s: skipping pending marker without a queue", crash_id)
+        return None
+    marked_at = fallback
+    raw_marked_at = marker.get("marked_at")
+    if isinstance(raw_marked_at, str):
+        try:
+            parsed = dt.datetime.fromisoformat(raw_marked_at)
+        except ValueError:
+            LOGGER.warning("%s: pending marker has a bad marked_at %r", crash_id, raw_marked_at[:40])
+        else:
+            marked_at = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return PendingCrash(crash_id=crash_id, queue=queue, marked_at=marked_at)
+
+
+def _decode(blob: bytes, crash_id: str, what: str) -> Any:
+    try:
+        return json.loads(blob)
+    except ValueError as exc:
+        raise StorageUnavailable(f"{crash_id}: stored {what} is not valid JSON: {exc}") from exc

@@ -1,0 +1,279 @@
+"""The collector app in-process, over real embedded backends (file storage, SQLite queue)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from crashcart.collector.app import Backends, build_collector
+from crashcart.collector.sweep import sweep_pending
+from crashcart.crashid import create_crash_id, date_of
+from crashcart.metrics import Metrics
+from crashcart.queue import open_queue
+from crashcart.settings import Settings, load_settings
+from crashcart.storage import open_storage
+
+DUMP = b"MDMP" + bytes(range(256)) * 40
+
+
+def multipart(fields: dict[str, str], files: dict[str, bytes], boundary: str = "xYzZY") -> tuple[str, bytes]:
+    """A plain curl-style multipart body."""
+    out = []
+    for name, value in fields.items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
+        out.append(value.encode() + b"\r\n")
+    for name, data in files.items():
+        out.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}.dmp"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+        )
+        out.append(data + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(out)
+
+
+class Harness:
+    def __init__(self, settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.settings = settings
+        self.storage = open_storage(settings)
+        self.queue = open_queue(settings)
+        self.queue.declare()
+        self.metrics = Metrics()
+        self.app = build_collector(settings, Backends(self.storage, self.queue), self.metrics, clock)
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test")
+
+    async def submit(
+        self,
+        fields: dict[str, str] | None = None,
+        files: dict[str, bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        ctype, body = multipart(
+            fields if fields is not None else {"ProductName": "Test", "Version": "1.0"},
+            files if files is not None else {"upload_file_minidump": DUMP},
+        )
+        return await self.client.post("/submit", content=body, headers={"content-type": ctype, **(headers or {})})
+
+    def queued(self) -> list[str]:
+        out = []
+        while (msg := self.queue.consume()) is not None:
+            out.append(msg.body)
+            self.queue.ack(msg)
+        return out
+
+
+def crash_id_of(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    assert response.text.startswith("CrashID=bp-") and response.text.endswith("\n")
+    return response.text.strip()[len("CrashID=bp-") :]
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = Harness(load_settings({"CRASHCART_DATA_DIR": str(tmp_path)}))
+    yield h
+    await h.client.aclose()
+    h.app.close()
+
+
+async def test_accepted_crash_is_stored_and_queued(harness: Harness) -> None:
+    response = await harness.submit(
+        {"ProductName": "Test", "Version": "1.0", "Email": "me@example.com"},
+        {"upload_file_minidump": DUMP, "upload_file_minidump_browser": b"MDMP2"},
+        headers={"user-agent": "Crashpad/0.8.0"},
+    )
+    crash_id = crash_id_of(response)
+    raw = harness.storage.get_raw_crash(crash_id)
+    assert raw["ProductName"] == "Test"
+    assert raw["uuid"] == crash_id
+    assert raw["version"] == 2
+    assert "Email" not in raw
+    assert "Removed Email from raw crash." in raw["metadata"]["collector_notes"]
+    meta = raw["metadata"]
+    assert meta["payload"] == "multipart"
+    assert meta["payload_compressed"] == "0"
+    assert meta["user_agent"] == "Crashpad/0.8.0"
+    assert meta["dump_checksums"]["upload_file_minidump"] == hashlib.sha256(DUMP).hexdigest()
+    assert meta["throttle_rule"]
+    assert sorted(harness.storage.get_dump_names(crash_id)) == [
+        "upload_file_minidump",
+        "upload_file_minidump_browser",
+    ]
+    assert harness.storage.get_dump(crash_id, "upload_file_minidump") == DUMP
+    assert date_of(crash_id) == dt.datetime.fromisoformat(raw["submitted_timestamp"]).date()
+    assert harness.queued() == [crash_id]
+    assert list(harness.storage.list_pending()) == []
+
+
+async def test_id_date_agrees_with_timestamp_at_end_of_day(tmp_path: Path) -> None:
+    frozen = dt.datetime(2026, 11, 26, 23, 59, 59, 999000, tzinfo=dt.UTC)
+    h = Harness(load_settings({"CRASHCART_DATA_DIR": str(tmp_path)}), clock=lambda: frozen)
+    try:
+        crash_id = crash_id_of(await h.submit())
+        raw = h.storage.get_raw_crash(crash_id)
+        assert raw["submitted_timestamp"] == "2026-11-26T23:59:59.999000+00:00"
+        assert crash_id.endswith("261126")
+        assert list(h.storage.list_raw_crash_ids(dt.date(2026, 11, 26))) == [crash_id]
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+async def test_malformed_gets_400_with_reason(harness: Harness) -> None:
+    response = await harness.client.post("/submit", content=b"hello")
+    assert response.status_code == 400
+    assert response.text == "Discarded=malformed_no_content_type"
+    assert harness.queued() == []
+
+
+async def test_declared_oversize_gets_413_before_reading(harness: Harness) -> None:
+    response = await harness.client.post(
+        "/submit",
+        content=b"x",
+        headers={"content-length": str(200 * 1024 * 1024), "content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 413
+
+
+async def test_get_on_submit_is_405(harness: Harness) -> None:
+    assert (await harness.client.get("/submit")).status_code == 405
+
+
+async def test_throttle_reject_and_fakeaccept_store_nothing(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: no_b2g\n    when: {ProductName: {equals: B2G}}\n    result: fakeaccept\n"
+        "  - name: only_test\n    when: {ProductName: {not_equals: Test}}\n    result: reject\n"
+    )
+    h = Harness(load_settings({"CRASHCART_DATA_DIR": str(tmp_path / "d"), "CRASHCART_THROTTLE_RULES": str(rules)}))
+    try:
+        rejected = await h.submit({"ProductName": "Other"})
+        assert rejected.status_code == 200
+        assert rejected.text == "Discarded=rule_only_test"
+        fake = crash_id_of(await h.submit({"ProductName": "B2G"}))
+        assert fake[-7] == "3"
+        assert not h.storage.has_raw_crash(fake)
+        kept = crash_id_of(await h.submit({"ProductName": "Test"}))
+        assert h.queued() == [kept]
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+async def test_storage_down_gives_503_with_retry_after(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the storage root should be")
+    settings = load_settings(
+        {"CRASHCART_DATA_DIR": str(tmp_path / "d"), "CRASHCART_STORAGE_URL": (blocker / "storage").as_uri()}
+    )
+    h = Harness(settings)
+    try:
+        response = await h.submit()
+        assert response.status_code == 503
+        assert response.headers["retry-after"]
+        assert response.text == "Discarded=storage_unavailable"
+        assert h.queued() == []
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+async def test_queue_down_still_accepts_and_sweep_publishes(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    down = load_settings(
+        {
+            "CRASHCART_DATA_DIR": str(data),
+            "CRASHCART_QUEUE_URL": "amqp://guest:guest@127.0.0.1:1/",
+            "CRASHCART_QUEUE_PUBLISH_TIMEOUT": "3",
+        }
+    )
+    h = Harness.__new__(Harness)
+    h.settings = down
+    h.storage = open_storage(down)
+    h.queue = open_queue(down)
+    h.metrics = Metrics()
+    h.app = build_collector(down, Backends(h.storage, h.queue), h.metrics)
+    h.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=h.app), base_url="http://test")
+    try:
+        crash_id = crash_id_of(await h.submit())
+        assert h.storage.has_raw_crash(crash_id)
+        assert [p.crash_id for p in h.storage.list_pending()] == [crash_id]
+        assert h.metrics.counter_value("crashcart_collector_publish_failures_total") == 1
+    finally:
+        await h.client.aclose()
+        h.app.close()
+    # the queue is back: the sweep publishes the stored crash exactly from its marker
+    up = load_settings({"CRASHCART_DATA_DIR": str(data)})
+    storage, queue = open_storage(up), open_queue(up)
+    queue.declare()
+    result = sweep_pending(storage, queue, min_age=0)
+    assert result.published == 1
+    msg = queue.consume()
+    assert msg is not None and msg.body == crash_id
+    assert list(storage.list_pending()) == []
+
+
+async def test_client_uuid_needs_token_and_matching_date(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path), "CRASHCART_SUBMITTER_TOKEN": "s3cret"})
+    h = Harness(settings)
+    when = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    old_id = create_crash_id(when)
+    fields = {"ProductName": "Test", "uuid": old_id, "submitted_timestamp": when.isoformat()}
+    try:
+        assert (await h.submit(fields)).status_code == 401
+        wrong_date = {**fields, "submitted_timestamp": "2026-11-21T10:00:00+00:00"}
+        bad = await h.submit(wrong_date, headers={"authorization": "Bearer s3cret"})
+        assert bad.status_code == 400
+        assert bad.text == "Discarded=malformed_uuid_date_mismatch"
+        ok = await h.submit(fields, headers={"authorization": "Bearer s3cret"})
+        assert crash_id_of(ok) == old_id
+        assert h.storage.get_raw_crash(old_id)["submitted_timestamp"] == when.isoformat()
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+async def test_health_endpoints(harness: Harness, tmp_path: Path) -> None:
+    assert (await harness.client.get("/__lbheartbeat__")).status_code == 200
+    beat = await harness.client.get("/__heartbeat__")
+    assert beat.status_code == 200 and beat.json() == {"errors": []}
+    version = (await harness.client.get("/__version__")).json()
+    assert version["version"]
+    with pytest.raises(RuntimeError, match="__broken__"):
+        await harness.client.get("/__broken__")
+    assert (await harness.client.get("/nope")).status_code == 404
+
+
+async def test_heartbeat_lists_failing_backends(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    settings = load_settings(
+        {
+            "CRASHCART_DATA_DIR": str(tmp_path / "d"),
+            "CRASHCART_STORAGE_URL": (blocker / "s").as_uri(),
+            "CRASHCART_QUEUE_URL": "amqp://guest:guest@127.0.0.1:1/",
+        }
+    )
+    storage, queue = open_storage(settings), open_queue(settings)
+    app = build_collector(settings, Backends(storage, queue), Metrics())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        beat = await client.get("/__heartbeat__")
+    app.close()
+    assert beat.status_code == 503
+    assert sorted(e["name"] for e in beat.json()["errors"]) == ["queue", "storage"]
+
+
+async def test_metrics_endpoint_counts_outcomes(harness: Harness) -> None:
+    await harness.submit()
+    await harness.client.post("/submit", content=b"x")
+    text = (await harness.client.get("/metrics")).text
+    assert "crashcart_collector_received_total 2" in text
+    assert 'crashcart_collector_accepted_total{result="accept"} 1' in text
+    assert 'crashcart_collector_rejected_total{reason="malformed_no_content_type"} 1' in text
+    assert "crashcart_collector_save_seconds_count 1" in text

@@ -1,0 +1,237 @@
+"""The incremental multipart parser on its own: events, header parameters, tolerance, bounded buffering."""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crashcart.collector import multipart
+from crashcart.collector.multipart import (
+    Event,
+    MultipartError,
+    MultipartParser,
+    PartBegin,
+    PartData,
+    PartEnd,
+    parse_params,
+    parse_part_headers,
+)
+
+
+def run(body: bytes, boundary: bytes = b"b", size: int | None = None) -> list[tuple[str, object]]:
+    """Events for ``body`` fed in ``size``-byte pieces; adjacent data merged, so chunkings compare equal."""
+    parser = MultipartParser(boundary)
+    events: list[Event] = []
+    pieces = [body] if size is None else [body[i : i + size] for i in range(0, len(body), size)]
+    for piece in pieces:
+        events.extend(parser.feed(piece))
+    parser.finish()
+    out: list[tuple[str, object]] = []
+    for event in events:
+        if isinstance(event, PartData):
+            if out and out[-1][0] == "data":
+                out[-1] = ("data", out[-1][1] + event.data)  # type: ignore[operator]
+            else:
+                out.append(("data", event.data))
+        elif isinstance(event, PartBegin):
+            out.append(("begin", event.headers.name))
+        else:
+            assert isinstance(event, PartEnd)
+            out.append(("end", event.last))
+    return out
+
+
+BODY = (
+    b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'
+    b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nxy\r\n--b--\r\n'
+)
+EXPECTED = [("begin", "a"), ("data", b"1"), ("end", False), ("begin", "f"), ("data", b"xy"), ("end", True)]
+
+
+@pytest.mark.parametrize("size", [None, 1, 2, 3, 5, 8, 13])
+def test_events_do_not_depend_on_chunking(size: int | None) -> None:
+    assert run(BODY, size=size) == EXPECTED
+
+
+def test_preamble_epilogue_and_missing_final_crlf() -> None:
+    body = b"preamble --a --b- junk\r\n" + BODY.removesuffix(b"\r\n") + b"epilogue --b\r\n junk"
+    assert run(body) == EXPECTED
+    assert run(BODY.removesuffix(b"\r\n")) == EXPECTED
+
+
+def test_delimiter_without_preceding_crlf_ends_the_part() -> None:
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nDATA'
+        b'--b\r\nContent-Disposition: form-data; name="g"\r\n\r\nLOG\r\n--b--'
+    )
+    assert run(body) == [
+        ("begin", "f"),
+        ("data", b"DATA"),
+        ("end", False),
+        ("begin", "g"),
+        ("data", b"LOG"),
+        ("end", True),
+    ]
+
+
+def test_boundary_lookalikes_are_content() -> None:
+    content = b"--bX --b- --b\t\tZ \r\n--bb \r--b\r\r--b\x00"
+    body = b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\n" + content + b"\r\n--b--"
+    for size in (None, 1, 3):
+        assert run(body, size=size) == [("begin", "a"), ("data", content), ("end", True)]
+
+
+def test_transport_padding_after_delimiters() -> None:
+    body = b"--b \t \r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--b  \r\nX: y\r\n\r\nw\r\n--b--  "
+    assert run(body, size=1) == [
+        ("begin", "a"),
+        ("data", b"v"),
+        ("end", False),
+        ("begin", None),
+        ("data", b"w"),
+        ("end", True),
+    ]
+
+
+def test_empty_header_block_and_empty_part() -> None:
+    body = b"--b\r\n\r\n\r\n--b\r\n\r\nz\r\n--b--"
+    assert run(body) == [("begin", None), ("end", False), ("begin", None), ("data", b"z"), ("end", True)]
+
+
+def test_only_a_tail_is_kept_between_feeds() -> None:
+    boundary = b"-" * 27 + b"0123456789ABCDEF"
+    parser = MultipartParser(boundary)
+    list(parser.feed(b"--" + boundary + b"\r\nContent-Disposition: form-data; name=d\r\n\r\n"))
+    for _ in range(100):
+        events = list(parser.feed(b"\x00" * 10000 + b"\r\n--" + boundary[:20]))
+        assert sum(len(e.data) for e in events if isinstance(e, PartData)) > 9000
+        assert len(parser._tail) <= len(boundary) + 4
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"no delimiter at all", "boundary_not_found"),
+        (b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nv", "truncated"),
+        (b"--b\r\nContent-Disposition: form-data; name=a\r\n", "truncated"),
+        (b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--b", "truncated"),
+        (b"--b\nContent-Disposition: form-data; name=a\n\nv\n--b--\n", "invalid_payload_structure"),
+        (b"--b   \n", "invalid_payload_structure"),
+        (b"--b\r\nno colon here\r\n\r\nv\r\n--b--", "bad_part_headers"),
+        (b"--b\r\n" + b"X: " + b"y" * 9000 + b"\r\n\r\n", "part_headers_too_large"),
+    ],
+)
+@pytest.mark.parametrize("size", [None, 1])
+def test_errors(body: bytes, code: str, size: int | None) -> None:
+    with pytest.raises(MultipartError) as info:
+        run(body, size=size)
+    assert info.value.code == code
+
+
+def test_part_count_limit() -> None:
+    parser = MultipartParser(b"b", max_parts=2)
+    with pytest.raises(MultipartError, match="too_many_parts"):
+        list(parser.feed(b"--b\r\n\r\n1\r\n--b\r\n\r\n2\r\n--b\r\n\r\n3\r\n--b--"))
+
+
+def test_header_block_exactly_at_the_limit() -> None:
+    line = b"X: " + b"y" * (8192 - 3)
+    assert run(b"--b\r\n" + line + b"\r\n\r\nv\r\n--b--") == [("begin", None), ("data", b"v"), ("end", True)]
+    with pytest.raises(MultipartError, match="part_headers_too_large"):
+        run(b"--b\r\n" + line + b"y\r\n\r\nv\r\n--b--")
+
+
+# --- header interpretation -------------------------------------------------------------------------------
+
+
+def test_windows_path_filename_keeps_backslashes() -> None:
+    block = 'Content-Disposition: form-data; name="upload_file_minidump"; filename="C:\\Users\\Jöhn\\x.dmp"'
+    headers = parse_part_headers(block.encode("utf-8") + b"\r\nContent-Type: application/octet-stream")
+    assert headers.name == "upload_file_minidump"
+    assert headers.filename == "C:\\Users\\Jöhn\\x.dmp"
+    assert headers.content_type == "application/octet-stream"
+
+
+def test_latin1_header_fallback() -> None:
+    headers = parse_part_headers(b'Content-Disposition: form-data; name="a"; filename="caf\xe9.dmp"')
+    assert headers.filename == "café.dmp"
+
+
+def test_header_names_are_case_insensitive_and_folding_works() -> None:
+    headers = parse_part_headers(
+        b'CONTENT-disposition: form-data;\r\n\tname="k"\r\ncontent-TYPE: Text/Plain; Charset="ISO-8859-1"'
+    )
+    assert (headers.name, headers.content_type, headers.charset) == ("k", "text/plain", "iso-8859-1")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("form-data; name=ProductName", {"name": "ProductName"}),
+        ('form-data; name="bad%22name"', {"name": "bad%22name"}),
+        ('form-data; name="a;b"; filename="c d.dmp"', {"name": "a;b", "filename": "c d.dmp"}),
+        ("form-data; NAME = spaced ; Filename=x.dmp", {"name": "spaced", "filename": "x.dmp"}),
+        ("form-data; filename=\"x.dmp\"; filename*=UTF-8''%E2%82%AC.dmp", {"filename": "€.dmp"}),
+        ("form-data; filename*=bogus", {}),
+        ("form-data; filename*=no-such-charset''x", {}),
+        ("form-data; name*=unicode_escape''%5Cud800", {}),
+        ("form-data; name*=ISO-8859-1'en'caf%E9", {"name": "café"}),
+        ("form-data; name*=utf-8''%FF", {}),
+        ('form-data; name="a"; name="b"', {"name": "a"}),
+        ('form-data; name="unterminated', {"name": '"unterminated'}),
+        ("form-data; name=", {"name": ""}),
+        ("form-data", {}),
+        ('form-data; name="a\\"b"', {"name": "a\\"}),  # backslash is literal: the name ends at the quote
+        (
+            "multipart/form-data; boundary=---MultipartBoundary-abc---",
+            {"boundary": "---MultipartBoundary-abc---"},
+        ),
+    ],
+)
+def test_parse_params(value: str, expected: dict[str, str]) -> None:
+    assert parse_params(value) == expected
+
+
+HEADER_TOKENS = [
+    b"Content-Disposition: form-data; name=",
+    b"content-disposition: form-data; name=",
+    b'"',
+    b"a",
+    b"\\",
+    b";",
+    b" ",
+    b"=",
+    b"*",
+    b"name",
+    b'; filename="x.dmp"',
+    b"; filename=",
+    b"\r\nContent-Type: ",
+    b"application/octet-stream",
+    b"Text/Plain",
+    b"; charset=latin-1",
+    b"\xc3\xa9",
+    b"\xe9",
+    b"\r\n",
+    b"\r",
+    b"\n",
+]
+
+
+def _headers_or_error(block: bytes) -> object:
+    try:
+        return parse_part_headers(block)
+    except MultipartError as exc:
+        return exc.code
+
+
+@settings(max_examples=400, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(HEADER_TOKENS) | st.binary(max_size=4), max_size=14).map(b"".join))
+def test_common_headers_fast_path_agrees_with_the_general_parser(block: bytes) -> None:
+    fast = _headers_or_error(block)
+    with mock.patch.object(multipart, "_COMMON_HEADERS_RE", re.compile(rb"(?!)")):
+        general = _headers_or_error(block)
+    assert fast == general
