@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services bench-collector clean
+.PHONY: help setup run test lint fmt typecheck services bench-collector clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,3 +40,6 @@ bench-collector: setup ## Collector load benchmark (needs wrk); results in bench
 
 clean: ## Remove the virtualenv and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+
+docs: setup ## Regenerate docs/configuration.md, docs/metrics.md, docs/collector-refusals.md from the code
+	.venv/bin/python -m crashcart.docgen

@@ -115,8 +115,10 @@ def queue_republish(since: dt.datetime, everything: bool) -> None:
     q.declare()
     try:
         if everything:
-            with click.progressbar(length=0, label="republishing", show_pos=True, file=sys.stderr) as bar:
-                result = republish_stored(storage, q, since.date(), dt.datetime.now(dt.UTC).date(), bar.update)
+            # The total is unknown until every day is listed, so this shows a running count.
+            counter = _Counter("republished")
+            result = republish_stored(storage, q, since.date(), dt.datetime.now(dt.UTC).date(), counter)
+            counter.done()
         else:
             bars: list[Any] = []
 
@@ -138,6 +140,21 @@ def queue_republish(since: dt.datetime, everything: bool) -> None:
     click.echo(f"published {result.published}, failed {result.failed}")
     if result.failed:
         sys.exit(1)
+
+
+class _Counter:
+    """A running count on stderr for long jobs whose total is not known in advance."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._n = 0
+
+    def __call__(self, n: int) -> None:
+        self._n += n
+        click.echo(f"\r{self._label} {self._n}", nl=False, err=True)
+
+    def done(self) -> None:
+        click.echo(f"\r{self._label} {self._n}", err=True)
 
 
 @queue.command("dead-letters")

@@ -277,3 +277,6 @@ async def test_metrics_endpoint_counts_outcomes(harness: Harness) -> None:
     assert 'crashcart_collector_accepted_total{result="accept"} 1' in text
     assert 'crashcart_collector_rejected_total{reason="malformed_no_content_type"} 1' in text
     assert "crashcart_collector_save_seconds_count 1" in text
+    # the crash is waiting on the standard queue: the autoscaler signal
+    assert 'crashcart_queue_depth{queue="standard",state="ready"} 1' in text
+    assert 'crashcart_queue_depth{queue="priority",state="ready"} 0' in text

@@ -7,6 +7,7 @@ Each uvicorn worker process calls ``app_from_environment`` once.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import datetime as dt
 import logging
@@ -133,6 +134,16 @@ class CollectorApp:
         await route(scope, receive, send)
 
     async def _render_metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Queue depth is sampled at scrape time so an autoscaler reading /metrics sees the current backlog.
+        loop = asyncio.get_running_loop()
+        try:
+            depths = await asyncio.wait_for(loop.run_in_executor(self._executor, self._backends.queue.depth), 5)
+        except (CrashcartError, TimeoutError) as exc:
+            LOGGER.warning("could not read queue depth for /metrics: %s", exc)
+        else:
+            for name, depth in depths.items():
+                for state in ("ready", "in_flight", "delayed", "dead"):
+                    self._metrics.gauge("crashcart_queue_depth", getattr(depth, state), queue=name, state=state)
         await respond(send, 200, self._metrics.render().encode(), b"text/plain; version=0.0.4; charset=utf-8")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -174,7 +185,7 @@ def build_collector(
             submitter_token=settings.submitter_token.get_secret_value(),
         ),
         backends.storage,
-        BatchPublisher(backends.queue, executor),
+        BatchPublisher(backends.queue, executor, on_published=backends.storage.clear_pending),
         throttle,
         metrics,
         executor,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+from collections.abc import Callable
 
 from crashcart.errors import CrashcartError, QueueUnavailable
 from crashcart.queue.interfaces import CrashQueue
@@ -21,8 +22,15 @@ LOGGER = logging.getLogger(__name__)
 class BatchPublisher:
     """Publishes crash ids for one event loop, batching the ids that arrive during a publish."""
 
-    def __init__(self, queue: CrashQueue, executor: concurrent.futures.Executor, max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        queue: CrashQueue,
+        executor: concurrent.futures.Executor,
+        on_published: Callable[[str], None] | None = None,
+        max_batch: int = 500,
+    ) -> None:
         self._queue = queue
+        self._on_published = on_published
         self._executor = executor
         self._max_batch = max_batch
         self._pending: dict[str, list[tuple[str, asyncio.Future[None]]]] = {}
@@ -40,6 +48,17 @@ class BatchPublisher:
             self._task = loop.create_task(self._flush())
         await future
 
+    def _publish_batch(self, name: str, ids: list[str]) -> None:
+        """In a worker thread: publish, then run the follow-up (clearing pending markers) for each id."""
+        self._queue.publish(name, ids)
+        if self._on_published is None:
+            return
+        for crash_id in ids:
+            try:
+                self._on_published(crash_id)
+            except CrashcartError as exc:
+                LOGGER.warning("after publishing: %s", exc, extra={"crash_id": crash_id})
+
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -53,7 +72,7 @@ class BatchPublisher:
                     del self._pending[name]
                 ids = [crash_id for crash_id, _ in items]
                 try:
-                    await loop.run_in_executor(self._executor, self._queue.publish, name, ids)
+                    await loop.run_in_executor(self._executor, self._publish_batch, name, ids)
                 except Exception as exc:
                     if not isinstance(exc, CrashcartError):
                         LOGGER.exception("unexpected error publishing %d crash ids", len(ids))

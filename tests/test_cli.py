@@ -1,0 +1,78 @@
+"""The ``crashcart`` command, run as a user would (a subprocess with its own environment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crashcart.crashid import create_crash_id
+from crashcart.queue import open_queue
+from crashcart.settings import load_settings
+from crashcart.storage import open_storage
+from crashcart.storage.interfaces import DumpFile
+
+
+def crashcart(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")}
+    return subprocess.run(
+        [sys.executable, "-m", "crashcart.cli", *args],
+        env={**base, "CRASHCART_DATA_DIR": str(data_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_config_lists_every_setting_with_secrets_masked(tmp_path: Path) -> None:
+    out = crashcart("config", "--json", data_dir=tmp_path, CRASHCART_S3_SECRET_ACCESS_KEY="hunter2")
+    assert out.returncode == 0, out.stderr
+    rows = {row["name"]: row for row in json.loads(out.stdout)}
+    assert rows["CRASHCART_S3_SECRET_ACCESS_KEY"]["value"] == "**********"
+    assert rows["CRASHCART_DATA_DIR"]["value"] == str(tmp_path)
+    assert "hunter2" not in out.stdout
+    text = crashcart("config", data_dir=tmp_path)
+    assert "CRASHCART_MAX_REQUEST_SIZE = 104857600" in text.stdout
+
+
+def test_invalid_setting_fails_at_start_naming_it(tmp_path: Path) -> None:
+    out = crashcart("config", data_dir=tmp_path, CRASHCART_STORAGE_URL="s3://my.crashes")
+    assert out.returncode != 0
+    assert "CRASHCART_STORAGE_URL" in out.stderr
+    assert "period" in out.stderr
+
+
+def test_queue_status_and_republish(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage = open_storage(settings)
+    today = dt.datetime.now(dt.UTC)
+    stranded = create_crash_id(today)
+    queued = create_crash_id(today)
+    dump = DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")
+    storage.save_raw_crash(stranded, {"uuid": stranded}, [dump], pending_queue="standard")
+    storage.save_raw_crash(queued, {"uuid": queued}, [dump])
+    queue = open_queue(settings)
+    queue.declare()
+
+    status = crashcart("queue", "status", "--json", data_dir=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["standard"]["ready"] == 0
+
+    out = crashcart("queue", "republish", "--since", f"{today:%Y-%m-%d}", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "published 1, failed 0" in out.stdout
+    msg = queue.consume()
+    assert msg is not None and msg.body == stranded
+    queue.ack(msg)
+    assert list(storage.list_pending()) == []
+
+    everything = crashcart("queue", "republish", "--since", f"{today:%Y-%m-%d}", "--all", data_dir=tmp_path)
+    assert everything.returncode == 0, everything.stderr
+    assert "published 2, failed 0" in everything.stdout
+    status = crashcart("queue", "status", data_dir=tmp_path)
+    assert "standard" in status.stdout
+    assert json.loads(crashcart("queue", "status", "--json", data_dir=tmp_path).stdout)["standard"]["ready"] == 2
