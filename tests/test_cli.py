@@ -76,3 +76,12 @@ def test_queue_status_and_republish(tmp_path: Path) -> None:
     status = crashcart("queue", "status", data_dir=tmp_path)
     assert "standard" in status.stdout
     assert json.loads(crashcart("queue", "status", "--json", data_dir=tmp_path).stdout)["standard"]["ready"] == 2
+
+
+def test_bad_throttle_rules_stop_the_collector_at_start(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: Bad Name\n    result: maybe\n")
+    out = crashcart("collector", "--port", "1", data_dir=tmp_path, CRASHCART_THROTTLE_RULES=str(rules))
+    assert out.returncode != 0
+    assert "cannot start" in out.stderr
+    assert "Bad Name" in out.stderr

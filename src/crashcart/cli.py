@@ -41,7 +41,7 @@ def run(host: str, port: int) -> None:
     settings = _settings()
     _setup_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    serve_collector(settings, host, port)
+    _serve(serve_collector, settings, host, port, None)
 
 
 @main.command()
@@ -54,7 +54,16 @@ def collector(host: str, port: int, workers: int | None) -> None:
 
     settings = _settings()
     _setup_logging(settings)
-    serve_collector(settings, host, port, workers)
+    _serve(serve_collector, settings, host, port, workers)
+
+
+def _serve(serve: Any, settings: Settings, host: str, port: int, workers: int | None) -> None:
+    from crashcart.errors import ConfigError
+
+    try:
+        serve(settings, host, port, workers)
+    except ConfigError as exc:
+        raise click.ClickException(f"cannot start: {exc}") from exc
 
 
 @main.command()

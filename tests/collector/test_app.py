@@ -6,9 +6,12 @@ import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crashcart.collector.app import Backends, build_collector
 from crashcart.collector.sweep import sweep_pending
@@ -280,3 +283,65 @@ async def test_metrics_endpoint_counts_outcomes(harness: Harness) -> None:
     # the crash is waiting on the standard queue: the autoscaler signal
     assert 'crashcart_queue_depth{queue="standard",state="ready"} 1' in text
     assert 'crashcart_queue_depth{queue="priority",state="ready"} 0' in text
+
+
+@pytest.mark.s3
+async def test_accepted_crash_on_s3_backend(tmp_path: Path, s3_server: Any, s3_bucket: str) -> None:
+    settings = s3_server.settings(f"s3://{s3_bucket}/crashes", tmp_path)
+    h = Harness(settings)
+    try:
+        crash_id = crash_id_of(await h.submit())
+        assert h.storage.get_raw_crash(crash_id)["ProductName"] == "Test"
+        assert h.storage.get_dump(crash_id, "upload_file_minidump") == DUMP
+        keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]}
+        assert f"crashes/v1/dump/{crash_id}" in keys
+        assert f"crashes/v1/raw_crash/20{crash_id[-6:]}/{crash_id}" in keys
+        assert h.queued() == [crash_id]
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    content_type=st.one_of(
+        st.none(),
+        st.sampled_from(
+            [
+                "multipart/form-data; boundary=xYzZY",
+                "multipart/mixed; boundary=xYzZY",
+                "multipart/form-data",
+                "application/octet-stream",
+                "text/plain",
+                "multipart/form-data; boundary=",
+            ]
+        ),
+        st.text(max_size=40),
+    ),
+    encoding=st.one_of(st.none(), st.sampled_from(["gzip", "deflate", "br", "GZIP"])),
+    body=st.one_of(
+        st.binary(max_size=2000),
+        st.builds(
+            lambda head, cut: multipart({"ProductName": head}, {"upload_file_minidump": DUMP[:100]})[1][:cut],
+            st.text(max_size=20),
+            st.integers(0, 4000),
+        ),
+    ),
+)
+async def test_no_request_gets_a_500(
+    harness: Harness, content_type: str | None, encoding: str | None, body: bytes
+) -> None:
+    headers: dict[str, bytes] = {}
+    if content_type is not None:
+        headers["content-type"] = content_type.encode("utf-8", "replace")
+    if encoding is not None:
+        headers["content-encoding"] = encoding.encode()
+    response = await harness.client.post("/submit", content=body, headers=headers)
+    assert response.status_code in (200, 400, 413), (response.status_code, response.text)
+    assert response.text.startswith(("CrashID=bp-", "Discarded="))

@@ -14,6 +14,7 @@ import uvicorn
 
 from crashcart.collector.app import open_backends
 from crashcart.collector.sweep import PeriodicSweeper, sweep_pending
+from crashcart.collector.throttle import ThrottleRules
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.settings import Settings
 
@@ -22,6 +23,8 @@ LOGGER = logging.getLogger(__name__)
 
 def serve_collector(settings: Settings, host: str, port: int, workers: int | None = None) -> None:
     """Run the collector until SIGINT/SIGTERM; in-flight uploads get ``shutdown_grace`` seconds to finish."""
+    # Fail here, once, with a readable message, rather than in every worker that uvicorn would keep restarting.
+    ThrottleRules.load(settings.throttle_rules)
     backends = open_backends(settings)  # idempotent start-up steps once, before any worker takes traffic
     clear_snapshots(settings.metrics_dir)
     metrics = Metrics(settings.metrics_dir)
