@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from crashcart.minidump import LinuxProcStatus, Minidump
+from tests.minidump import synth
+
+
+def test_proc_status() -> None:
+    s = synth.minimal()
+    s.text_stream(synth.LINUX_PROC_STATUS, "Name:\tcrash\nState:\tR (running)\nPid:\t1304\nPPid:\t1\nThreads:\t3\n")
+    found = Minidump.from_bytes(s.build()).get_stream(LinuxProcStatus)
+    assert found is not None
+    assert (found.name, found.pid, found.ppid, found.threads) == ("crash", 1304, 1, 3)
+    assert found.fields["State"] == "R (running)"
