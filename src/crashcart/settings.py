@@ -150,6 +150,30 @@ class Settings(BaseSettings):
     )
     commit: str = Field(default="", description="Source commit reported by `/__version__` (set in images).")
 
+    # --- symbols -------------------------------------------------------------------------------------
+    symbols_urls: str = Field(
+        default="",
+        description="Symbol sources tried in order, comma- or space-separated: `file:///dir` (Breakpad layout "
+        "`<debug_file>/<DEBUG_ID>/<name>.sym`), `https://server/` (same layout, Tecken style), `s3://bucket/prefix` "
+        "(uses the `CRASHCART_S3_*` settings). Empty: no symbols.",
+    )
+    symbols_cache_dir: Path | None = Field(
+        default=None,
+        description="Directory for converted symbol caches, shared safely by every process on the node. "
+        "Empty means `<data_dir>/symbols`.",
+    )
+    symbols_cache_max_size: int = Field(
+        default=4 * 1024 * MiB,
+        ge=0,
+        description="Size cap of the symbol cache directory in bytes; least recently used entries are evicted.",
+    )
+    symbols_missing_ttl: float = Field(
+        default=3600.0, ge=0, description="Seconds a symbol file no source had is remembered as missing."
+    )
+    symbols_http_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds for each HTTP symbol-server request (connect: at most 10)."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

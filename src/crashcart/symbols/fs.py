@@ -1,0 +1,33 @@
+"""Symbol source: a local directory in the Breakpad layout (``file:///srv/symbols``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSourceUnavailable
+from crashcart.symbols.paths import candidate_paths
+
+
+class FileSymbolSource:
+    """``<root>/<debug_file>/<DEBUG_ID>/<stem>.sym``, then the code-id path; hands back the file's path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"FileSymbolSource({str(self.root)!r})"
+
+    def locate(
+        self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
+    ) -> SymbolData:
+        for relative in candidate_paths(debug_file, debug_id, code_file, code_id):
+            path = self.root / relative
+            try:
+                if path.is_file():
+                    return path
+            except OSError as exc:  # permission denied on a directory, I/O error
+                raise SymbolSourceUnavailable(f"cannot read {path}: {exc}") from exc
+        raise SymbolNotFound(f"{debug_file}/{debug_id} not in {self.root}")
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,83 @@
+"""Pure functions from module identifiers to relative paths in the Breakpad/Tecken symbol-store layout.
+
+Identifiers come from hostile minidumps, so every component is checked before it becomes part of a path or
+URL: a debug file is reduced to its base name (``/`` and ``\\`` are both separators, as in Breakpad), and
+anything that could escape the store (``..``, control characters, over-long names) is refused (``None``).
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_NAME_LENGTH = 255
+MAX_ID_LENGTH = 80
+
+_ID_RE = re.compile(r"[0-9A-Za-z]+")
+
+
+def clean_file_name(name: str) -> str | None:
+    """The base name of a module file, or ``None`` when it is unusable as one path component."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if not base or base in (".", "..") or len(base) > MAX_NAME_LENGTH:
+        return None
+    if any(ord(c) < 0x20 or c == "\x7f" for c in base):
+        return None
+    return base
+
+
+def clean_id(identifier: str) -> str | None:
+    """A debug or code id (hex/alphanumeric only), or ``None`` when it has anything else."""
+    if not identifier or len(identifier) > MAX_ID_LENGTH or not _ID_RE.fullmatch(identifier):
+        return None
+    return identifier
+
+
+def sym_stem(debug_file: str) -> str:
+    """``foo.pdb`` → ``foo`` (case-insensitive), anything else unchanged: the ``.sym`` file's stem."""
+    return debug_file[:-4] if debug_file.lower().endswith(".pdb") else debug_file
+
+
+def sym_path(debug_file: str, debug_id: str) -> str | None:
+    """``<debug_file>/<DEBUG_ID>/<stem>.sym`` (Breakpad ``SimpleSymbolSupplier``, Tecken), or ``None``.
+
+    The debug id is used as given (the reader already formats it as Breakpad does: uppercase GUID,
+    lowercase hex age); no case folding, so the path matches stores written by Breakpad's tools.
+    """
+    name = clean_file_name(debug_file)
+    ident = clean_id(debug_id)
+    if name is None or ident is None:
+        return None
+    return f"{name}/{ident}/{sym_stem(name)}.sym"
+
+
+def code_id_sym_path(code_file: str, code_id: str) -> str | None:
+    """``<code_file>/<CODE_ID>/<code_file, .dll → .sym, else + .sym>`` (Tecken / rust-minidump), or ``None``.
+
+    Tecken answers such a request with a redirect to the debug-id path, so an HTTP client that follows
+    redirects gets the file; a local store may hold the file at this path directly.
+    """
+    name = clean_file_name(code_file)
+    ident = clean_id(code_id)
+    if name is None or ident is None:
+        return None
+    leaf = name[:-4] + ".sym" if name.lower().endswith(".dll") else name + ".sym"
+    return f"{name}/{ident.upper()}/{leaf}"
+
+
+def candidate_paths(
+    debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
+) -> list[str]:
+    """Paths to try in order: the debug-id path, then the code-id path (no duplicates, nothing unsafe).
+
+    An empty ``debug_file`` falls back to the code file's name with the debug id (MinGW PE modules without a
+    PDB name, as rust-minidump does).
+    """
+    paths: list[str] = []
+    primary = sym_path(debug_file or (code_file or ""), debug_id)
+    if primary is not None:
+        paths.append(primary)
+    if code_file and code_id:
+        fallback = code_id_sym_path(code_file, code_id)
+        if fallback is not None and fallback not in paths:
+            paths.append(fallback)
+    return paths

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from crashcart.symbols.paths import candidate_paths, clean_file_name, code_id_sym_path, sym_path
+
+
+@pytest.mark.parametrize(
+    ("debug_file", "debug_id", "expected"),
+    [
+        ("crash.pdb", "5A9832E5287241C1838ED98914E9B7FF1", "crash.pdb/5A9832E5287241C1838ED98914E9B7FF1/crash.sym"),
+        ("XUL.PDB", "AB1", "XUL.PDB/AB1/XUL.sym"),
+        ("libc.so.6", "D2554CDB926136C4B9766A086583B9B50", "libc.so.6/D2554CDB926136C4B9766A086583B9B50/libc.so.6.sym"),
+        ("crash.exe", "AB1", "crash.exe/AB1/crash.exe.sym"),
+        ("Electron Framework", "35D4", "Electron Framework/35D4/Electron Framework.sym"),
+        (r"c:\builds\obj\firefox.pdb", "AB1", "firefox.pdb/AB1/firefox.sym"),
+        ("/usr/lib/libfoo.so", "ab1", "libfoo.so/ab1/libfoo.so.sym"),
+    ],
+)
+def test_sym_path(debug_file: str, debug_id: str, expected: str) -> None:
+    assert sym_path(debug_file, debug_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("debug_file", "debug_id"),
+    [("", "AB1"), ("crash.pdb", ""), ("..", "AB1"), ("a/..", "AB1"), ("x", "../AB"), ("x", "A B"), ("x\n", "AB")],
+)
+def test_sym_path_refuses_unusable_identifiers(debug_file: str, debug_id: str) -> None:
+    assert sym_path(debug_file, debug_id) is None
+
+
+def test_clean_file_name_bounds_length() -> None:
+    assert clean_file_name("a" * 256) is None
+    assert clean_file_name("a" * 255) == "a" * 255
+
+
+def test_code_id_path_follows_tecken() -> None:
+    assert code_id_sym_path("xul.dll", "652de0ed706d000") == "xul.dll/652DE0ED706D000/xul.sym"
+    assert code_id_sym_path("crash.exe", "45D35F6C2d000") == "crash.exe/45D35F6C2D000/crash.exe.sym"
+    assert code_id_sym_path("", "1") is None
+
+
+def test_candidates_debug_path_first_then_code_path() -> None:
+    assert candidate_paths("test.pdb", "AB1", "test.dll", "5f3a") == [
+        "test.pdb/AB1/test.sym",
+        "test.dll/5F3A/test.sym",
+    ]
+    # no debug file (MinGW PE without a PDB name): the code file name with the debug id
+    assert candidate_paths("", "AB1", "foo.dll", "") == ["foo.dll/AB1/foo.dll.sym"]
+    assert candidate_paths("", "", "", "") == []
