@@ -1,0 +1,28 @@
+"""Crashcart's stack walker: ``walk(minidump, supplier, options) -> WalkResult``. See ``docs/stackwalk.md``."""
+
+from __future__ import annotations
+
+from crashcart.stackwalk.cfi import caller_registers, evaluate, run_program
+from crashcart.stackwalk.frame import WALKER_VERSION, Frame, ThreadStack, Trust, WalkResult
+from crashcart.stackwalk.interfaces import CfiRules, NoSymbols, SymbolSupplier, WindowsFrameInfo
+from crashcart.stackwalk.simple_symbols import SimpleSymbols
+from crashcart.stackwalk.walker import WalkOptions, walk, walk_stack
+
+__all__ = [
+    "WALKER_VERSION",
+    "CfiRules",
+    "Frame",
+    "NoSymbols",
+    "SimpleSymbols",
+    "SymbolSupplier",
+    "ThreadStack",
+    "Trust",
+    "WalkOptions",
+    "WalkResult",
+    "WindowsFrameInfo",
+    "caller_registers",
+    "evaluate",
+    "run_program",
+    "walk",
+    "walk_stack",
+]
