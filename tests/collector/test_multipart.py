@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from crashcart.collector import multipart
 from crashcart.collector.multipart import (
+    MAX_HEADER_SIZE,
     Event,
     MultipartError,
     MultipartParser,
@@ -235,3 +237,186 @@ def test_common_headers_fast_path_agrees_with_the_general_parser(block: bytes) -
     with mock.patch.object(multipart, "_COMMON_HEADERS_RE", re.compile(rb"(?!)")):
         general = _headers_or_error(block)
     assert fast == general
+
+
+# --- shortcuts: runs of complete parts, the header memo, views, the held-back tail ---------------------
+
+
+class Recorder:
+    """A ``PartHandler`` that records each call, data as bytes (and the type it came as)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def begin_part(self, headers: multipart.PartHeaders) -> None:
+        self.calls.append(("begin", headers))
+
+    def part_data(self, data: bytes | memoryview) -> None:
+        self.calls.append(("data", bytes(data), type(data)))
+
+    def end_part(self, last: bool) -> None:
+        self.calls.append(("end", last))
+
+    def whole_parts(self, parts: list[multipart.WholePart]) -> None:
+        self.calls.append(("run", [(headers.name, field, data, last) for headers, field, data, last in parts]))
+
+
+def fields_body(count: int, boundary: bytes = b"b0undary", tail: bytes = b"") -> bytes:
+    lines = [
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="F%d"\r\n\r\nvalue-%d\r\n' % (i, i)
+        for i in range(count)
+    ]
+    return b"".join(lines) + tail + b"--" + boundary + b"--\r\n"
+
+
+def test_complete_parts_arrive_as_one_run_once_their_headers_are_known() -> None:
+    body = fields_body(30)
+    with mock.patch.dict(multipart._HEADER_MEMO, clear=True), mock.patch.dict(multipart._PIECE_MEMO, clear=True):
+        cold = Recorder()
+        MultipartParser(b"b0undary").feed_into(body, cold)
+        warm = Recorder()
+        MultipartParser(b"b0undary").feed_into(body, warm)
+    expected = [(f"F{i}", f"F{i}", b"value-%d" % i, i == 29) for i in range(30)]
+    assert [part for _, run in cold.calls for part in run] == expected  # type: ignore[attr-defined]
+    assert len(cold.calls) == 30  # headers seen for the first time: one part per call
+    assert warm.calls == [("run", expected)]
+
+
+def test_field_is_set_for_plain_form_fields_only() -> None:
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\n2\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="t"\r\nContent-Type: text/plain\r\n\r\n3\r\n'
+        b'--b\r\nContent-Disposition: form-data; name=""\r\n\r\n4\r\n'
+        b"--b\r\nX-Other: y\r\n\r\n5\r\n"
+        b"--b--"
+    )
+    for _ in range(2):  # cold, then warm memo
+        recorder = Recorder()
+        MultipartParser(b"b").feed_into(body, recorder)
+    fields = [(name, field) for _, run in recorder.calls for name, field, _, _ in run]  # type: ignore[attr-defined]
+    assert fields == [("a", "a"), ("f", None), ("t", None), ("", None), (None, None)]
+
+
+def test_large_data_is_a_view_of_the_chunk_and_feed_gives_bytes() -> None:
+    head = b'--b\r\nContent-Disposition: form-data; name="d"; filename="d"\r\n\r\n'
+    chunk = bytes(range(256)) * 256
+    recorder = Recorder()
+    parser = MultipartParser(b"b")
+    parser.feed_into(head, recorder)
+    parser.feed_into(chunk, recorder)
+    parser.feed_into(b"xy\r\n--b--", recorder)
+    parser.finish()
+    data = [call for call in recorder.calls if call[0] == "data"]
+    assert b"".join(d[1] for d in data) == chunk + b"xy"  # type: ignore[misc]
+    assert data[0][2] is memoryview  # most of the chunk, not copied
+    assert {d[2] for d in data[1:]} == {bytes}  # the held-back tail and the short last piece
+    assert all(isinstance(e.data, bytes) for e in MultipartParser(b"b").feed(head + chunk) if isinstance(e, PartData))
+
+
+def test_header_memo_stays_bounded() -> None:
+    with mock.patch.dict(multipart._HEADER_MEMO, clear=True), mock.patch.dict(multipart._PIECE_MEMO, clear=True):
+        for i in range(3 * multipart._HEADER_MEMO_SIZE // 100):
+            body = b"".join(b"--b\r\nX-N: %d\r\n\r\nv\r\n" % (i * 100 + k) for k in range(100)) + b"--b--"
+            list(MultipartParser(b"b").feed(body))
+            assert len(multipart._HEADER_MEMO) <= multipart._HEADER_MEMO_SIZE
+            assert len(multipart._PIECE_MEMO) <= multipart._HEADER_MEMO_SIZE
+        long_block = b"X-Long: " + b"y" * multipart._HEADER_MEMO_BLOCK
+        list(MultipartParser(b"b").feed(b"--b\r\n" + long_block + b"\r\n\r\nv\r\n--b--"))
+        assert long_block not in multipart._HEADER_MEMO
+
+
+SHORTCUT_TOKENS = [
+    b"--b",
+    b"--b\r\n",
+    b"\r\n--b\r\n",
+    b"\r\n--b--",
+    b"--b--",
+    b"--b  \r\n",
+    b"--b \t",
+    b"--b" + b" " * 300,
+    b"\r\n",
+    b"\r\n\r\n",
+    b"\n",
+    b"\r",
+    b"-",
+    b"x",
+    b'Content-Disposition: form-data; name="a"',
+    b'Content-Disposition: form-data; name="b"; filename="f"',
+    b"\r\nContent-Type: text/plain; charset=latin-1",
+    b"X-Long: " + b"y" * 300,
+]
+
+
+def _trace(body: bytes, pieces: list[bytes], **kwargs: int | None) -> list[tuple[object, ...]]:
+    """Every event, the size of the tail after each feed, and how it ended (error code and part count)."""
+    parser = MultipartParser(b"b", **kwargs)  # type: ignore[arg-type]
+    out: list[tuple[object, ...]] = []
+    try:
+        for i, piece in enumerate(pieces):
+            for event in parser.feed(piece):
+                if isinstance(event, PartData):
+                    if out and out[-1][0] == "data":
+                        out[-1] = ("data", out[-1][1] + event.data)  # type: ignore[operator]
+                    else:
+                        out.append(("data", event.data))
+                else:
+                    out.append((type(event).__name__, *event))
+            out.append(("fed", i, len(parser._tail)))
+        parser.finish()
+        out.append(("finished", parser.parts))
+    except MultipartError as exc:
+        out.append(("error", exc.code, exc.detail, parser.parts))
+    return out
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(
+    st.lists(st.sampled_from(SHORTCUT_TOKENS) | st.binary(max_size=6), max_size=40).map(b"".join),
+    st.lists(st.integers(1, 300), min_size=1, max_size=8),
+    st.sampled_from([None, 1, 2, 5]),
+    st.sampled_from([MAX_HEADER_SIZE, 10, 300]),
+)
+def test_shortcuts_never_change_the_events(
+    body: bytes, sizes: list[int], max_parts: int | None, max_header: int
+) -> None:
+    for pieces in ([body], list(_split(body, sizes))):
+        kwargs = {"max_parts": max_parts, "max_header_size": max_header}
+        with mock.patch.object(multipart, "_SHORTCUTS", False):
+            plain = _trace(body, pieces, **kwargs)
+        with mock.patch.dict(multipart._HEADER_MEMO, clear=True), mock.patch.dict(multipart._PIECE_MEMO, clear=True):
+            cold = _trace(body, pieces, **kwargs)  # header blocks met for the first time
+        warm = _trace(body, pieces, **kwargs)
+        with mock.patch.object(multipart, "_WINDOW_BUDGET", 40):  # shortcuts cut off mid-body
+            cut = _trace(body, pieces, **kwargs)
+        assert cold == plain
+        assert warm == plain
+        assert cut == plain
+
+
+def test_the_split_shortcut_stops_at_its_budget() -> None:
+    body = b"".join(
+        b'--b0undary\r\nContent-Disposition: form-data; name="F%d"\r\n\r\nv\r\n' % (i % 50) for i in range(3000)
+    )
+    body += b"--b0undary--"
+    list(MultipartParser(b"b0undary").feed(body))  # header blocks known
+    whole = Recorder()
+    parser = MultipartParser(b"b0undary")
+    parser.feed_into(body, whole)
+    assert len(whole.calls) == 1  # one run: every part
+    with mock.patch.object(multipart, "_WINDOW_BUDGET", 3 * multipart._WINDOW):
+        cut = Recorder()
+        parser = MultipartParser(b"b0undary")
+        parser.feed_into(body, cut)
+    first, *rest = cut.calls
+    assert first[0] == "run" and 300 < len(first[1]) < 1000  # type: ignore[arg-type]
+    assert {call[0] for call in rest} == {"run"} and all(len(call[1]) == 1 for call in rest)  # type: ignore[arg-type]
+    assert [part for _, run in cut.calls for part in run] == whole.calls[0][1]  # type: ignore[attr-defined]
+
+
+def _split(body: bytes, sizes: list[int]) -> Iterator[bytes]:
+    i = k = 0
+    while i < len(body):
+        yield body[i : i + sizes[k % len(sizes)]]
+        i += sizes[k % len(sizes)]
+        k += 1

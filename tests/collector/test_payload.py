@@ -890,6 +890,56 @@ def test_memory_is_bounded_by_the_threshold_whatever_the_body_size(spool: Path) 
     assert peak < threshold + 8 * len(block)
 
 
+def test_a_90_mib_dump_streams_to_a_spool_file_in_bounded_memory(spool: Path) -> None:
+    head = form(field("a", "b")).removesuffix(b"--b0undary--\r\n")
+    head += b'--b0undary\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="d"\r\n\r\n'
+    block = random.Random(9).randbytes(64 * 1024)
+    digest = hashlib.sha256()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for _ in range(90 * 16):
+            digest.update(block)
+            yield block  # as uvicorn hands it over: 64 KiB at a time
+        yield b"\r\n--b0undary--\r\n"
+
+    tracemalloc.start()
+    try:
+        payload = parse(CT, body(), spool)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (dump,) = payload.dumps
+    assert dump.path is not None and dump.data is None
+    assert (dump.size, dump.sha256) == (90 * MiB, digest.hexdigest())
+    assert dump.path.stat().st_size == 90 * MiB
+    assert peak < LIMITS.dump_spool_threshold + 8 * len(block)
+
+
+@pytest.mark.parametrize("ctype", [CT, "application/octet-stream"])
+def test_a_callers_mutable_buffer_is_never_kept(ctype: str, spool: Path) -> None:
+    dump = random.Random(4).randbytes(100_000)
+    body = form(field("a", "b"), dump_part(data=dump)) if ctype == CT else dump
+    parser = PayloadParser(ctype, None, LIMITS, spool)
+    for i in range(0, len(body), 30_000):
+        buffer = bytearray(body[i : i + 30_000])
+        parser.feed(buffer)  # type: ignore[arg-type]  # what a careless caller might pass
+        buffer[:] = bytes(len(buffer))  # and then reuse
+    payload = parser.finish()
+    assert dumps_of(payload)["upload_file_minidump"] == dump
+
+
+@pytest.mark.parametrize("size", [None, 64 * 1024, 1000])
+def test_an_in_memory_dump_is_one_bytes_object_whatever_the_chunking(size: int | None, spool: Path) -> None:
+    dump = random.Random(5).randbytes(150_000)
+    body = form(*[field(f"f{i}", f"v{i}") for i in range(40)], dump_part(data=dump))
+    payload = parse(CT, body if size is None else chunks(body, size), spool)
+    (kept,) = payload.dumps
+    assert type(kept.data) is bytes
+    assert (kept.data, kept.sha256) == (dump, hashlib.sha256(dump).hexdigest())
+    assert payload.annotations == {f"f{i}": f"v{i}" for i in range(40)}
+
+
 def test_limits_from_settings(tmp_path: Path) -> None:
     settings = load_settings({}, data_dir=tmp_path, max_annotations=7, dump_spool_threshold=123)
     limits = Limits.from_settings(settings)

@@ -12,10 +12,12 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crashcart.collector import multipart
 from crashcart.collector.payload import (
     MALFORMED_CODES,
     TOO_LARGE_LIMITS,
@@ -356,3 +358,79 @@ def test_valid_client_requests_parse_under_any_chunking(client: str, seed: int, 
     assert result[0] == "ok"
     assert result[2] == req.expected_annotations
     assert {name for name, _, _ in result[3]} == set(req.expected_dumps)
+
+
+# --- the parser's shortcuts (``multipart._SHORTCUTS``, the header memo) never change anything ------------
+
+
+def exact(
+    content_type: str | None, encoding: str | None, pieces: list[bytes], limits: Limits, query: str = ""
+) -> Outcome:
+    """``outcome``, plus what must not move either: an error's detail and the call that raised it, each
+    dump's bytes and whether it stayed in memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spool = Path(tmp) / "spool"
+        parser = PayloadParser(content_type, encoding, limits, spool, query)
+        step = 0  # the call that raised: the index of the piece fed, or len(pieces) for finish()
+        result: Outcome
+        try:
+            for piece in pieces:
+                parser.feed(piece)
+                step += 1
+            payload = parser.finish()
+        except Malformed as exc:
+            result = ("malformed", exc.code, exc.detail, step)
+        except TooLarge as exc:
+            result = ("too_large", exc.limit, exc.detail, step)
+        else:
+            kept = [(d.read(), d.data is not None) for d in payload.dumps]
+            result = (*checked(payload, limits, spool), kept, payload.compressed, payload.wire_size)
+        finally:
+            parser.discard()
+    return result
+
+
+def assert_shortcuts_change_nothing(
+    content_type: str | None, encoding: str | None, pieces: list[bytes], limits: Limits, query: str = ""
+) -> None:
+    with mock.patch.object(multipart, "_SHORTCUTS", False):
+        plain = exact(content_type, encoding, pieces, limits, query)
+    with mock.patch.dict(multipart._HEADER_MEMO, clear=True), mock.patch.dict(multipart._PIECE_MEMO, clear=True):
+        assert exact(content_type, encoding, pieces, limits, query) == plain  # header blocks met first here
+    assert exact(content_type, encoding, pieces, limits, query) == plain
+
+
+@FUZZ
+@given(
+    body_parts=st.lists(parts, max_size=10),
+    preamble=st.sampled_from([b"", b"\r\n", b"junk\r\n--b0und"]),
+    close_prefix=st.sampled_from([b"", b"\r\n"]),
+    encoding=encodings,
+    how=st.integers(0, 2),
+    sizes=chunk_sizes,
+    limits=limits_strategy,
+)
+def test_shortcuts_on_generated_multipart(
+    *,
+    body_parts: list[Part],
+    preamble: bytes,
+    close_prefix: bytes,
+    encoding: str | None,
+    how: int,
+    sizes: list[int],
+    limits: Limits,
+) -> None:
+    body = multipart_body(body_parts, "b0undary", preamble=preamble, close_prefix=close_prefix)
+    wire = maybe_compress(body, encoding, how)
+    for pieces in ([wire], list(split(wire, sizes))):
+        assert_shortcuts_change_nothing("multipart/form-data; boundary=b0undary", encoding, pieces, limits)
+
+
+@FUZZ
+@given(mutated_client_requests(), chunk_sizes, limits_strategy)
+def test_shortcuts_on_mutated_client_requests(
+    request: tuple[str | None, str | None, bytes, str], sizes: list[int], limits: Limits
+) -> None:
+    content_type, encoding, wire, query = request
+    for pieces in ([wire], list(split(wire, sizes))):
+        assert_shortcuts_change_nothing(content_type, encoding, pieces, limits, query)

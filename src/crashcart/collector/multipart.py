@@ -7,6 +7,14 @@ partial delimiter, or an unfinished header block of at most ``max_header_size`` 
 grow with the body, and it scans with ``bytes.find`` from where the previous scan stopped, so a body is
 scanned once.
 
+``feed_into`` does the same for a ``PartHandler`` (the collector's payload parser), cheaply: a crash report
+is mostly a few dozen small text fields, and per-part Python work is what costs. So header blocks are
+interpreted once per process (a bounded memo); a run of parts that are complete in the buffer is found
+with one ``bytes.split`` and handed over in one ``whole_parts`` call; large data is handed over as views of
+the caller's chunk; and the bytes held back between feeds are not copied again when they turn out to be
+data. None of this changes what the handler is told or where an error is raised (``_SHORTCUTS`` turns it
+off, and ``tests/collector/test_multipart.py`` and ``test_payload_fuzz.py`` compare).
+
 Folklore (what real clients send, see the collector protocol notes):
 
 * The delimiter is searched as ``--boundary`` alone, not ``CRLF--boundary``: Breakpad-Mac (``HTTPRequest.m``)
@@ -29,9 +37,10 @@ Folklore (what real clients send, see the collector protocol notes):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote_to_bytes
 
 MAX_HEADER_SIZE = 8192  # bytes in one part's header block (Falcon's default, which Antenna keeps)
@@ -169,8 +178,108 @@ def parse_part_headers(block: bytes) -> PartHeaders:
     return PartHeaders(dparams.get("name"), dparams.get("filename"), media, charset)
 
 
+# A part that arrived complete: (headers, field, data, last). ``field`` is the part's name when its headers
+# give nothing else (no filename, content type or charset): a plain text form field (RFC 7578 §4.4), the
+# bulk of a crash report; else None.
+WholePart = tuple[PartHeaders, str | None, bytes, bool]
+
+
+def _field(headers: PartHeaders) -> str | None:
+    """The ``field`` of a ``WholePart`` with these headers."""
+    name, filename, content_type, charset = headers
+    return name if name and filename is None and content_type is None and charset is None else None
+
+
+def _slice(buf: bytes, start: int, end: int) -> bytes | memoryview:
+    """``buf[start:end]``, as a view (``buf`` is immutable) when that saves copying most of ``buf``.
+
+    Keeping the view keeps ``buf`` alive, so it is only used for at least 3/4 of it: a holder of such slices
+    never holds more than 4/3 of their bytes.
+    """
+    if 4 * (end - start) >= 3 * len(buf):
+        return memoryview(buf)[start:end]
+    return buf[start:end]
+
+
+class PartHandler(Protocol):
+    """Receives the parts of a body from ``MultipartParser.feed_into``, in body order.
+
+    ``whole_parts`` is a shortcut for a run of parts that arrived complete: for each ``(headers, field, data,
+    last)`` in turn it must act exactly like ``begin_part(headers)``, then ``part_data(data)`` (only when
+    ``data`` is not empty), then ``end_part(last)``, including where it raises.
+    """
+
+    def begin_part(self, headers: PartHeaders) -> None: ...
+
+    def part_data(self, data: bytes | memoryview) -> None:
+        """The next bytes of the part: a read-only ``memoryview`` of an immutable buffer, or ``bytes``."""
+
+    def end_part(self, last: bool) -> None: ...
+
+    def whole_parts(self, parts: list[WholePart]) -> None: ...
+
+
+class _EventList:
+    """A ``PartHandler`` that records events, for ``MultipartParser.feed``."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def begin_part(self, headers: PartHeaders) -> None:
+        self.events.append(PartBegin(headers))
+
+    def part_data(self, data: bytes | memoryview) -> None:
+        self.events.append(PartData(bytes(data)))
+
+    def end_part(self, last: bool) -> None:
+        self.events.append(PartEnd(last))
+
+    def whole_parts(self, parts: list[WholePart]) -> None:
+        for headers, _, data, last in parts:
+            self.events.append(PartBegin(headers))
+            if data:
+                self.events.append(PartData(data))
+            self.events.append(PartEnd(last))
+
+
+# Interpreted header blocks, by their bytes: a collector sees the same few dozen blocks (one per annotation
+# name its clients send) over and over. ``_PIECE_MEMO`` holds the same under the key a piece of a body split
+# at ``--boundary`` starts with: CRLF + block (b"" for an empty block), with the block's ``field``. Only
+# short blocks are kept, and the memos are emptied when full: a hostile stream of distinct blocks costs at
+# most ~1 MB.
+_HEADER_MEMO: dict[bytes, PartHeaders] = {}
+_PIECE_MEMO: dict[bytes, tuple[PartHeaders, str | None]] = {}
+_HEADER_MEMO_SIZE = 1024
+_HEADER_MEMO_BLOCK = 256
+# The shortcuts of ``feed_into``: complete parts handed over in runs, held-back bytes not copied again. They
+# never change what the handler is told, only how fast; tests turn them off to compare.
+_SHORTCUTS = True
+_WINDOW = 16 * 1024  # bytes split at a time when looking for complete parts
+# Bytes one body may have split or searched that way. CPython searches a haystack under 30,000 bytes without
+# a linear-time guarantee: a hostile boundary and body can make a window cost ~30 ns a byte. Past this, the
+# general path (``bytes.find`` over the whole buffer) does the rest. Real reports use a few dozen KiB.
+_WINDOW_BUDGET = 1024 * 1024
+
+
+def _part_headers(block: bytes) -> PartHeaders:
+    """``parse_part_headers(block)``, memoized (the memo never holds a failure)."""
+    headers = _HEADER_MEMO.get(block)
+    if headers is None:
+        headers = parse_part_headers(block)
+        if len(block) <= _HEADER_MEMO_BLOCK:
+            if len(_HEADER_MEMO) >= _HEADER_MEMO_SIZE:
+                _HEADER_MEMO.clear()
+                _PIECE_MEMO.clear()
+            _HEADER_MEMO[block] = headers
+            _PIECE_MEMO[b"\r\n" + block if block else b""] = headers, _field(headers)
+    return headers
+
+
 class MultipartParser:
     """Feed it the body and iterate over the events each chunk completes; ``finish()`` checks the end.
+
+    ``feed_into`` does the same work but calls a ``PartHandler`` instead of building events; a part whose
+    headers, bytes and closing delimiter are all in the buffer (most text fields) then costs one call.
 
     Raises ``MultipartError`` as soon as a defect is certain. After an error the parser must not be used,
     nor may an iteration be abandoned half-way (the parser's position lives in the running iteration).
@@ -189,6 +298,7 @@ class MultipartParser:
         self._state = _PREAMBLE
         self._tail = b""
         self._hscan = 0  # where the search for the end of the header block resumes, relative to the tail
+        self._window_budget = _WINDOW_BUDGET
         self.parts = 0
 
     @property
@@ -202,15 +312,57 @@ class MultipartParser:
         A defect is raised by the iteration at its place in the stream, after every event before it, so the
         caller meets errors in body order whatever the chunking.
         """
+        recorder = _EventList()
+        try:
+            self.feed_into(chunk, recorder)
+        except MultipartError:
+            yield from recorder.events
+            raise
+        yield from recorder.events
+
+    def feed_into(self, chunk: bytes, handler: PartHandler) -> None:
+        """Parse ``chunk`` and tell ``handler`` about the parts it completes, in body order.
+
+        A defect is raised at its place in the stream, after the calls for everything before it; an exception
+        from the handler propagates (the parser must not be used afterwards).
+        """
         if self._state == _EPILOGUE:
             return
-        buf = self._tail + chunk if self._tail else chunk
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk)  # a caller's bytearray: ours from here on (keys of the memo, views, the tail)
+        dash = self._dash
+        dash_len = len(dash)
+        tail = self._tail
         self._tail = b""
+        pending = b""  # held-back bytes of the part's data, due at this feed's first ``part_data``
+        shortcuts = _SHORTCUTS
+        if not tail:
+            buf = chunk
+        elif (
+            shortcuts
+            and self._state != _HEADERS
+            and len(chunk) >= dash_len + 2
+            and not 0 <= (tail + chunk[: dash_len + 2]).find(dash) < len(tail) + 2
+        ):
+            # No ``--boundary`` starts in the bytes held back from the last feed, nor in the two after them
+            # (a CRLF there would be stripped): every decision is the same in ``chunk`` alone, and the held
+            # bytes are data, handed over when ``tail + chunk`` would have been. This saves copying ``chunk``.
+            buf = chunk
+            if self._state == _DATA:
+                pending = tail
+        else:
+            buf = tail + chunk
         n = len(buf)
         pos = 0
+        first = -2  # the first ``--boundary`` at or after ``pos`` when already searched for, else -2
+        clear = 0  # no ``--boundary`` starts in [pos, clear): known from ``_whole_parts``
         while True:
             state = self._state
             if state == _HEADERS:
+                if shortcuts and self._hscan == 0 and pos >= 2:
+                    pos, clear = self._whole_parts(buf, pos, handler)
+                    if self._state == _EPILOGUE:
+                        break
                 if n - pos < 2:
                     break
                 if buf[pos] == 0x0D and buf[pos + 1] == 0x0A:  # empty header block
@@ -229,43 +381,133 @@ class MultipartParser:
                 self.parts += 1
                 if self._max_parts is not None and self.parts > self._max_parts:
                     raise MultipartError("too_many_parts", f"more than {self._max_parts} parts")
-                headers = parse_part_headers(buf[pos:block_end])
+                headers = _part_headers(buf[pos:block_end])
                 pos = data_start
                 self._state = _DATA
-                yield PartBegin(headers)
+                if first == -2:
+                    first = buf.find(dash, max(pos, clear))
+                clear = 0
+                if shortcuts and first >= 0:
+                    # The whole part may be here: when its first ``--boundary`` is a plain delimiter (CRLF or
+                    # ``--`` after it; anything else takes the general path below), hand it over in one call.
+                    j = first + dash_len
+                    after = buf[j : j + 2]
+                    if after in (b"\r\n", b"--"):
+                        end = first - 2 if buf.endswith(b"\r\n", pos, first) else first
+                        last = after == b"--"
+                        self._state = _EPILOGUE if last else _HEADERS
+                        handler.whole_parts([(headers, _field(headers), buf[pos:end], last)])
+                        pos = j + 2
+                        first = -2
+                        if last:
+                            break
+                        continue
+                handler.begin_part(headers)
                 continue
 
             # _PREAMBLE or _DATA: look for the next delimiter.
-            found, kind, after = self._find_delimiter(buf, pos)
+            found, kind, after_end = self._find_delimiter(buf, pos, first)
+            first = -2
             if kind in (_NONE, _MORE):
                 hold = max(pos, n - self._keep) if kind == _NONE else max(pos, found - 2)
                 start, pos = pos, hold
-                if state == _DATA and hold > start:
-                    yield PartData(buf[start:hold])
+                if state == _DATA:
+                    if pending:
+                        handler.part_data(pending)
+                        pending = b""
+                    if hold > start:
+                        handler.part_data(_slice(buf, start, hold))
                 break
-            start, pos = pos, after
+            start, pos = pos, after_end
             self._state = _EPILOGUE if kind == _CLOSE else _HEADERS
             if state == _DATA:
                 end = found
                 if end - start >= 2 and buf[end - 2] == 0x0D and buf[end - 1] == 0x0A:
                     end -= 2
+                if pending:
+                    handler.part_data(pending)
+                    pending = b""
                 if end > start:
-                    yield PartData(buf[start:end])
-                yield PartEnd(kind == _CLOSE)
+                    handler.part_data(_slice(buf, start, end))
+                handler.end_part(kind == _CLOSE)
             if kind == _CLOSE:
                 break
         self._tail = buf[pos:] if self._state != _EPILOGUE else b""
 
-    def _find_delimiter(self, buf: bytes, start: int) -> tuple[int, int, int]:
+    def _whole_parts(self, buf: bytes, pos: int, handler: PartHandler) -> tuple[int, int]:
+        """From ``pos`` (just after a delimiter line in ``buf``), hand ``handler`` the run of complete parts
+        whose header blocks are memoized and whose first ``--boundary`` is a plain delimiter (CRLF or ``--``
+        after it); return where the first other part starts, for the general path, and how far from there
+        no ``--boundary`` starts (when that is known, else the same position).
+
+        Works on windows of the buffer split at ``--boundary``: one C call finds every delimiter in a window,
+        instead of two searches per part. Each part gets the general path's checks, in its order (header block
+        size, part count), and the same bytes.
+        """
+        room = self._max_parts - self.parts if self._max_parts is not None else len(buf)
+        run: list[WholePart] = []
+        get = _PIECE_MEMO.get
+        dash = self._dash
+        dash_len = len(dash)
+        # A memoized block is at most _HEADER_MEMO_BLOCK bytes: only a smaller limit needs checking here.
+        max_head = self._max_header + 2 if self._max_header < _HEADER_MEMO_BLOCK else 0
+        append = run.append
+        at = pos - 2  # the CRLF ending the delimiter line: each piece then starts with CRLF + header block
+        clear = 0
+        while room > 0 and self._window_budget > 0:
+            if run:
+                self._window_budget -= _WINDOW
+                if buf.find(dash, at + 2, at + _WINDOW) < 0:
+                    clear = min(at + _WINDOW, len(buf)) - dash_len + 1
+                    break  # no part ends in the next window (nor does a ``--boundary`` start before ``clear``)
+            window = buf[at : at + _WINDOW]
+            self._window_budget -= len(window)
+            pieces = window.split(dash)
+            before = len(run)
+            closed = False
+            piece = pieces[0]
+            for following in itertools.islice(pieces, 1, room + 1):
+                head, sep, data = piece.partition(b"\r\n\r\n")
+                memo = get(head) if sep else None
+                if memo is None or (max_head and len(head) > max_head):
+                    break
+                headers, field = memo
+                if following.startswith(b"\r\n"):
+                    append((headers, field, data.removesuffix(b"\r\n"), False))
+                    piece = following
+                    continue
+                if following.startswith(b"--"):
+                    append((headers, field, data.removesuffix(b"\r\n"), True))
+                    closed = True
+                break  # else padding, a lookalike, or not all here: the general path decides
+            taken = len(run) - before
+            if taken == len(pieces) - 1:  # every delimiter in the window read
+                at += len(window) - len(pieces[-1])
+            else:
+                at += sum(map(len, itertools.islice(pieces, taken))) + taken * dash_len
+            room -= taken
+            if closed:
+                self._state = _EPILOGUE
+                break
+            if taken < len(pieces) - 1 or not taken:
+                break  # stopped at a part for the general path
+        if run:
+            self.parts += len(run)
+            handler.whole_parts(run)
+        return at + 2, clear
+
+    def _find_delimiter(self, buf: bytes, start: int, first: int = -2) -> tuple[int, int, int]:
         """(index, kind, end of the delimiter line) of the first real delimiter at or after ``start``.
 
-        ``_MORE`` means the bytes after a ``--boundary`` occurrence are not all here yet; every decision
-        depends only on bytes already seen, so the result never depends on how the body was chunked.
+        ``first``, when not -2, is the result of ``buf.find(dash, start)``, already known. ``_MORE`` means the
+        bytes after a ``--boundary`` occurrence are not all here yet; every decision depends only on bytes
+        already seen, so the result never depends on how the body was chunked.
         """
         dash = self._dash
         n = len(buf)
         while True:
-            i = buf.find(dash, start)
+            i = buf.find(dash, start) if first == -2 else first
+            first = -2
             if i < 0:
                 return -1, _NONE, 0
             j = i + len(dash)

@@ -2,9 +2,10 @@
 
 The app feeds ``PayloadParser`` the body chunk by chunk as it arrives (already de-chunked by the server).
 The parser decompresses (gzip/deflate, bounded), splits the multipart body, classifies each part the way
-Antenna does, hashes dumps while they stream and spools the large ones to disk. It raises ``Malformed``
-(HTTP 400, ``Discarded=malformed_<code>``) or ``TooLarge`` (HTTP 413) as soon as a defect is certain, and
-nothing else for any input (``tests/collector/test_payload_fuzz.py``).
+Antenna does, spools the large dumps to disk as they stream and hashes every dump (those kept in memory
+in one call at the end). It raises ``Malformed`` (HTTP 400, ``Discarded=malformed_<code>``) or ``TooLarge``
+(HTTP 413) as soon as a defect is certain, and nothing else for any input
+(``tests/collector/test_payload_fuzz.py``).
 
 Where we differ from Antenna, on purpose (see the collector protocol notes, §1.2 and §5):
 
@@ -17,8 +18,9 @@ Where we differ from Antenna, on purpose (see the collector protocol notes, §1.
 * Bounded: wire size, decompressed size (a gzip bomb stops after ``max_decompressed_size`` bytes of output),
   annotation count and length, JSON size (and the same budget for all form-field annotations together),
   dump and part counts, part header size. Memory: dumps share one in-memory budget of
-  ``dump_spool_threshold`` bytes (the dump that would pass it is spooled), annotations stay within
-  ``max_json_size``, and everything else is a few chunks.
+  ``dump_spool_threshold`` bytes (the dump that would pass it is spooled; what is kept may be views of the
+  body's chunks, never more than 4/3 of the bytes counted), annotations stay within ``max_json_size``, and
+  everything else is a few chunks.
 * Android's last field arrives with a trailing CRLF (its closing delimiter repeats one); it is stripped,
   with a note (Antenna keeps it).
 
@@ -44,9 +46,8 @@ from crashcart.collector.multipart import (
     MAX_BOUNDARY_LENGTH,
     MultipartError,
     MultipartParser,
-    PartBegin,
-    PartData,
     PartHeaders,
+    WholePart,
     parse_params,
 )
 from crashcart.errors import CrashcartError
@@ -121,6 +122,9 @@ _DUMP_NAME_MAX = 30
 _DUMP_NAME_RE = re.compile(r"[^A-Za-z0-9_]+")
 _SURROGATE_ESCAPE_RE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 _GZIP_MAGIC = b"\x1f\x8b"
+# The Content-Type nearly every client sends, with a boundary of RFC 2046 characters (no space): what
+# ``parse_params`` would make of it is then plain. Anything else takes the general path.
+_FORM_DATA_RE = re.compile(rf"multipart/form-data; boundary=([0-9A-Za-z'()+_,./:=?-]{{1,{MAX_BOUNDARY_LENGTH}}})")
 
 
 class Malformed(CrashcartError):
@@ -185,6 +189,8 @@ class Payload:
 
 def sanitize_dump_name(name: str) -> str:
     """Keep ``[A-Za-z0-9_]``, at most 30 characters (Antenna's rule): ``app.log`` → ``applog``."""
+    if name.isascii() and name.isidentifier():  # only [A-Za-z0-9_] already (the common case)
+        return name[:_DUMP_NAME_MAX]
     return _DUMP_NAME_RE.sub("", name)[:_DUMP_NAME_MAX]
 
 
@@ -222,13 +228,14 @@ class _MemoryBudget:
 class _Spool:
     """The spool files of one request, so they can all be removed on the error path."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = directory
         self.paths: list[Path] = []
 
     def create(self) -> tuple[IO[bytes], Path]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.directory, prefix="crashcart-dump-", suffix=".part")
+        directory = Path(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="crashcart-dump-", suffix=".part")
         path = Path(name)
         self.paths.append(path)
         try:
@@ -247,9 +254,9 @@ class _Spool:
 
 
 class _Sink:
-    """Receives one part's bytes."""
+    """Receives one part's bytes: ``bytes``, or read-only views of immutable buffers, which may be kept."""
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         pass
 
     def abort(self) -> None:
@@ -261,7 +268,8 @@ class _Skip(_Sink):
 
 
 class _TextSink(_Sink):
-    """A form-field annotation: buffered up to the limit (plus a CRLF that may be stripped), then ignored."""
+    """A form-field annotation arriving in pieces: buffered up to the limit (plus a CRLF that may be
+    stripped), then ignored. (A field that arrives whole needs no sink: ``_Report.whole_parts``.)"""
 
     def __init__(self, name: str, charset: str | None, limit: int) -> None:
         self.name = name
@@ -270,7 +278,7 @@ class _TextSink(_Sink):
         self.buf = bytearray()
         self.too_long = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if self.too_long:
             return
         if len(self.buf) + len(data) > self.limit:
@@ -278,6 +286,10 @@ class _TextSink(_Sink):
             self.buf = bytearray()
             return
         self.buf += data
+
+    def value(self) -> bytes | None:
+        """The bytes received, or None when they passed the limit."""
+        return None if self.too_long else bytes(self.buf)
 
 
 class _JsonSink(_Sink):
@@ -287,54 +299,69 @@ class _JsonSink(_Sink):
         self.limit = limit
         self.buf = bytearray()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if len(self.buf) + len(data) > self.limit:
             raise TooLarge("json", f"JSON part over {self.limit} bytes")
         self.buf += data
 
 
 class _DumpSink(_Sink):
-    """A dump: hashed as it streams, kept in memory within the request's budget, else spooled to a file."""
+    """A dump: kept in memory within the request's budget, else spooled to a file (hashed as it streams).
+
+    In memory it is the list of pieces received (views of the body's chunks when ``multipart._slice`` could
+    share them), joined once at the end (a dump that arrived in one piece is not copied at all) and hashed
+    in one call.
+    """
 
     def __init__(self, name: str, budget: _MemoryBudget, spool: _Spool) -> None:
         self.name = name
         self._budget = budget
         self._spool = spool
-        self._hash = hashlib.sha256()
         self._size = 0
-        self._mem = bytearray()
+        self._pieces: list[bytes | memoryview] = []
+        self._held = 0  # bytes in ``_pieces``, counted in the budget
+        self._hash: Any = None  # the running sha256, once spooling
         self._file: IO[bytes] | None = None
         self._path: Path | None = None
 
-    def write(self, data: bytes) -> None:
-        self._hash.update(data)
-        self._size += len(data)
+    def write(self, data: bytes | memoryview) -> None:
+        size = len(data)
+        self._size += size
         if self._file is None:
-            if self._budget.used + len(data) <= self._budget.limit:
-                self._mem += data
-                self._budget.used += len(data)
+            budget = self._budget
+            if budget.used + size <= budget.limit:
+                self._pieces.append(data)  # immutable: bytes, or a view of bytes (``multipart._slice``)
+                self._held += size
+                budget.used += size
                 return
             self._file, self._path = self._spool.create()
-            self._file.write(self._mem)
-            self._budget.used -= len(self._mem)
-            self._mem = bytearray()
+            self._hash = hashlib.sha256()
+            for piece in self._pieces:
+                self._hash.update(piece)
+                self._file.write(piece)
+            budget.used -= self._held
+            self._pieces = []
+            self._held = 0
+        self._hash.update(data)
         self._file.write(data)
 
     def close(self) -> DumpFile:
-        digest = self._hash.hexdigest()
         if self._file is not None:
             self._file.close()
             assert self._path is not None
-            return DumpFile(self.name, self._size, digest, path=self._path)
-        return DumpFile(self.name, self._size, digest, data=bytes(self._mem))
+            return DumpFile(self.name, self._size, self._hash.hexdigest(), path=self._path)
+        data = b"".join(self._pieces)
+        self._pieces = []
+        return DumpFile(self.name, self._size, hashlib.sha256(data).hexdigest(), data=data)
 
     def abort(self) -> None:
         if self._file is not None:
             self._file.close()
         if self._path is not None:
             self._spool.remove(self._path)
-        self._budget.used -= len(self._mem)
-        self._mem = bytearray()
+        self._budget.used -= self._held
+        self._pieces = []
+        self._held = 0
 
 
 class _Inflater:
@@ -412,6 +439,215 @@ class _Inflater:
             self._pending = b""
 
 
+class _Report:
+    """What the body says so far: annotations, dumps and notes, from its parts (or a raw dump and its query).
+
+    This is the ``multipart.PartHandler`` that ``MultipartParser`` calls, part by part; it decides what each
+    part is (the rules in the module docstring), checks the content limits and fills the payload's fields.
+    """
+
+    def __init__(self, limits: Limits, spool: _Spool) -> None:
+        self.limits = limits
+        self.spool = spool
+        self.budget = _MemoryBudget(limits.dump_spool_threshold)
+        self.notes = _Notes()
+        self.annotations: dict[str, Any] = {}
+        self.dumps: dict[str, DumpFile] = {}
+        self.kind = "multipart"
+        self.sink: _Sink | None = None  # the part being received (or the raw body's dump)
+        self._json_seen = False
+        self._kv_seen = False
+        self._annotation_bytes = 0
+        self._max_annotation_size = limits.max_annotation_size
+        self._max_annotations = limits.max_annotations
+        self._max_json = limits.max_json_size
+
+    def whole_parts(self, parts: list[WholePart]) -> None:
+        """Parts that arrived complete: for each, the same as ``begin_part``, ``part_data``, ``end_part``."""
+        limit = self._max_annotation_size
+        max_json = self._max_json
+        main_dump = MAIN_DUMP
+        # State the plain-field case reads, kept in locals (only ``_whole_part`` changes it on the object).
+        annotations = self.annotations
+        free = self._max_annotations - len(annotations)  # annotations that may still be added
+        used = self._annotation_bytes
+        json_seen = self._json_seen
+        kv_seen = self._kv_seen
+        for headers, field, data, last in parts:
+            if field is not None and not last and not json_seen and field != main_dump:
+                # A plain form field, the common case, without a sink: ``begin_part`` would make a
+                # ``_TextSink`` (no other check applies). When the value is short enough and UTF-8, and fits
+                # the limits, ``_store_text`` and ``store_annotation`` would keep it and note nothing.
+                size = len(data)
+                if size <= limit:
+                    try:
+                        value = data.decode()
+                    except UnicodeDecodeError:
+                        value = None  # ``_whole_part`` notes it
+                    if value is not None:
+                        size += used + len(field)
+                        if free > 0 and size <= max_json and field not in annotations:
+                            if not kv_seen:
+                                self._kv_seen = kv_seen = True
+                            used = size
+                            annotations[field] = value
+                            free -= 1
+                            continue
+            # Everything else, with its notes and errors.
+            self._annotation_bytes = used
+            self._whole_part(headers, data, last)
+            annotations = self.annotations
+            free = self._max_annotations - len(annotations)
+            used = self._annotation_bytes
+            json_seen = self._json_seen
+            kv_seen = self._kv_seen
+        self._annotation_bytes = used
+
+    def _whole_part(self, headers: PartHeaders, data: bytes, last: bool) -> None:
+        name = headers.name
+        ctype = headers.content_type
+        if (
+            not name
+            or headers.filename
+            or name == MAIN_DUMP
+            or (ctype is not None and not ctype.startswith("text/plain"))
+        ):
+            self.begin_part(headers)
+            if data:
+                self.part_data(data)
+            self.end_part(last)
+            return
+        # A form field without a sink: ``begin_part``'s checks, then ``end_part``'s.
+        if self._json_seen:
+            raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
+        self._kv_seen = True
+        self._store_text(name, headers.charset, data, last)
+
+    def begin_part(self, headers: PartHeaders) -> None:
+        name = headers.name
+        ctype = headers.content_type
+        limits = self.limits
+        if not name:
+            self.notes.add("part without a name dropped")
+            self.sink = _Skip()
+        elif ctype is not None and ctype.startswith("application/json"):
+            if self._json_seen:
+                raise Malformed("multiple_json", f"second JSON part {_short(name)!r}")
+            if self._kv_seen:
+                raise Malformed("has_json_and_kv", f"JSON part {_short(name)!r} after form fields")
+            self._json_seen = True
+            self.sink = _JsonSink(limits.max_json_size)
+        elif (ctype is None or ctype.startswith("text/plain")) and not headers.filename:
+            if name == MAIN_DUMP:
+                self.notes.add(f"text field {MAIN_DUMP} dropped: that name is reserved for the minidump")
+                self.sink = _Skip()
+                return
+            if self._json_seen:
+                raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
+            self._kv_seen = True
+            self.sink = _TextSink(name, headers.charset, limits.max_annotation_size)
+        else:
+            dump_name = sanitize_dump_name(name)
+            if not dump_name or dump_name in RESERVED_DUMP_NAMES:
+                raise Malformed("invalid_dump_name", f"file part name {_short(name)!r}")
+            if dump_name != name:
+                self.notes.add(f"dump name {_short(name)!r} sanitized to {dump_name}")
+            shown = ctype if ctype is not None else "text/plain"
+            if shown != "application/octet-stream":
+                self.notes.add(f"unknown content type: {_short(name)} {_short(shown)}")
+            previous = self.dumps.pop(dump_name, None)
+            if previous is not None:
+                self.notes.add(f"duplicate dump {dump_name}: the last one is kept")
+                if previous.path is not None:
+                    self.spool.remove(previous.path)
+                else:
+                    self.budget.used -= previous.size
+            elif len(self.dumps) >= limits.max_dumps:
+                raise Malformed("too_many_dumps", f"more than {limits.max_dumps} dumps")
+            self.sink = _DumpSink(dump_name, self.budget, self.spool)
+
+    def part_data(self, data: bytes | memoryview) -> None:
+        assert self.sink is not None
+        self.sink.write(data)
+
+    def end_part(self, last: bool) -> None:
+        sink = self.sink
+        self.sink = None
+        if isinstance(sink, _TextSink):
+            self._store_text(sink.name, sink.charset, sink.value(), last)
+        elif isinstance(sink, _JsonSink):
+            self._end_json(sink)
+        elif isinstance(sink, _DumpSink):
+            self.end_dump(sink)
+
+    def end_dump(self, sink: _DumpSink) -> None:
+        dump = sink.close()
+        self.dumps[dump.name] = dump
+
+    def _store_text(self, name: str, charset: str | None, raw: bytes | None, last: bool) -> None:
+        """A form field's bytes (None: they passed ``max_annotation_size`` + 2 while arriving) → annotation."""
+        limit = self._max_annotation_size
+        if raw is not None and len(raw) > limit + 2:
+            raw = None  # what ``_TextSink`` makes of them
+        if raw is not None and last and raw.endswith(b"\r\n"):
+            # Android writes "value\r\n" then "\r\n--boundary--": the last value keeps one CRLF too many.
+            raw = raw[:-2]
+            self.notes.add(f"annotation {_short(name)}: trailing CRLF of the last part stripped")
+        if raw is None or len(raw) > limit:
+            self.notes.add(f"annotation {_short(name)} dropped: longer than {limit} bytes")
+            return
+        charset = charset or "utf-8"
+        try:
+            value = raw.decode(charset)
+            if charset not in ("utf-8", "utf8"):
+                value.encode("utf-8")  # some codecs (unicode_escape, …) can produce unpaired surrogates
+        except LookupError:
+            self.notes.add(f"annotation {_short(name)} dropped: unknown charset {_short(charset)}")
+            return
+        except ValueError:  # UnicodeDecodeError, UnicodeEncodeError, and codec-specific errors
+            self.notes.add(f"annotation {_short(name)} dropped: not valid {_short(charset)} text")
+            return
+        self.store_annotation(name, value, len(name) + len(raw))
+
+    def store_annotation(self, name: str, value: str, size: int) -> None:
+        """Keep one form-field annotation; ``size`` counts towards the request's annotation budget."""
+        annotations = self.annotations
+        if name in annotations:
+            self.notes.add(f"duplicate annotation {_short(name)}: the last value is kept")
+        elif len(annotations) >= self.limits.max_annotations:
+            raise Malformed("too_many_annotations", f"more than {self.limits.max_annotations}")
+        self._annotation_bytes += size
+        if self._annotation_bytes > self.limits.max_json_size:
+            raise TooLarge("annotations", f"annotations over {self.limits.max_json_size} bytes in all")
+        annotations[name] = value
+
+    def _end_json(self, sink: _JsonSink) -> None:
+        data = bytes(sink.buf)
+        sink.buf = bytearray()
+        try:
+            value = json.loads(data, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+            raise Malformed("invalid_json", type(exc).__name__) from None
+        if not isinstance(value, dict):
+            raise Malformed("invalid_json_value", type(value).__name__)
+        if _SURROGATE_ESCAPE_RE.search(data):
+            try:
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise Malformed("invalid_json", "unpaired surrogate escape") from None
+        if len(value) > self.limits.max_annotations:
+            raise Malformed("too_many_annotations", f"more than {self.limits.max_annotations}")
+        self.annotations = value
+        self.kind = "json"
+
+    def discard(self) -> None:
+        if self.sink is not None:
+            self.sink.abort()
+            self.sink = None
+        self.spool.remove_all()
+        self.dumps.clear()
+
+
 class PayloadParser:
     """Parse one request body, fed in chunks. See the module docstring for the rules."""
 
@@ -424,22 +660,13 @@ class PayloadParser:
         query_string: str = "",
     ) -> None:
         self._limits = limits
-        self._spool = _Spool(Path(spool_dir))
-        self._budget = _MemoryBudget(limits.dump_spool_threshold)
-        self._notes = _Notes()
-        self._annotations: dict[str, Any] = {}
-        self._dumps: dict[str, DumpFile] = {}
+        self._report = _Report(limits, _Spool(spool_dir))
         self._error: BaseException | None = None
         self._finished = False
         self._wire = 0
         self._body = 0
-        self._kind = "multipart"
         self._inflater: _Inflater | None = None
         self._multipart: MultipartParser | None = None
-        self._sink: _Sink | None = None
-        self._json_seen = False
-        self._kv_seen = False
-        self._annotation_bytes = 0
         try:
             self._setup(content_type, content_encoding, query_string)
         except (Malformed, TooLarge) as exc:
@@ -475,11 +702,7 @@ class PayloadParser:
 
     def discard(self) -> None:
         """Remove every file this parser spooled, including those of a returned payload. Idempotent."""
-        if self._sink is not None:
-            self._sink.abort()
-            self._sink = None
-        self._spool.remove_all()
-        self._dumps.clear()
+        self._report.discard()
 
     def _feed(self, chunk: bytes) -> None:
         self._wire += len(chunk)
@@ -487,7 +710,13 @@ class PayloadParser:
             raise TooLarge("request", f"body over {self._limits.max_request_size} bytes")
         if self._inflater is None:
             self._body += len(chunk)
-            self._content(chunk)
+            if self._multipart is not None:  # ``_content``, inlined for the common case
+                try:
+                    self._multipart.feed_into(chunk, self._report)
+                except MultipartError as exc:
+                    raise Malformed(exc.code, exc.detail) from None
+            else:
+                self._content(chunk)
             return
         limit = self._limits.max_decompressed_size
         for out in self._inflater.feed(chunk):
@@ -501,22 +730,30 @@ class PayloadParser:
     def _setup(self, content_type: str | None, content_encoding: str | None, query_string: str) -> None:
         if content_type is None or not content_type.strip():
             raise Malformed("no_content_type")
-        media = content_type.partition(";")[0].strip().lower()
-        if media in MULTIPART_TYPES:
+        common = _FORM_DATA_RE.fullmatch(content_type)
+        media = "multipart/form-data" if common else content_type.partition(";")[0].strip().lower()
+        if common:
+            boundary = common.group(1)
+            self._multipart = MultipartParser(boundary.encode("ascii"), max_parts=self._limits.max_parts)
+        elif media in MULTIPART_TYPES:
             boundary = parse_params(content_type).get("boundary", "")
             if not boundary:
                 raise Malformed("no_boundary")
-            if len(boundary) > MAX_BOUNDARY_LENGTH or not all(" " <= c <= "~" for c in boundary):
+            # isascii() and isprintable(): every character in " "…"~"
+            if len(boundary) > MAX_BOUNDARY_LENGTH or not (boundary.isascii() and boundary.isprintable()):
                 raise Malformed("bad_boundary")
             self._multipart = MultipartParser(boundary.encode("ascii"), max_parts=self._limits.max_parts)
         elif media in RAW_DUMP_TYPES:
-            self._kind = "raw"
-            self._sink = _DumpSink(MAIN_DUMP, self._budget, self._spool)
+            report = self._report
+            report.kind = "raw"
+            report.sink = _DumpSink(MAIN_DUMP, report.budget, report.spool)
             self._query_annotations(query_string)
         else:
             raise Malformed("wrong_content_type", media)
 
-        encodings = [e.strip().lower() for e in (content_encoding or "").split(",")]
+        if not content_encoding:
+            return
+        encodings = [e.strip().lower() for e in content_encoding.split(",")]
         encodings = [e for e in encodings if e and e != "identity"]
         if len(encodings) > 1 or (encodings and encodings[0] not in ("gzip", "x-gzip", "deflate")):
             raise Malformed("unsupported_encoding", ", ".join(encodings))
@@ -529,146 +766,33 @@ class PayloadParser:
             if not name:
                 continue
             if len(value.encode("utf-8", "surrogatepass")) > self._limits.max_annotation_size:
-                self._notes.add(
+                self._report.notes.add(
                     f"annotation {_short(name)} dropped: longer than {self._limits.max_annotation_size} bytes"
                 )
                 continue
-            self._store_annotation(name, value, len(name) + len(value))
+            self._report.store_annotation(name, value, len(name) + len(value))
 
     # --- body ------------------------------------------------------------------------------------------
 
     def _content(self, data: bytes) -> None:
         if self._multipart is None:
-            assert self._sink is not None
-            self._sink.write(data)
+            sink = self._report.sink
+            assert sink is not None
+            sink.write(data if type(data) is bytes else bytes(data))  # sinks may keep what they get
             return
         try:
-            for event in self._multipart.feed(data):
-                if isinstance(event, PartData):
-                    assert self._sink is not None
-                    self._sink.write(event.data)
-                elif isinstance(event, PartBegin):
-                    self._begin_part(event.headers)
-                else:
-                    self._end_part(event.last)
+            self._multipart.feed_into(data, self._report)
         except MultipartError as exc:
             raise Malformed(exc.code, exc.detail) from None
 
-    def _begin_part(self, headers: PartHeaders) -> None:
-        name = headers.name
-        ctype = headers.content_type
-        limits = self._limits
-        if not name:
-            self._notes.add("part without a name dropped")
-            self._sink = _Skip()
-        elif ctype is not None and ctype.startswith("application/json"):
-            if self._json_seen:
-                raise Malformed("multiple_json", f"second JSON part {_short(name)!r}")
-            if self._kv_seen:
-                raise Malformed("has_json_and_kv", f"JSON part {_short(name)!r} after form fields")
-            self._json_seen = True
-            self._sink = _JsonSink(limits.max_json_size)
-        elif (ctype is None or ctype.startswith("text/plain")) and not headers.filename:
-            if name == MAIN_DUMP:
-                self._notes.add(f"text field {MAIN_DUMP} dropped: that name is reserved for the minidump")
-                self._sink = _Skip()
-                return
-            if self._json_seen:
-                raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
-            self._kv_seen = True
-            self._sink = _TextSink(name, headers.charset, limits.max_annotation_size)
-        else:
-            dump_name = sanitize_dump_name(name)
-            if not dump_name or dump_name in RESERVED_DUMP_NAMES:
-                raise Malformed("invalid_dump_name", f"file part name {_short(name)!r}")
-            if dump_name != name:
-                self._notes.add(f"dump name {_short(name)!r} sanitized to {dump_name}")
-            shown = ctype if ctype is not None else "text/plain"
-            if shown != "application/octet-stream":
-                self._notes.add(f"unknown content type: {_short(name)} {_short(shown)}")
-            previous = self._dumps.pop(dump_name, None)
-            if previous is not None:
-                self._notes.add(f"duplicate dump {dump_name}: the last one is kept")
-                if previous.path is not None:
-                    self._spool.remove(previous.path)
-                else:
-                    self._budget.used -= previous.size
-            elif len(self._dumps) >= limits.max_dumps:
-                raise Malformed("too_many_dumps", f"more than {limits.max_dumps} dumps")
-            self._sink = _DumpSink(dump_name, self._budget, self._spool)
-
-    def _end_part(self, last: bool) -> None:
-        sink = self._sink
-        self._sink = None
-        if isinstance(sink, _TextSink):
-            self._end_text(sink, last)
-        elif isinstance(sink, _JsonSink):
-            self._end_json(sink)
-        elif isinstance(sink, _DumpSink):
-            dump = sink.close()
-            self._dumps[dump.name] = dump
-
-    def _end_text(self, sink: _TextSink, last: bool) -> None:
-        name = sink.name
-        limit = self._limits.max_annotation_size
-        raw = sink.buf
-        if not sink.too_long and last and raw.endswith(b"\r\n"):
-            # Android writes "value\r\n" then "\r\n--boundary--": the last value keeps one CRLF too many.
-            del raw[-2:]
-            self._notes.add(f"annotation {_short(name)}: trailing CRLF of the last part stripped")
-        if sink.too_long or len(raw) > limit:
-            self._notes.add(f"annotation {_short(name)} dropped: longer than {limit} bytes")
-            return
-        charset = sink.charset or "utf-8"
-        try:
-            value = raw.decode(charset)
-            if charset not in ("utf-8", "utf8"):
-                value.encode("utf-8")  # some codecs (unicode_escape, …) can produce unpaired surrogates
-        except LookupError:
-            self._notes.add(f"annotation {_short(name)} dropped: unknown charset {_short(charset)}")
-            return
-        except ValueError:  # UnicodeDecodeError, UnicodeEncodeError, and codec-specific errors
-            self._notes.add(f"annotation {_short(name)} dropped: not valid {_short(charset)} text")
-            return
-        self._store_annotation(name, value, len(name) + len(raw))
-
-    def _store_annotation(self, name: str, value: str, size: int) -> None:
-        """Keep one form-field annotation; ``size`` counts towards the request's annotation budget."""
-        if name in self._annotations:
-            self._notes.add(f"duplicate annotation {_short(name)}: the last value is kept")
-        elif len(self._annotations) >= self._limits.max_annotations:
-            raise Malformed("too_many_annotations", f"more than {self._limits.max_annotations}")
-        self._annotation_bytes += size
-        if self._annotation_bytes > self._limits.max_json_size:
-            raise TooLarge("annotations", f"annotations over {self._limits.max_json_size} bytes in all")
-        self._annotations[name] = value
-
-    def _end_json(self, sink: _JsonSink) -> None:
-        data = bytes(sink.buf)
-        sink.buf = bytearray()
-        try:
-            value = json.loads(data, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
-            raise Malformed("invalid_json", type(exc).__name__) from None
-        if not isinstance(value, dict):
-            raise Malformed("invalid_json_value", type(value).__name__)
-        if _SURROGATE_ESCAPE_RE.search(data):
-            try:
-                json.dumps(value, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError:
-                raise Malformed("invalid_json", "unpaired surrogate escape") from None
-        if len(value) > self._limits.max_annotations:
-            raise Malformed("too_many_annotations", f"more than {self._limits.max_annotations}")
-        self._annotations = value
-        self._kind = "json"
-
     def _finish(self) -> Payload:
+        report = self._report
         if self._wire == 0:
             raise Malformed("empty_body")
         if self._inflater is not None:
             self._inflater.finish()
             if self._inflater.trailing:
-                self._notes.add(f"{self._inflater.trailing} bytes after the compressed body ignored")
+                report.notes.add(f"{self._inflater.trailing} bytes after the compressed body ignored")
         if self._body == 0:
             raise Malformed("empty_body", "the body decompresses to nothing")
         if self._multipart is not None:
@@ -676,18 +800,18 @@ class PayloadParser:
                 self._multipart.finish()
             except MultipartError as exc:
                 raise Malformed(exc.code, exc.detail) from None
-            if not self._annotations:
+            if not report.annotations:
                 raise Malformed("no_annotations")
         else:
-            assert isinstance(self._sink, _DumpSink)
-            dump = self._sink.close()
-            self._sink = None
-            self._dumps[dump.name] = dump
+            assert isinstance(report.sink, _DumpSink)
+            sink = report.sink
+            report.sink = None
+            report.end_dump(sink)
         return Payload(
-            annotations=self._annotations,
-            dumps=list(self._dumps.values()),
-            notes=self._notes.result(),
-            kind=self._kind,
+            annotations=report.annotations,
+            dumps=list(report.dumps.values()),
+            notes=report.notes.result(),
+            kind=report.kind,
             compressed=self._inflater is not None,
             wire_size=self._wire,
             body_size=self._body,
