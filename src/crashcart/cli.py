@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -194,6 +195,40 @@ def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
     finally:
         q.close()
     click.echo(f"requeued {moved}")
+
+
+@main.command()
+@click.argument("dump", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--symbols-path",
+    "symbols_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory of symbols in the Breakpad layout (repeatable, tried first, in order).",
+)
+@click.option(
+    "--symbols-url", "symbols_urls", multiple=True, help="Symbol source URL: file://, https://, s3:// (repeatable)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print rust-minidump's --json document instead of text.")
+@click.option("--raw-crash", type=click.Path(path_type=Path, dir_okay=False), help="The crash's annotations (JSON).")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Symbol cache directory.")
+def stackwalk(
+    dump: Path,
+    symbols_paths: tuple[Path, ...],
+    symbols_urls: tuple[str, ...],
+    as_json: bool,
+    raw_crash: Path | None,
+    cache_dir: Path | None,
+) -> None:
+    """Walk the stacks of minidump DUMP and print them, symbolicated (Breakpad-like text or JSON)."""
+    from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk
+
+    request = StackwalkRequest(dump, symbols_paths, symbols_urls, as_json, raw_crash, cache_dir)
+    try:
+        output = run_stackwalk(request, _settings())
+    except StackwalkCommandError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(output, nl=False)
 
 
 if __name__ == "__main__":

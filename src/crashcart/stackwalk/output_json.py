@@ -1,0 +1,256 @@
+"""The walk as rust-minidump's ``minidump-stackwalk --json`` document (Socorro's ``json_dump``).
+
+Keys and conventions follow ``/work/shared/reference/stackwalk.md`` §3: addresses are ``"0x…"`` strings padded
+to the pointer width, ``threads`` and ``modules`` are in minidump order, ``crash_info.crashing_thread`` is an
+index into ``threads``, a frame's ``offset`` is its lookup address (``return address - 1`` on x86/amd64).
+Every field is optional: what the dump does not have is ``None`` or absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from crashcart.minidump import (
+    AssertionInfo,
+    LinuxLsbRelease,
+    LinuxProcStatus,
+    MacBootArgs,
+    MacCrashInfo,
+    Minidump,
+    MiscInfo,
+    Module,
+    ModuleList,
+    SystemInfo,
+    ThreadList,
+    ThreadNames,
+    UnloadedModuleList,
+)
+from crashcart.stackwalk.frame import Frame, ThreadStack, WalkResult
+from crashcart.symbols import SymbolInfo
+
+#: ``(module, module-relative address) -> SymbolInfo | None``; the output's symbolication.
+Symbolizer = Callable[[Module, int], SymbolInfo | None]
+#: ``module -> "ok" | "symbol_not_found" | …``, the provider's status of a module's symbols.
+SymbolStatus = Callable[[Module], str]
+
+
+class HexFormatter:
+    """``"0x…"`` zero-padded to the dump's pointer width (8 digits on 32-bit CPUs, 16 on 64-bit)."""
+
+    def __init__(self, pointer_size: int) -> None:
+        self.digits = pointer_size * 2
+
+    def __call__(self, value: int | None) -> str | None:
+        return None if value is None else f"0x{value:0{self.digits}x}"
+
+
+def pointer_size(dump: Minidump) -> int:
+    info = dump.get_stream(SystemInfo)
+    return info.pointer_size if info is not None else 8
+
+
+def symbolize_frame(frame: Frame, symbolize: Symbolizer | None) -> SymbolInfo | None:
+    """The symbol info at the frame's lookup address (``frame.instruction``), if any."""
+    if symbolize is None or frame.module is None:
+        return None
+    return symbolize(frame.module, frame.instruction - frame.module.base_address)
+
+
+def build_json(
+    dump: Minidump,
+    result: WalkResult,
+    symbolize: Symbolizer | None = None,
+    symbol_status: SymbolStatus | None = None,
+    asked: Collection[int] = (),
+) -> dict[str, Any]:
+    """The ``--json`` document for a walked dump.
+
+    ``asked``: indexes of modules the walker asked the supplier about (``RecordingSupplier.asked``); they
+    count as touched, like the modules of the frames.
+    """
+    hx = HexFormatter(pointer_size(dump))
+    doc: dict[str, Any] = {"status": "OK" if result.status != "failed" else "ERROR"}
+    system = dump.get_stream(SystemInfo)
+    doc["system_info"] = _system_info(system)
+    misc = dump.get_stream(MiscInfo)
+    doc["pid"] = _pid(dump, misc)
+    doc["process_uptime"] = process_uptime(dump)
+
+    # Threads in minidump order; the walker numbers them Breakpad's way (dump-writing thread skipped).
+    thread_list = dump.get_stream(ThreadList)
+    names = dump.get_stream(ThreadNames)
+    stacks_by_id: dict[int, list[ThreadStack]] = {}
+    for walked in result.threads:
+        stacks_by_id.setdefault(walked.thread_id, []).append(walked)
+    crashing = result.crashing_stack
+    threads: list[dict[str, Any]] = []
+    crashing_index: int | None = None
+    touched: set[int] = set(asked)  # module indexes some frame (or the walker) touched
+    for thread in thread_list.threads if thread_list is not None else ():
+        candidates = stacks_by_id.get(thread.thread_id)
+        stack = candidates.pop(0) if candidates else None
+        if stack is not None and stack is crashing:
+            crashing_index = len(threads)
+        frames = [] if stack is None else [_frame(i, f, hx, symbolize, touched) for i, f in enumerate(stack.frames)]
+        threads.append(
+            {
+                "thread_id": thread.thread_id,
+                "thread_name": None if names is None else names.get(thread.thread_id),
+                "frame_count": len(frames),
+                "frames": frames,
+                "last_error_value": None,
+            }
+        )
+    doc["crash_info"] = _crash_info(dump, hx, crashing_index)
+    doc["thread_count"] = len(threads)
+    doc["threads"] = threads
+    if crashing is not None and crashing_index is not None and crashing.frames:
+        copy = dict(threads[crashing_index])
+        copy["threads_index"] = crashing_index
+        frames = [dict(f) for f in copy["frames"]]
+        frames[0]["registers"] = {name: hx(value) for name, value in crashing.frames[0].registers.items()}
+        copy["frames"] = frames
+        doc["crashing_thread"] = copy
+
+    modules = dump.get_stream(ModuleList)
+    doc["main_module"] = 0 if modules is not None and modules.modules else None
+    doc["modules"] = [_module(m, hx, m.index in touched, symbol_status) for m in modules.modules] if modules else []
+    unloaded = dump.get_stream(UnloadedModuleList)
+    doc["unloaded_modules"] = [
+        {
+            "base_addr": hx(u.base_address),
+            "end_addr": hx(u.base_address + u.size),
+            "code_id": None,
+            "filename": u.name.replace("\\", "/").rsplit("/", 1)[-1],
+        }
+        for u in (unloaded.modules if unloaded is not None else ())
+    ]
+    doc["lsb_release"] = _lsb_release(dump.get_stream(LinuxLsbRelease))
+    doc["mac_crash_info"] = _mac_crash_info(dump.get_stream(MacCrashInfo))
+    boot_args = dump.get_stream(MacBootArgs)
+    doc["mac_boot_args"] = None if boot_args is None else boot_args.boot_args
+    doc["modules_contains_cert_info"] = False  # set by the raw crash's ModuleSignatureInfo
+    doc["stackwalker"] = {"version": result.version, "status": result.status, "notes": list(result.notes)}
+    return doc
+
+
+def _system_info(system: SystemInfo | None) -> dict[str, Any] | None:
+    if system is None:
+        return None
+    return {
+        "os": system.os,
+        "os_ver": system.os_version or None,
+        "cpu_arch": system.cpu,
+        "cpu_info": system.cpu_info or None,
+        "cpu_count": system.number_of_processors,
+        "cpu_microcode_version": None,
+    }
+
+
+def process_uptime(dump: Minidump) -> int | None:
+    """Seconds from process creation (MiscInfo) to the dump's timestamp; None when unknown."""
+    misc = dump.get_stream(MiscInfo)
+    if misc is None or not misc.process_create_time:
+        return None
+    uptime = dump.header.time_date_stamp - misc.process_create_time
+    return uptime if uptime >= 0 else None
+
+
+def _pid(dump: Minidump, misc: MiscInfo | None) -> int | None:
+    if misc is not None and misc.process_id is not None:
+        return misc.process_id
+    status = dump.get_stream(LinuxProcStatus)
+    if status is not None:
+        try:
+            return int(status.fields.get("Pid", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def _crash_info(dump: Minidump, hx: HexFormatter, crashing_index: int | None) -> dict[str, Any]:
+    reason = dump.crash_reason()
+    assertion = dump.get_stream(AssertionInfo)
+    return {
+        "type": None if reason is None else reason.reason,
+        "address": None if reason is None else hx(reason.address),
+        "crashing_thread": crashing_index,
+        "assertion": None if assertion is None else assertion.expression or None,
+        # rust-minidump's instruction analyses (disassembly, bit flips) are not done.
+        "adjusted_address": None,
+        "instruction": None,
+        "memory_accesses": None,
+        "possible_bit_flips": None,
+    }
+
+
+def _frame(
+    index: int, frame: Frame, hx: HexFormatter, symbolize: Symbolizer | None, touched: set[int]
+) -> dict[str, Any]:
+    module = frame.module
+    if module is not None:
+        touched.add(module.index)
+    info = symbolize_frame(frame, symbolize)
+    rel = None if module is None else frame.instruction - module.base_address
+    return {
+        "frame": index,
+        "module": None if module is None else module.filename,
+        "function": None if info is None else info.function,
+        "function_offset": None if info is None else hx(info.function_offset),
+        "file": None if info is None else info.file,
+        "line": None if info is None else info.line,
+        "offset": hx(frame.instruction),
+        "module_offset": hx(rel),
+        "missing_symbols": info is None,
+        "trust": str(frame.trust),
+        "inlines": None
+        if info is None or not info.inlines
+        else [{"function": i.function, "file": i.file, "line": i.line} for i in info.inlines],
+        "unloaded_modules": None,
+    }
+
+
+def _module(module: Module, hx: HexFormatter, touched: bool, symbol_status: SymbolStatus | None) -> dict[str, Any]:
+    # rust-minidump sets the symbol flags only for modules some frame touched; without a supplier, none load.
+    status = None if not touched else symbol_status(module) if symbol_status is not None else "symbol_not_found"
+    return {
+        "base_addr": hx(module.base_address),
+        "end_addr": hx(module.end_address),
+        "filename": module.filename,
+        "code_id": module.code_id.lower() if module.code_id else None,
+        "debug_file": module.debug_filename,
+        "debug_id": module.debug_id or None,
+        "version": module.version,
+        "missing_symbols": status is not None and status != "ok",
+        "loaded_symbols": status == "ok",
+        "corrupt_symbols": status == "symbol_malformed",
+        "symbol_url": None,
+        "cert_subject": None,
+    }
+
+
+def _lsb_release(lsb: LinuxLsbRelease | None) -> dict[str, Any] | None:
+    if lsb is None:
+        return None
+    return {"id": lsb.id, "release": lsb.release, "codename": lsb.codename, "description": lsb.description}
+
+
+def _mac_crash_info(info: MacCrashInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {
+        "num_records": len(info.records),
+        "records": [
+            {
+                "thread": r.thread,
+                "dialog_mode": r.dialog_mode,
+                "abort_cause": r.abort_cause,
+                "module": r.module_path,
+                "message": r.message,
+                "signature_string": r.signature_string,
+                "backtrace": r.backtrace,
+            }
+            for r in info.records
+        ],
+    }

@@ -1,0 +1,160 @@
+"""The walk as human text in the shape of Breakpad's ``minidump_stackwalk`` (``PrintProcessState``).
+
+Frame lines use Breakpad's offsets (the return address on x86/amd64): ``module!function [file : line]``,
+``module!function + 0x…``, ``module + 0x…`` or ``0x…``. Inline frames come first, each on its own line with
+``Found by: inline record``, as Breakpad prints them. Not reproduced: the ``+ 0x…`` after a source line (the
+provider does not report a line record's start), and the GPU lines beyond ``UNKNOWN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from ntpath import basename as _nt_basename
+
+from crashcart.minidump import AssertionInfo, Minidump, ModuleList, SystemInfo
+from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
+from crashcart.stackwalk.output_json import (
+    Symbolizer,
+    SymbolStatus,
+    pointer_size,
+    process_uptime,
+    symbolize_frame,
+)
+from crashcart.symbols import SymbolInfo
+
+#: Breakpad's ``StackFrame::trust_description``.
+TRUST_DESCRIPTIONS: dict[Trust, str] = {
+    Trust.CONTEXT: "given as instruction pointer in context",
+    Trust.PREWALKED: "recovered by external stack walker",
+    Trust.CFI: "call frame info",
+    Trust.CFI_SCAN: "call frame info with scanning",
+    Trust.FRAME_POINTER: "previous frame's frame pointer",
+    Trust.SCAN: "stack scanning",
+    Trust.NONE: "unknown",
+}
+
+
+def _source_name(path: str) -> str:
+    """Breakpad prints the source file's basename, Windows or POSIX."""
+    return _nt_basename(path)
+
+
+def build_text(
+    dump: Minidump,
+    result: WalkResult,
+    symbolize: Symbolizer | None = None,
+    symbol_status: SymbolStatus | None = None,
+    *,
+    asked: Collection[int] = (),
+    all_threads: bool = True,
+) -> str:
+    """Breakpad-like text for a walked dump (crashed thread first, then the others, then loaded modules).
+
+    ``asked``: indexes of modules the walker asked the supplier about (``RecordingSupplier.asked``); with
+    the frames' modules they are the modules Breakpad warns about when they have no symbols.
+    """
+    lines: list[str] = []
+    system = dump.get_stream(SystemInfo)
+    if system is not None:
+        lines += [f"Operating system: {system.os}", f"                  {system.os_version}", f"CPU: {system.cpu}"]
+        if system.cpu_info:
+            lines.append(f"     {system.cpu_info}")
+        count = system.number_of_processors
+        lines.append(f"     {count} CPU{'' if count == 1 else 's'}")
+    else:
+        lines += ["Operating system: unknown", "CPU: unknown"]
+    lines += ["", "GPU: UNKNOWN", ""]
+    reason = dump.crash_reason()
+    if reason is not None:
+        lines += [f"Crash reason:  {reason.reason}", f"Crash address: 0x{reason.address:x}"]
+    else:
+        lines.append("No crash")
+    assertion = dump.get_stream(AssertionInfo)
+    if assertion is not None and assertion.expression:
+        lines.append(f"Assertion: {assertion.expression}")
+    uptime = process_uptime(dump)
+    lines.append("Process uptime: not available" if uptime is None else f"Process uptime: {uptime} seconds")
+    lines.append("")
+
+    width = pointer_size(dump) * 2
+    touched: set[int] = set(asked)
+    crashing = result.crashing_stack
+    if crashing is not None:
+        label = "crashed" if reason is not None else "requested dump, did not crash"
+        lines.append(f"Thread {crashing.index} ({label})")
+        lines += _stack_lines(crashing, width, symbolize, touched)
+    if all_threads:
+        for stack in result.threads:
+            if stack is crashing:
+                continue
+            lines += ["", f"Thread {stack.index}"]
+            lines += _stack_lines(stack, width, symbolize, touched)
+    lines += ["", "Loaded modules:"]
+    modules = dump.get_stream(ModuleList)
+    if modules is not None:
+        main = modules.main_module
+        # Breakpad's ContainsModule matches by (debug file, debug id), so a warned module warns every module
+        # with the same identifiers (several modules without a CodeView record all share ("", "")).
+        touched_ids = {(m.debug_filename, m.debug_id) for m in modules.modules if m.index in touched}
+        for module in modules.by_address():
+            line = f"0x{module.base_address:08x} - 0x{module.end_address - 1:08x}  {module.filename}  "
+            line += module.version or "???"
+            if main is not None and module.index == main.index:
+                line += "  (main)"
+            if (module.debug_filename, module.debug_id) in touched_ids:  # only modules the walk looked up
+                status = symbol_status(module) if symbol_status is not None else "symbol_not_found"
+                if status == "symbol_malformed":
+                    line += f"  (WARNING: Corrupt symbols, {module.debug_filename}, {module.debug_id})"
+                elif status != "ok":
+                    line += f"  (WARNING: No symbols, {module.debug_filename}, {module.debug_id})"
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _stack_lines(stack: ThreadStack, width: int, symbolize: Symbolizer | None, touched: set[int]) -> list[str]:
+    lines: list[str] = []
+    number = 0
+    # Breakpad prints every frame's registers in the context's order (rax rdx rcx rbx … rip).
+    order = {name: i for i, name in enumerate(stack.frames[0].registers)} if stack.frames else {}
+    for frame in stack.frames:
+        if frame.module is not None:
+            touched.add(frame.module.index)
+        info = symbolize_frame(frame, symbolize)
+        if info is not None and frame.module is not None:
+            for inline in info.inlines:
+                where = f" [{_source_name(inline.file)} : {inline.line}]" if inline.file else ""
+                # Breakpad prints an inline frame's (empty) register line as a single space.
+                lines += [
+                    f"{number:2d}  {frame.module.filename}!{inline.function}{where}",
+                    " ",
+                    "    Found by: inline record",
+                ]
+                number += 1
+        lines.append(f"{number:2d}  {_frame_label(frame, info)}")
+        lines += _register_lines(frame, width, order)
+        lines.append(f"    Found by: {TRUST_DESCRIPTIONS.get(frame.trust, 'unknown')}")
+        number += 1
+    return lines
+
+
+def _frame_label(frame: Frame, info: SymbolInfo | None) -> str:
+    module = frame.module
+    if module is None:
+        return f"0x{frame.offset:x}"
+    if info is not None:
+        if info.file is not None and info.line is not None:
+            return f"{module.filename}!{info.function} [{_source_name(info.file)} : {info.line}]"
+        function_base = module.base_address + info.function_address
+        return f"{module.filename}!{info.function} + 0x{frame.offset - function_base:x}"
+    return f"{module.filename} + 0x{frame.offset - module.base_address:x}"
+
+
+def _register_lines(frame: Frame, width: int, order: dict[str, int]) -> list[str]:
+    per_line = 4 if width <= 8 else 2
+    names = sorted(frame.registers, key=lambda name: order.get(name, len(order)))
+    cells = [f"{_register_name(name):>3} = 0x{frame.registers[name]:0{width}x}" for name in names]
+    return ["    " + "   ".join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
+
+
+def _register_name(name: str) -> str:
+    return "efl" if name == "eflags" else name
