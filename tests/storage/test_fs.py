@@ -427,3 +427,27 @@ def test_group_commit_syncs_between_rename_phases(root: Path, tmp_path: Path) ->
         assert events[0] == ("syncfs", ""), "temp data must be synced before the first rename"
     # batching happened: fewer sync rounds than saves
     assert events.count(("syncfs", "")) < 3 * len(ids)
+
+
+def test_staged_saves_become_visible_only_when_committed(root: Path) -> None:
+    from crashcart.storage.interfaces import StagedSave
+
+    storage = FSCrashStorage(root)
+    assert isinstance(storage, StagedSave)
+    ids = [new_crash_id() for _ in range(3)]
+    staged = [
+        storage.stage_raw_crash(
+            cid, raw_crash(cid), [memory_dump("upload_file_minidump", MINIDUMP)], pending_queue="standard"
+        )
+        for cid in ids
+    ]
+    assert not any(storage.has_raw_crash(cid) for cid in ids), "staged crashes must not be visible"
+    # one crash's temp raw file disappears before the commit: only that crash fails
+    os.unlink(staged[1].last[0].tmp)
+    errors = storage.commit_staged(staged)
+    assert errors[0] is None and errors[2] is None
+    assert isinstance(errors[1], StorageUnavailable)
+    assert storage.has_raw_crash(ids[0]) and storage.has_raw_crash(ids[2])
+    assert not storage.has_raw_crash(ids[1])
+    assert storage.get_dump(ids[2], "upload_file_minidump") == MINIDUMP
+    assert {p.crash_id for p in storage.list_pending()} >= {ids[0], ids[2]}

@@ -19,6 +19,7 @@ from typing import Any
 
 from crashcart import __version__
 from crashcart.asgi import Receive, Scope, Send, respond
+from crashcart.collector.committer import Committer
 from crashcart.collector.health import Health, HealthCheck
 from crashcart.collector.payload import Limits
 from crashcart.collector.publisher import BatchPublisher
@@ -31,7 +32,7 @@ from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.settings import Settings, load_settings
 from crashcart.storage import open_storage
-from crashcart.storage.interfaces import CrashStorage
+from crashcart.storage.interfaces import CrashStorage, StagedSave
 
 LOGGER = logging.getLogger(__name__)
 
@@ -98,7 +99,9 @@ class CollectorApp:
         metrics: Metrics,
         backends: Backends,
         executor: concurrent.futures.ThreadPoolExecutor,
+        committer: Committer | None = None,
     ) -> None:
+        self._committer = committer
         self._submit_path = submit_path
         self._submitter = submitter
         self._health = health
@@ -158,6 +161,8 @@ class CollectorApp:
                 return
 
     def close(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
         self._metrics.stop_snapshots()
         self._executor.shutdown(wait=True, cancel_futures=False)
         self._backends.close()
@@ -176,6 +181,8 @@ def build_collector(
     executor = concurrent.futures.ThreadPoolExecutor(
         max_workers=settings.collector_threads, thread_name_prefix="collector-io"
     )
+    # Explicit capability check (not duck typing): local storage that can stage saves gets the committer.
+    committer = Committer(backends.storage, backends.queue) if isinstance(backends.storage, StagedSave) else None
     submitter = Submitter(
         SubmitConfig(
             limits=Limits.from_settings(settings),
@@ -190,6 +197,7 @@ def build_collector(
         metrics,
         executor,
         **({"clock": clock} if clock else {}),
+        committer=committer,
     )
     version: dict[str, Any] = {
         "version": __version__,
@@ -202,7 +210,7 @@ def build_collector(
         metrics,
         executor,
     )
-    return CollectorApp(settings.submit_path, submitter, health, metrics, backends, executor)
+    return CollectorApp(settings.submit_path, submitter, health, metrics, backends, executor, committer)
 
 
 def app_from_environment() -> CollectorApp:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from crashcart.asgi import Receive, Scope, Send, header, respond
+from crashcart.collector.committer import Committer
 from crashcart.collector.payload import Limits, Malformed, Payload, PayloadParser, TooLarge
 from crashcart.collector.publisher import BatchPublisher
 from crashcart.collector.throttle import Decision, ThrottleRules
@@ -68,6 +69,7 @@ class Submitter:
         metrics: Metrics,
         executor: concurrent.futures.Executor,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        committer: Committer | None = None,
     ) -> None:
         self._config = config
         self._storage = storage
@@ -76,6 +78,9 @@ class Submitter:
         self._metrics = metrics
         self._executor = executor
         self._clock = clock
+        # With a committer (filesystem storage) saves are staged on the loop and synced in batches by one
+        # thread; otherwise (object stores) each save runs in the executor.
+        self._committer = committer
         config.spool_dir.mkdir(parents=True, exist_ok=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,6 +181,9 @@ class Submitter:
                 return
 
             raw_crash = self._raw_crash(scope, payload, annotations, notes, crash_id, submitted, decision)
+            if self._committer is not None:
+                await self._save_with_committer(send, crash_id, raw_crash, payload, result_name)
+                return
             try:
                 await self._in_thread(self._save, crash_id, raw_crash, payload)
             except StorageUnavailable as exc:
@@ -194,6 +202,32 @@ class Submitter:
             await self._publish(crash_id)
             self._metrics.incr("crashcart_collector_accepted_total", result=result_name)
             await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
+
+    async def _save_with_committer(
+        self, send: Send, crash_id: str, raw_crash: dict[str, Any], payload: Payload, result_name: str
+    ) -> None:
+        assert self._committer is not None
+        start = time.perf_counter()
+        try:
+            published = await self._committer.save(crash_id, raw_crash, payload.dumps)
+        except StorageUnavailable as exc:
+            LOGGER.error("could not store crash: %s", exc)
+            await self._refuse(
+                send,
+                503,
+                "storage_unavailable",
+                b"Discarded=storage_unavailable",
+                [(b"retry-after", RETRY_AFTER_SECONDS)],
+            )
+            return
+        self._metrics.observe("crashcart_collector_save_seconds", time.perf_counter() - start)
+        for dump in payload.dumps:
+            self._metrics.observe("crashcart_collector_dump_bytes", dump.size)
+        if not published:
+            self._metrics.incr("crashcart_collector_publish_failures_total")
+            LOGGER.warning("stored but not published (the sweep will publish it)")
+        self._metrics.incr("crashcart_collector_accepted_total", result=result_name)
+        await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
 
     def _choose_crash_id(
         self, scope: Scope, annotations: dict[str, Any], submitted: dt.datetime, decision: Decision

@@ -130,6 +130,10 @@ class _GroupCommit:
                 else:
                     self._busy = False
 
+    def run_batch(self, batch: list[_Job]) -> None:
+        """Commit a batch in the calling thread (the collector's committer thread)."""
+        self._run(batch)
+
     def _run(self, batch: list[_Job]) -> None:
         try:
             fd = os.open(self._root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
@@ -226,6 +230,34 @@ class FSCrashStorage:
 
         Everything that can be refused (ids, dump names, JSON) is checked before the first byte is written.
         """
+        job = self.stage_raw_crash(crash_id, raw_crash, dumps, pending_queue=pending_queue)
+        try:
+            if self._group is not None:
+                self._group.commit(job.first, job.last)
+            else:
+                self._commit(job.first)
+                self._commit(job.last)
+        except BaseException as exc:
+            self.discard_staged(job)
+            if isinstance(exc, OSError):
+                raise StorageUnavailable(f"{crash_id}: could not save raw crash: {exc}") from exc
+            raise
+        LOGGER.debug("%s: saved raw crash with %d dump(s)", crash_id, len(dumps))
+
+    def stage_raw_crash(
+        self,
+        crash_id: str,
+        raw_crash: Mapping[str, Any],
+        dumps: Sequence[DumpFile],
+        *,
+        pending_queue: str | None = None,
+    ) -> _Job:
+        """Write every file of a crash under temp names, unsynced; ``commit_staged`` makes a batch durable.
+
+        Split from ``save_raw_crash`` so the collector can write on its event loop and hand only the
+        durability barrier to one committer thread (no thread hop per request). Everything that can be
+        refused (ids, dump names, JSON) is checked before the first byte is written.
+        """
         raw_path = self._path(keys.raw_crash_key(crash_id))
         names = [dump.name for dump in dumps]
         dump_paths = [self._path(keys.dump_key(crash_id, name)) for name in names]
@@ -248,18 +280,40 @@ class FSCrashStorage:
             for dump, path in zip(dumps, dump_paths, strict=True):
                 staged_dumps.append(self._stage_dump(dump, path))
                 staged.append(staged_dumps[-1])
-            if self._group is not None:
-                self._group.commit([*staged_dumps, *staged_parts], [raw])
-            else:
-                self._commit([*staged_dumps, *staged_parts])
-                self._commit([raw])
         except BaseException as exc:
             for item in staged:
-                _unlink_quietly(item.tmp)  # those already renamed are simply gone
+                _unlink_quietly(item.tmp)
             if isinstance(exc, OSError):
                 raise StorageUnavailable(f"{crash_id}: could not save raw crash: {exc}") from exc
             raise
-        LOGGER.debug("%s: saved raw crash with %d dump(s)", crash_id, len(dumps))
+        return _Job([*staged_dumps, *staged_parts], [raw])
+
+    def commit_staged(self, batch: Sequence[_Job]) -> list[BaseException | None]:
+        """Make staged crashes durable and visible (raw crash last); one error (or None) per crash."""
+        jobs = list(batch)
+        if self._group is not None:
+            self._group.run_batch(jobs)
+        else:
+            for job in jobs:
+                try:
+                    self._commit(job.first)
+                    self._commit(job.last)
+                except OSError as exc:
+                    job.error = exc
+                job.done = True
+        errors: list[BaseException | None] = []
+        for job in jobs:
+            if job.error is not None:
+                self.discard_staged(job)
+                errors.append(StorageUnavailable(f"could not save raw crash: {job.error}"))
+            else:
+                errors.append(None)
+        return errors
+
+    def discard_staged(self, job: _Job) -> None:
+        """Remove the temp files of a staged crash that will not be committed (renamed ones are kept)."""
+        for item in (*job.first, *job.last):
+            _unlink_quietly(item.tmp)
 
     def get_raw_crash(self, crash_id: str) -> dict[str, Any]:
         blob = self._read(keys.raw_crash_key(crash_id), crash_id, "raw crash")

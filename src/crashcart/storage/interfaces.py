@@ -93,3 +93,27 @@ class CrashStorage(Protocol):
     def get_processed_crash(self, crash_id: str) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class StagedSave(Protocol):
+    """An optional capability of a local backend: write a crash's files now, make batches durable later.
+
+    The collector uses it (when the backend has it) to write on its event loop and leave only the
+    durability barrier, for a whole batch, to one committer thread. Object stores do not have it.
+    """
+
+    def stage_raw_crash(
+        self,
+        crash_id: str,
+        raw_crash: Mapping[str, Any],
+        dumps: Sequence[DumpFile],
+        *,
+        pending_queue: str | None = None,
+    ) -> Any:
+        """Write every file under temp names (unsynced); raise ``StorageUnavailable`` on failure."""
+
+    def commit_staged(self, batch: Sequence[Any]) -> list[BaseException | None]:
+        """Make the staged crashes durable and visible, raw crash last; one error (or None) per crash."""
+
+    def discard_staged(self, staged: Any) -> None: ...
