@@ -187,14 +187,7 @@ class Submitter:
             try:
                 await self._in_thread(self._save, crash_id, raw_crash, payload)
             except StorageUnavailable as exc:
-                LOGGER.error("could not store crash: %s", exc)
-                await self._refuse(
-                    send,
-                    503,
-                    "storage_unavailable",
-                    b"Discarded=storage_unavailable",
-                    [(b"retry-after", RETRY_AFTER_SECONDS)],
-                )
+                await self._refuse_storage_unavailable(send, exc)
                 return
 
             # The publisher clears the pending marker once the id is on the queue; if that fails, the
@@ -211,18 +204,10 @@ class Submitter:
         try:
             published = await self._committer.save(crash_id, raw_crash, payload.dumps)
         except StorageUnavailable as exc:
-            LOGGER.error("could not store crash: %s", exc)
-            await self._refuse(
-                send,
-                503,
-                "storage_unavailable",
-                b"Discarded=storage_unavailable",
-                [(b"retry-after", RETRY_AFTER_SECONDS)],
-            )
+            await self._refuse_storage_unavailable(send, exc)
             return
         self._metrics.observe("crashcart_collector_save_seconds", time.perf_counter() - start)
-        for dump in payload.dumps:
-            self._metrics.observe("crashcart_collector_dump_bytes", dump.size)
+        self._observe_dumps(payload)
         if not published:
             self._metrics.incr("crashcart_collector_publish_failures_total")
             LOGGER.warning("stored but not published (the sweep will publish it)")
@@ -284,11 +269,25 @@ class Submitter:
         }
         return raw
 
+    def _observe_dumps(self, payload: Payload) -> None:
+        for dump in payload.dumps:
+            self._metrics.observe("crashcart_collector_dump_bytes", dump.size)
+
+    async def _refuse_storage_unavailable(self, send: Send, exc: StorageUnavailable) -> None:
+        """503 with Retry-After: the only server-side refusal, so clients keep the report and retry."""
+        LOGGER.error("could not store crash: %s", exc)
+        await self._refuse(
+            send,
+            503,
+            "storage_unavailable",
+            b"Discarded=storage_unavailable",
+            [(b"retry-after", RETRY_AFTER_SECONDS)],
+        )
+
     def _save(self, crash_id: str, raw_crash: dict[str, Any], payload: Payload) -> None:
         with crash_context(crash_id), self._metrics.timer("crashcart_collector_save_seconds"):
             self._storage.save_raw_crash(crash_id, raw_crash, payload.dumps, pending_queue=STANDARD)
-        for dump in payload.dumps:
-            self._metrics.observe("crashcart_collector_dump_bytes", dump.size)
+        self._observe_dumps(payload)
         LOGGER.info("saved", extra={"crash_id": crash_id})
 
     async def _publish(self, crash_id: str) -> bool:
