@@ -48,7 +48,7 @@ def test_invalid_setting_fails_at_start_naming_it(tmp_path: Path) -> None:
 
 def test_queue_status_and_republish(tmp_path: Path) -> None:
     settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
-    storage = open_storage(settings)
+    storage = open_storage(settings, None)
     today = dt.datetime.now(dt.UTC)
     stranded = create_crash_id(today)
     queued = create_crash_id(today)
@@ -85,3 +85,16 @@ def test_bad_throttle_rules_stop_the_collector_at_start(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "cannot start" in out.stderr
     assert "Bad Name" in out.stderr
+
+
+def test_storage_policy_reads_bucket_and_prefix_from_settings(tmp_path: Path) -> None:
+    out = crashcart(
+        "storage", "policy", "--role", "processor", data_dir=tmp_path, CRASHCART_STORAGE_URL="s3://crashes/prod"
+    )
+    assert out.returncode == 0, out.stderr
+    statements = {s["Sid"]: s for s in json.loads(out.stdout)["Statement"]}
+    assert statements["WriteProcessedCrashes"]["Resource"] == ["arn:aws:s3:::crashes/prod/v1/processed_crash/*"]
+    assert "WriteRawCrashes" not in statements
+    on_files = crashcart("storage", "policy", "--role", "webapp", data_dir=tmp_path)
+    assert on_files.returncode == 2
+    assert "--bucket is needed" in on_files.stderr

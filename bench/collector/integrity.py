@@ -23,7 +23,7 @@ def main() -> None:
             "CRASHCART_S3_ACCESS_KEY_ID": "bench",
             "CRASHCART_S3_SECRET_ACCESS_KEY": "bench",
         }
-    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(data_dir), **overrides}))
+    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(data_dir), **overrides}), None)
     returned: set[str] = set()
     for log in raw_dir.glob(f"{label}-*/crashids-*"):
         returned.update(line.strip().removeprefix("bp-") for line in log.read_text().split() if line.strip())

@@ -118,10 +118,10 @@ def queue_republish(since: dt.datetime, everything: bool) -> None:
     """Publish crashes stored since DATE but never queued (the collector's sweep, run by hand)."""
     from crashcart.collector.sweep import republish_stored, sweep_pending
     from crashcart.queue import open_queue
-    from crashcart.storage import open_storage
+    from crashcart.storage import Role, open_storage
 
     settings = _settings()
-    storage, q = open_storage(settings), open_queue(settings)
+    storage, q = open_storage(settings, Role.COLLECTOR), open_queue(settings)
     q.declare()
     try:
         if everything:
@@ -195,6 +195,35 @@ def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
     finally:
         q.close()
     click.echo(f"requeued {moved}")
+
+
+@main.group()
+def storage() -> None:
+    """Crash storage administration."""
+
+
+@storage.command("policy")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["collector", "processor", "webapp"]),
+    help="The component whose credentials the policy is for.",
+)
+@click.option("--bucket", default=None, help="Bucket name [default: from CRASHCART_STORAGE_URL].")
+@click.option("--prefix", default=None, help="Key prefix [default: from CRASHCART_STORAGE_URL].")
+def storage_policy(role: str, bucket: str | None, prefix: str | None) -> None:
+    """Print the S3 IAM policy that gives ROLE exactly the storage access it needs."""
+    from crashcart.errors import ConfigError
+    from crashcart.storage.access import Role, s3_policy
+    from crashcart.storage.s3 import parse_s3_url
+
+    if bucket is None:
+        try:
+            bucket, url_prefix = parse_s3_url(_settings().storage_url)
+        except ConfigError as exc:
+            raise click.UsageError(f"--bucket is needed when storage is not on S3 ({exc})") from exc
+        prefix = url_prefix if prefix is None else prefix
+    click.echo(json.dumps(s3_policy(Role(role), bucket, prefix or ""), indent=2))
 
 
 @main.command()

@@ -26,6 +26,16 @@ class StorageUnavailable(CrashcartError):
     code = "storage_unavailable"
 
 
+class StorageForbidden(StorageUnavailable):
+    """The component's role (or its credentials) does not allow the operation.
+
+    A subclass of ``StorageUnavailable`` so every caller still fails safe (the collector answers 503 and the
+    client keeps its report), while logs and health checks name the real cause: a deployment error.
+    """
+
+    code = "storage_forbidden"
+
+
 class CrashNotFound(CrashcartError):
     """The crash (or one of its parts) is not in storage."""
 

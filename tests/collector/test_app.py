@@ -43,7 +43,7 @@ def multipart(fields: dict[str, str], files: dict[str, bytes], boundary: str = "
 class Harness:
     def __init__(self, settings: Settings, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.settings = settings
-        self.storage = open_storage(settings)
+        self.storage = open_storage(settings, None)
         self.queue = open_queue(settings)
         self.queue.declare()
         self.metrics = Metrics()
@@ -198,7 +198,7 @@ async def test_queue_down_still_accepts_and_sweep_publishes(tmp_path: Path) -> N
     )
     h = Harness.__new__(Harness)
     h.settings = down
-    h.storage = open_storage(down)
+    h.storage = open_storage(down, None)
     h.queue = open_queue(down)
     h.metrics = Metrics()
     h.app = build_collector(down, Backends(h.storage, h.queue), h.metrics)
@@ -213,7 +213,7 @@ async def test_queue_down_still_accepts_and_sweep_publishes(tmp_path: Path) -> N
         h.app.close()
     # the queue is back: the sweep publishes the stored crash exactly from its marker
     up = load_settings({"CRASHCART_DATA_DIR": str(data)})
-    storage, queue = open_storage(up), open_queue(up)
+    storage, queue = open_storage(up, None), open_queue(up)
     queue.declare()
     result = sweep_pending(storage, queue, min_age=0)
     assert result.published == 1
@@ -263,7 +263,7 @@ async def test_heartbeat_lists_failing_backends(tmp_path: Path) -> None:
             "CRASHCART_QUEUE_URL": "amqp://guest:guest@127.0.0.1:1/",
         }
     )
-    storage, queue = open_storage(settings), open_queue(settings)
+    storage, queue = open_storage(settings, None), open_queue(settings)
     app = build_collector(settings, Backends(storage, queue), Metrics())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         beat = await client.get("/__heartbeat__")

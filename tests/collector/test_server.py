@@ -69,7 +69,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> CollectorProcess:
 
 
 def stored(data_dir: Path, crash_id: str) -> bool:
-    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(data_dir)}))
+    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(data_dir)}), None)
     return storage.has_raw_crash(crash_id) and storage.get_dump(crash_id, "upload_file_minidump") == DUMP
 
 
@@ -145,7 +145,7 @@ def test_big_dump_is_streamed_not_held(tmp_path: Path) -> None:
         after = worker.memory_info().rss
         crash_id = response.text.strip()[len("CrashID=bp-") :]
         assert response.status_code == 200, response.text
-        storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(proc.data_dir)}))
+        storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(proc.data_dir)}), None)
         path = storage.get_dump_path(crash_id, "upload_file_minidump", tmp_path)
         assert path.stat().st_size == len(big)
     growth = after - before
@@ -217,7 +217,7 @@ def test_sigkill_during_concurrent_uploads_loses_nothing(tmp_path: Path) -> None
     assert len(killed_ids) > 20, "the load never got going"
 
     settings = load_settings({"CRASHCART_DATA_DIR": str(data_dir)})
-    storage = open_storage(settings)
+    storage = open_storage(settings, None)
     for crash_id in killed_ids:
         assert storage.has_raw_crash(crash_id), crash_id
         assert storage.get_dump(crash_id, "upload_file_minidump") == DUMP
@@ -261,7 +261,7 @@ def test_real_crashpad_handler_upload(collector: CollectorProcess, tmp_path: Pat
     )
     assert out.returncode == 0, out.stdout + out.stderr
     crash_id = out.stdout.split("CrashID=bp-")[1].split()[0]
-    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(collector.data_dir)}))
+    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(collector.data_dir)}), None)
     raw = storage.get_raw_crash(crash_id)
     assert raw["prod"] == "TestApp" and raw["ver"] == "2.5"
     assert raw["metadata"]["payload_compressed"] == "1"
@@ -281,7 +281,7 @@ def test_real_breakpad_minidump_upload(collector: CollectorProcess) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     crash_id = out.stdout.split("CrashID=bp-")[1].split()[0]
-    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(collector.data_dir)}))
+    storage = open_storage(load_settings({"CRASHCART_DATA_DIR": str(collector.data_dir)}), None)
     assert storage.get_raw_crash(crash_id)["prod"] == "QtCrasher"
     assert storage.get_dump(crash_id, "upload_file_minidump") == dump.read_bytes()
     assert dt.datetime.fromisoformat(storage.get_raw_crash(crash_id)["submitted_timestamp"]).date() == (

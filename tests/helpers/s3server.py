@@ -45,8 +45,15 @@ class S3Server:
         self._admin: S3Client | None = None
         self.endpoint_url = endpoint_url
 
-    def client(self, *, max_attempts: int = 2, **config: Any) -> S3Client:
-        """A boto3 S3 client for this server with fake credentials (extra ``botocore`` Config options)."""
+    def client(
+        self,
+        *,
+        max_attempts: int = 2,
+        access_key: str = ACCESS_KEY,
+        secret_key: str = SECRET_KEY,
+        **config: Any,
+    ) -> S3Client:
+        """A boto3 S3 client for this server (fake credentials unless given; extra ``botocore`` Config options)."""
         import boto3
         from botocore.config import Config
 
@@ -61,8 +68,8 @@ class S3Server:
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
             config=Config(**options),
         )
 
@@ -127,15 +134,23 @@ class S3Server:
         self._log.close()
 
 
-def start_s3_server(timeout: float = START_TIMEOUT) -> S3Server:
-    """Start moto in a child process on a free localhost port and wait until it listens."""
+def start_s3_server(timeout: float = START_TIMEOUT, *, enforce_iam_after: int | None = None) -> S3Server:
+    """Start moto in a child process on a free localhost port and wait until it listens.
+
+    With ``enforce_iam_after=N`` the first N requests are let through unauthenticated (to create buckets,
+    users and policies) and every later one is authenticated and checked against IAM policies, as AWS does.
+    """
     log = tempfile.TemporaryFile(mode="w+", prefix="moto-server-", suffix=".log")  # noqa: SIM115
+    env = dict(os.environ)
+    if enforce_iam_after is not None:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(enforce_iam_after)
     process = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
+        env=env,
     )
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], timeout)

@@ -350,13 +350,13 @@ def test_directories_removed_under_a_running_storage_are_made_again(storage: FSC
 
 def test_open_storage_file_url(tmp_path: Path) -> None:
     root = tmp_path / "with space"
-    opened = open_storage(load_settings(environ={}, data_dir=tmp_path, storage_url=root.as_uri()))
+    opened = open_storage(load_settings(environ={}, data_dir=tmp_path, storage_url=root.as_uri()), None)
     assert isinstance(opened, FSCrashStorage)
     assert opened.root == root
 
 
 def test_open_storage_defaults_to_the_data_dir(tmp_path: Path) -> None:
-    opened = open_storage(load_settings(environ={}, data_dir=tmp_path))
+    opened = open_storage(load_settings(environ={}, data_dir=tmp_path), None)
     assert isinstance(opened, FSCrashStorage)
     assert opened.root == tmp_path.resolve() / "storage"
 
@@ -365,11 +365,11 @@ def test_open_storage_defaults_to_the_data_dir(tmp_path: Path) -> None:
 def test_open_storage_refuses_urls_it_cannot_serve(url: str, tmp_path: Path) -> None:
     settings = Settings.model_construct(storage_url=url, data_dir=tmp_path)  # bypass settings validation
     with pytest.raises(ConfigError):
-        open_storage(settings)
+        open_storage(settings, None)
 
 
 def test_public_api() -> None:
-    assert sorted(crashcart.storage.__all__) == ["CrashStorage", "DumpFile", "PendingCrash", "open_storage"]
+    assert sorted(crashcart.storage.__all__) == ["CrashStorage", "DumpFile", "PendingCrash", "Role", "open_storage"]
 
 
 def test_close_is_idempotent(storage: FSCrashStorage) -> None:

@@ -32,7 +32,7 @@ def object_keys(server: S3Server, bucket: str) -> list[str]:
 
 @pytest.fixture
 def opened(s3_server: S3Server, s3_bucket: str, tmp_path: Path) -> Iterator[S3CrashStorage]:
-    storage = open_storage(s3_server.settings(f"s3://{s3_bucket}/some/prefix", tmp_path))
+    storage = open_storage(s3_server.settings(f"s3://{s3_bucket}/some/prefix", tmp_path), None)
     assert isinstance(storage, S3CrashStorage)
     yield storage
     storage.close()
@@ -46,7 +46,7 @@ def test_bucket_with_a_period_is_refused_everywhere(tmp_path: Path) -> None:
         load_settings(environ={}, data_dir=tmp_path, storage_url="s3://crash.reports/prefix")
     unchecked = Settings.model_construct(storage_url="s3://crash.reports/prefix", data_dir=tmp_path)
     with pytest.raises(ConfigError, match="period"):
-        open_storage(unchecked)
+        open_storage(unchecked, None)
     with pytest.raises(ConfigError, match="period"):
         parse_s3_url("s3://crash.reports")
     client = make_s3_client(load_settings(environ={}, data_dir=tmp_path))
@@ -171,8 +171,8 @@ def test_check_puts_and_deletes_a_probe_under_the_prefix(opened: S3CrashStorage,
 def test_create_bucket_option_creates_a_missing_bucket(s3_server: S3Server, tmp_path: Path) -> None:
     bucket = s3_server.new_bucket_name()
     settings = s3_server.settings(f"s3://{bucket}", tmp_path, s3_create_bucket=True)
-    first = open_storage(settings)
-    second = open_storage(settings)  # idempotent: the bucket exists now
+    first = open_storage(settings, None)
+    second = open_storage(settings, None)  # idempotent: the bucket exists now
     try:
         first.check()
         second.check()
@@ -187,7 +187,7 @@ def test_create_bucket_option_creates_a_missing_bucket(s3_server: S3Server, tmp_
 
 def test_missing_bucket_is_unavailable_not_missing_crash(s3_server: S3Server, tmp_path: Path) -> None:
     bucket = s3_server.new_bucket_name()
-    storage = open_storage(s3_server.settings(f"s3://{bucket}", tmp_path))
+    storage = open_storage(s3_server.settings(f"s3://{bucket}", tmp_path), None)
     crash_id = new_crash_id()
     try:
         with pytest.raises(StorageUnavailable, match="NoSuchBucket"):
@@ -213,7 +213,7 @@ def test_create_bucket_waits_for_an_unreachable_server(s3_server: S3Server, tmp_
         s3_max_attempts=1,
         s3_connect_timeout=1,
     )
-    storage = open_storage(settings)
+    storage = open_storage(settings, None)
     try:
         with pytest.raises(StorageUnavailable):
             storage.check()
@@ -302,7 +302,7 @@ def test_head_errors_are_translated(stubbed: tuple[S3CrashStorage, Stubber]) -> 
 
 
 def test_spooled_upload_errors_are_translated(s3_server: S3Server, tmp_path: Path) -> None:
-    storage = open_storage(s3_server.settings(f"s3://{s3_server.new_bucket_name()}", tmp_path))
+    storage = open_storage(s3_server.settings(f"s3://{s3_server.new_bucket_name()}", tmp_path), None)
     spool = tmp_path / "spool"
     spool.write_bytes(MINIDUMP)
     crash_id = new_crash_id()

@@ -31,15 +31,15 @@ from crashcart.metrics import Metrics
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.settings import Settings, load_settings
-from crashcart.storage import open_storage
-from crashcart.storage.interfaces import CrashStorage, StagedSave
+from crashcart.storage import Role, open_storage
+from crashcart.storage.interfaces import RawCrashWriter, StagedSave
 
 LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
 class Backends:
-    storage: CrashStorage
+    storage: RawCrashWriter
     queue: CrashQueue
 
     def close(self) -> None:
@@ -57,7 +57,7 @@ def open_backends(settings: Settings) -> Backends:
     backend does not: the collector must come up and keep answering (503 for storage, sweep later for the
     queue) so that it is ready the moment the backend returns; the heartbeat reports the outage.
     """
-    storage = open_storage(settings)
+    storage = open_storage(settings, Role.COLLECTOR)
     queue = open_queue(settings)
     try:
         storage.check()

@@ -19,7 +19,7 @@ from typing import Any
 
 from crashcart.errors import CrashcartError, StorageUnavailable
 from crashcart.queue.interfaces import STANDARD, CrashQueue
-from crashcart.storage.interfaces import CrashStorage, DumpFile, StagedSave
+from crashcart.storage.interfaces import DumpFile, RawCrashWriter, StagedSave
 
 LOGGER = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class _Entry:
 class Committer:
     """Owns the committer thread of one event loop. ``save`` returns whether the id was published."""
 
-    def __init__(self, storage: CrashStorage, queue: CrashQueue, max_batch: int = 256) -> None:
+    def __init__(self, storage: RawCrashWriter, queue: CrashQueue, max_batch: int = 256) -> None:
         if not isinstance(storage, StagedSave):
             raise TypeError(f"{storage!r} cannot stage saves")
         self._storage = storage

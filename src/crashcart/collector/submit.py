@@ -34,7 +34,7 @@ from crashcart.errors import QueueUnavailable, StorageUnavailable
 from crashcart.logs import crash_context
 from crashcart.metrics import Metrics
 from crashcart.queue.interfaces import STANDARD
-from crashcart.storage.interfaces import CrashStorage
+from crashcart.storage.interfaces import RawCrashWriter
 
 LOGGER = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Submitter:
     def __init__(
         self,
         config: SubmitConfig,
-        storage: CrashStorage,
+        storage: RawCrashWriter,
         publisher: BatchPublisher,
         throttle: ThrottleRules,
         metrics: Metrics,

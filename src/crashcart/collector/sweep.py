@@ -18,7 +18,7 @@ from crashcart.crashid import date_of, is_crash_id
 from crashcart.errors import CrashcartError
 from crashcart.metrics import Metrics
 from crashcart.queue.interfaces import STANDARD, CrashQueue
-from crashcart.storage.interfaces import CrashStorage
+from crashcart.storage.interfaces import RawCrashWriter
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class SweepResult:
 
 
 def sweep_pending(
-    storage: CrashStorage,
+    storage: RawCrashWriter,
     queue: CrashQueue,
     min_age: float,
     since: dt.date | None = None,
@@ -61,7 +61,7 @@ def sweep_pending(
 
 
 def republish_stored(
-    storage: CrashStorage,
+    storage: RawCrashWriter,
     queue: CrashQueue,
     since: dt.date,
     until: dt.date,
@@ -98,7 +98,7 @@ def _publish_ids(
 
 
 def _flush(
-    storage: CrashStorage,
+    storage: RawCrashWriter,
     queue: CrashQueue,
     batch: dict[str, list[str]],
     result: SweepResult,

@@ -36,6 +36,7 @@ from typing import Any
 from crashcart.crashid import is_crash_id
 from crashcart.errors import CrashNotFound, StorageUnavailable
 from crashcart.storage import _codec, keys
+from crashcart.storage.access import Operation, Role, permits, require
 from crashcart.storage.interfaces import DumpFile, PendingCrash
 
 LOGGER = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ LOGGER = logging.getLogger(__name__)
 COPY_CHUNK = 1024 * 1024
 """Spooled dumps on another filesystem are copied in chunks of this size, never read whole."""
 
-HEALTH_DIR = ".health"
+HEALTH_DIR = keys.HEALTH_PREFIX.rstrip("/")
 
 _TMP_SUFFIX = ".tmp"
 _TMP_TAG = secrets.token_hex(4)
@@ -177,10 +178,20 @@ class FSCrashStorage:
     """Crash storage in a directory tree; safe for several processes and threads writing at once.
 
     ``clock`` (seconds since the epoch) decides marker ages in ``list_pending``; tests pass a fake one.
+    ``role`` limits the backend to that component's operations (``None``: every operation, for tools and
+    tests); on a filesystem this in-process guard is the enforcement, beside the node's file permissions.
     """
 
-    def __init__(self, root: Path, *, clock: Callable[[], float] = time.time, group_commit: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        group_commit: bool = True,
+        role: Role | None = None,
+    ) -> None:
         self.root = Path(root)
+        self.role = role
         self._root = os.path.normpath(os.fspath(self.root))
         self._clock = clock
         syncfs = _load_syncfs() if group_commit else None
@@ -198,7 +209,13 @@ class FSCrashStorage:
     # --- health ----------------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Write, fsync and delete a probe file under ``<root>/.health/``."""
+        """Write, fsync and delete a probe file under ``<root>/.health/``; a read-only role lists the root."""
+        if not permits(self.role, Operation.PROBE_WRITE):
+            try:
+                os.listdir(self._root)
+            except OSError as exc:
+                raise StorageUnavailable(f"file storage {self._root!r} is not readable: {exc}") from exc
+            return
         directory = os.path.join(self._root, HEALTH_DIR)
         probe = os.path.join(directory, f"probe.{os.getpid()}.{secrets.token_hex(6)}")
         try:
@@ -258,6 +275,7 @@ class FSCrashStorage:
         durability barrier to one committer thread (no thread hop per request). Everything that can be
         refused (ids, dump names, JSON) is checked before the first byte is written.
         """
+        require(self.role, Operation.WRITE_RAW)
         raw_path = self._path(keys.raw_crash_key(crash_id))
         names = [dump.name for dump in dumps]
         dump_paths = [self._path(keys.dump_key(crash_id, name)) for name in names]
@@ -290,6 +308,7 @@ class FSCrashStorage:
 
     def commit_staged(self, batch: Sequence[_Job]) -> list[BaseException | None]:
         """Make staged crashes durable and visible (raw crash last); one error (or None) per crash."""
+        require(self.role, Operation.WRITE_RAW)
         jobs = list(batch)
         if self._group is not None:
             self._group.run_batch(jobs)
@@ -316,10 +335,12 @@ class FSCrashStorage:
             _unlink_quietly(item.tmp)
 
     def get_raw_crash(self, crash_id: str) -> dict[str, Any]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._read(keys.raw_crash_key(crash_id), crash_id, "raw crash")
         return _codec.decode_object(blob, crash_id, "raw crash")
 
     def has_raw_crash(self, crash_id: str) -> bool:
+        require(self.role, Operation.READ_CRASH)
         try:
             os.stat(self._path(keys.raw_crash_key(crash_id)))
         except FileNotFoundError:
@@ -329,14 +350,17 @@ class FSCrashStorage:
         return True
 
     def get_dump_names(self, crash_id: str) -> list[str]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._read(keys.dump_names_key(crash_id), crash_id, "dump names")
         return _codec.decode_dump_names(blob, crash_id)
 
     def get_dump(self, crash_id: str, name: str) -> bytes:
+        require(self.role, Operation.READ_CRASH)
         return self._read(keys.dump_key(crash_id, name), crash_id, f"dump {name!r}")
 
     def get_dump_path(self, crash_id: str, name: str, workdir: Path) -> Path:
         """The stored file itself (``workdir`` is not used); callers must not modify it."""
+        require(self.role, Operation.READ_CRASH)
         path = self._path(keys.dump_key(crash_id, name))
         try:
             os.stat(path)
@@ -348,6 +372,7 @@ class FSCrashStorage:
 
     def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
         """Sorted ids of the raw crashes of ``day``; temp files and strays are skipped."""
+        require(self.role, Operation.LIST_RAW)
         directory = self._path(keys.raw_crash_prefix(day.strftime("%Y%m%d")))
         try:
             names = os.listdir(directory)
@@ -365,6 +390,7 @@ class FSCrashStorage:
         The directory is not fsync'd: a marker that comes back after a power loss only makes the sweep
         publish the crash again, which processing tolerates, so the collector's hot path skips that cost.
         """
+        require(self.role, Operation.MANAGE_PENDING)
         try:
             os.unlink(self._path(keys.pending_publish_key(crash_id)))
         except FileNotFoundError:
@@ -374,6 +400,7 @@ class FSCrashStorage:
 
     def list_pending(self, older_than: float = 0.0) -> Iterator[PendingCrash]:
         """Markers whose file is at least ``older_than`` seconds old (by mtime), oldest first."""
+        require(self.role, Operation.MANAGE_PENDING)
         directory = self._path(keys.PENDING_PUBLISH_PREFIX)
         cutoff = self._clock() - older_than
         found: list[tuple[float, str]] = []
@@ -405,6 +432,7 @@ class FSCrashStorage:
     # --- processed crashes -----------------------------------------------------------------------
 
     def save_processed_crash(self, crash_id: str, processed_crash: Mapping[str, Any]) -> None:
+        require(self.role, Operation.WRITE_PROCESSED)
         path = self._path(keys.processed_crash_key(crash_id))
         blob = _codec.encode_object(processed_crash)
         try:
@@ -418,6 +446,7 @@ class FSCrashStorage:
             raise StorageUnavailable(f"{crash_id}: could not save processed crash: {exc}") from exc
 
     def get_processed_crash(self, crash_id: str) -> dict[str, Any]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._read(keys.processed_crash_key(crash_id), crash_id, "processed crash")
         return _codec.decode_object(blob, crash_id, "processed crash")
 

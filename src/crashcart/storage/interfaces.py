@@ -48,11 +48,15 @@ class PendingCrash:
 
 
 @runtime_checkable
-class CrashStorage(Protocol):
-    """Where raw and processed crashes live (Socorro's key layout, see ``crashcart.storage.keys``)."""
+class RawCrashWriter(Protocol):
+    """What the collector may do with storage (its role, see ``crashcart.storage.access``).
+
+    The collector is typed against this, not ``CrashStorage``, so a read of a dump or a processed-crash
+    write from collector code fails type checking before it fails on a production node's credentials.
+    """
 
     def check(self) -> None:
-        """Prove the store is reachable and writable for this role; raise ``StorageUnavailable`` if not."""
+        """Prove the store is reachable and usable for this role; raise ``StorageUnavailable`` if not."""
 
     def save_raw_crash(
         self,
@@ -74,6 +78,19 @@ class CrashStorage(Protocol):
     def list_pending(self, older_than: float = 0.0) -> Iterator[PendingCrash]:
         """Crashes whose marker is at least ``older_than`` seconds old, oldest first where cheap."""
 
+    def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
+        """Ids of the complete raw crashes stored for ``day`` (the date in the id)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class CrashReader(Protocol):
+    """What the web app may do with storage: read crashes, never write."""
+
+    def check(self) -> None:
+        """Prove the store is reachable for this role; raise ``StorageUnavailable`` if not."""
+
     def get_raw_crash(self, crash_id: str) -> dict[str, Any]: ...
 
     def get_dump_names(self, crash_id: str) -> list[str]: ...
@@ -88,11 +105,25 @@ class CrashStorage(Protocol):
     def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
         """Ids of the complete raw crashes stored for ``day`` (the date in the id)."""
 
-    def save_processed_crash(self, crash_id: str, processed_crash: Mapping[str, Any]) -> None: ...
-
     def get_processed_crash(self, crash_id: str) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ProcessedCrashWriter(CrashReader, Protocol):
+    """What the processor may do: read raw crashes and dumps, write processed crashes."""
+
+    def save_processed_crash(self, crash_id: str, processed_crash: Mapping[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class CrashStorage(RawCrashWriter, ProcessedCrashWriter, Protocol):
+    """Where raw and processed crashes live (Socorro's key layout, see ``crashcart.storage.keys``).
+
+    Every backend implements all of it; a backend opened for a role refuses what the role may not do, and
+    each component is typed against its role's protocol above.
+    """
 
 
 @runtime_checkable

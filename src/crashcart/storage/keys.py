@@ -13,13 +13,19 @@ MAIN_DUMP = "upload_file_minidump"
 RESERVED_DUMP_NAMES = frozenset({"dump_names", "processed_crash", "raw_crash", "pending_publish"})
 
 
+RAW_CRASH_PREFIX = "v1/raw_crash/"
+PROCESSED_CRASH_PREFIX = "v1/processed_crash/"
+HEALTH_PREFIX = ".health/"
+"""Health probes are written and deleted here, outside ``v1/`` so no crash listing ever sees one."""
+
+
 def raw_crash_key(crash_id: str) -> str:
     validate_crash_id(crash_id)
-    return f"v1/raw_crash/{date_key(crash_id)}/{crash_id}"
+    return f"{RAW_CRASH_PREFIX}{date_key(crash_id)}/{crash_id}"
 
 
 def raw_crash_prefix(yyyymmdd: str) -> str:
-    return f"v1/raw_crash/{yyyymmdd}/"
+    return f"{RAW_CRASH_PREFIX}{yyyymmdd}/"
 
 
 def dump_names_key(crash_id: str) -> str:
@@ -37,7 +43,7 @@ def dump_key(crash_id: str, name: str) -> str:
 
 def processed_crash_key(crash_id: str) -> str:
     validate_crash_id(crash_id)
-    return f"v1/processed_crash/{crash_id}"
+    return f"{PROCESSED_CRASH_PREFIX}{crash_id}"
 
 
 def pending_publish_key(crash_id: str) -> str:

@@ -6,8 +6,10 @@ marker, raw crash last); S3 acknowledges a PUT only once the object is durable, 
 still means the crash is complete. Spooled dumps are uploaded from their file, in parts above a threshold,
 never read whole.
 
-botocore and boto3 errors are translated here: a missing object is ``CrashNotFound``; everything else
-(including a missing bucket, refused credentials and unreachable endpoints) is ``StorageUnavailable``.
+botocore and boto3 errors are translated here: a missing object is ``CrashNotFound``; refused credentials or
+a policy that denies the call are ``StorageForbidden``; everything else (a missing bucket, unreachable
+endpoints) is ``StorageUnavailable``. A backend opened for a role (``crashcart.storage.access``) refuses
+operations outside that role before calling S3, and its health check uses only what the role may do.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crashcart.crashid import is_crash_id
-from crashcart.errors import ConfigError, CrashNotFound, StorageUnavailable
+from crashcart.errors import ConfigError, CrashNotFound, StorageForbidden, StorageUnavailable
 from crashcart.storage import _codec, keys
+from crashcart.storage.access import Operation, Role, permits, require
 from crashcart.storage.interfaces import DumpFile, PendingCrash
 
 if TYPE_CHECKING:
@@ -46,14 +49,16 @@ MiB = 1024 * 1024
 MAX_POOL_CONNECTIONS = 64
 """Enough for the collector's threads (and a transfer's part uploads) to share one client without waiting."""
 
-HEALTH_PREFIX = ".health/"
-
 JSON_TYPE = "application/json"
 DUMP_TYPE = "application/octet-stream"
 
 # Codes S3 and compatible servers use for "no such object" (HEAD has no body, hence the bare status).
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _NO_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
+# Codes for "these credentials may not do this": a deployment error, not an outage.
+_FORBIDDEN_CODES = frozenset(
+    {"AccessDenied", "403", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"}
+)
 
 
 def default_transfer_config() -> TransferConfig:
@@ -112,7 +117,8 @@ class S3CrashStorage:
     ``create_bucket`` makes ``ensure_bucket`` run from ``check`` until it succeeds, so a node started while
     the server is down still creates its bucket once the server is back. ``list_page_size`` is the keys
     per listing request (S3's maximum is 1000). ``clock`` (seconds since the epoch) decides marker ages in
-    ``list_pending``; tests pass a fake one.
+    ``list_pending``; tests pass a fake one. ``role`` limits the backend to that component's operations
+    (``None``: every operation, for tools and tests).
     """
 
     def __init__(
@@ -125,8 +131,10 @@ class S3CrashStorage:
         transfer_config: TransferConfig | None = None,
         list_page_size: int = 1000,
         clock: Callable[[], float] = time.time,
+        role: Role | None = None,
     ) -> None:
         _check_bucket_name(bucket)
+        self.role = role
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._client = client
@@ -137,13 +145,13 @@ class S3CrashStorage:
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> S3CrashStorage:
+    def from_settings(cls, settings: Settings, role: Role | None = None) -> S3CrashStorage:
         """Storage for ``settings.storage_url``; creates the bucket when ``s3_create_bucket`` is on.
 
         An unreachable server does not stop the node: the creation is retried by ``check``.
         """
         bucket, prefix = parse_s3_url(settings.storage_url)
-        storage = cls(bucket, prefix, make_s3_client(settings), create_bucket=settings.s3_create_bucket)
+        storage = cls(bucket, prefix, make_s3_client(settings), create_bucket=settings.s3_create_bucket, role=role)
         if settings.s3_create_bucket:
             try:
                 storage.ensure_bucket()
@@ -182,13 +190,17 @@ class S3CrashStorage:
         self._bucket_ready = True
 
     def check(self) -> None:
-        """Put and delete a probe object ``<prefix>/.health/<uuid>``: the bucket exists and takes writes."""
+        """Put and delete a probe object ``<prefix>/.health/<uuid>`` (the bucket exists and takes writes);
+        a read-only role lists one raw-crash key instead."""
         if self._create_bucket and not self._bucket_ready:
             self.ensure_bucket()
-        key = self._key(HEALTH_PREFIX + uuid.uuid4().hex)
         with self._errors(f"bucket {self.bucket}"):
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=b"ok\n")
-            self._client.delete_object(Bucket=self.bucket, Key=key)
+            if permits(self.role, Operation.PROBE_WRITE):
+                key = self._key(keys.HEALTH_PREFIX + uuid.uuid4().hex)
+                self._client.put_object(Bucket=self.bucket, Key=key, Body=b"ok\n")
+                self._client.delete_object(Bucket=self.bucket, Key=key)
+            else:
+                self._client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(keys.RAW_CRASH_PREFIX), MaxKeys=1)
 
     def close(self) -> None:
         """Close the client's connection pool."""
@@ -208,6 +220,7 @@ class S3CrashStorage:
 
         Everything that can be refused (ids, dump names, JSON) is checked before the first byte is sent.
         """
+        require(self.role, Operation.WRITE_RAW)
         raw_key = keys.raw_crash_key(crash_id)
         names = [dump.name for dump in dumps]
         dump_keys = [keys.dump_key(crash_id, name) for name in names]
@@ -236,10 +249,12 @@ class S3CrashStorage:
         LOGGER.debug("%s: saved raw crash with %d dump(s)", crash_id, len(dumps))
 
     def get_raw_crash(self, crash_id: str) -> dict[str, Any]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._get(keys.raw_crash_key(crash_id), crash_id, "raw crash")
         return _codec.decode_object(blob, crash_id, "raw crash")
 
     def has_raw_crash(self, crash_id: str) -> bool:
+        require(self.role, Operation.READ_CRASH)
         key = self._key(keys.raw_crash_key(crash_id))
         try:
             with self._errors(f"{crash_id}: look up raw crash"):
@@ -249,14 +264,17 @@ class S3CrashStorage:
         return True
 
     def get_dump_names(self, crash_id: str) -> list[str]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._get(keys.dump_names_key(crash_id), crash_id, "dump names")
         return _codec.decode_dump_names(blob, crash_id)
 
     def get_dump(self, crash_id: str, name: str) -> bytes:
+        require(self.role, Operation.READ_CRASH)
         return self._get(keys.dump_key(crash_id, name), crash_id, f"dump {name!r}")
 
     def get_dump_path(self, crash_id: str, name: str, workdir: Path) -> Path:
         """Download the dump to ``workdir/<crash id>.<name>`` (streamed; the caller removes it)."""
+        require(self.role, Operation.READ_CRASH)
         key = self._key(keys.dump_key(crash_id, name))
         target = Path(workdir) / f"{crash_id}.{name}"
         with self._errors(f"{crash_id}: download dump {name!r}"):
@@ -267,6 +285,7 @@ class S3CrashStorage:
 
     def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
         """Ids of the raw crashes of ``day`` in key order (sorted), via paginated listing."""
+        require(self.role, Operation.LIST_RAW)
         prefix = self._key(keys.raw_crash_prefix(day.strftime("%Y%m%d")))
         for obj in self._list(prefix, f"list raw crashes of {day}"):
             name = obj["Key"][len(prefix) :]
@@ -277,12 +296,14 @@ class S3CrashStorage:
 
     def clear_pending(self, crash_id: str) -> None:
         """Delete the marker (S3 deletes of a missing key succeed, so missing is fine)."""
+        require(self.role, Operation.MANAGE_PENDING)
         key = self._key(keys.pending_publish_key(crash_id))
         with self._errors(f"{crash_id}: clear pending marker"):
             self._client.delete_object(Bucket=self.bucket, Key=key)
 
     def list_pending(self, older_than: float = 0.0) -> Iterator[PendingCrash]:
         """Markers whose object is at least ``older_than`` seconds old (by LastModified), oldest first."""
+        require(self.role, Operation.MANAGE_PENDING)
         prefix = self._key(keys.PENDING_PUBLISH_PREFIX)
         cutoff = dt.datetime.fromtimestamp(self._clock() - older_than, dt.UTC)
         found: list[tuple[dt.datetime, str]] = []
@@ -304,12 +325,14 @@ class S3CrashStorage:
     # --- processed crashes -----------------------------------------------------------------------
 
     def save_processed_crash(self, crash_id: str, processed_crash: Mapping[str, Any]) -> None:
+        require(self.role, Operation.WRITE_PROCESSED)
         key = keys.processed_crash_key(crash_id)
         blob = _codec.encode_object(processed_crash)
         with self._errors(f"{crash_id}: save processed crash"):
             self._put(key, blob, JSON_TYPE)
 
     def get_processed_crash(self, crash_id: str) -> dict[str, Any]:
+        require(self.role, Operation.READ_CRASH)
         blob = self._get(keys.processed_crash_key(crash_id), crash_id, "processed crash")
         return _codec.decode_object(blob, crash_id, "processed crash")
 
@@ -348,6 +371,8 @@ class S3CrashStorage:
             code = _error_code(exc)
             if code in _NOT_FOUND_CODES:
                 raise CrashNotFound(missing or f"{what}: not found") from exc
+            if code in _FORBIDDEN_CODES:
+                raise StorageForbidden(f"{what}: S3 denied access ({code}) to bucket {self.bucket}") from exc
             raise StorageUnavailable(f"{what}: S3 refused ({code}) for bucket {self.bucket}") from exc
         except (BotoCoreError, Boto3Error, OSError) as exc:
             raise StorageUnavailable(f"{what}: {exc}") from exc
