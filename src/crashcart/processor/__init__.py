@@ -1,0 +1,1 @@
+"""The processor: turns stored raw crashes into processed, signed, indexed crashes (issue #4)."""

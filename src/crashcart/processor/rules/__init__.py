@@ -1,0 +1,1 @@
+"""Processing rules: small, single-purpose steps over a ``CrashContext`` (see ``base.Rule``)."""
