@@ -42,6 +42,12 @@ class CrashNotFound(CrashcartError):
     code = "crash_not_found"
 
 
+class IndexUnavailable(CrashcartError):
+    """The crash index database could not be reached, migrated or written; the caller may retry later."""
+
+    code = "index_unavailable"
+
+
 class QueueUnavailable(CrashcartError):
     """The queue could not be reached or refused the operation; the caller may retry later."""
 

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default=False,
         description="Create the bucket at start if it does not exist (handy for local S3 servers).",
     )
+    database_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="Crash index database: `sqlite:///absolute/path.sqlite3` (embedded) or "
+        "`postgresql://user:password@host:5432/dbname`. Empty means `sqlite:///<data_dir>/crashcart.sqlite3`. "
+        "Migrations are applied at start.",
+    )
     queue_url: str = Field(
         default="",
         description="Crash queue: `sqlite:///absolute/path.sqlite3` or `amqp://user:pass@host:5672/vhost`. "
@@ -201,6 +207,18 @@ class Settings(BaseSettings):
             check_storage_url(value)
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("sqlite", "postgresql", "postgres"):
+                raise ValueError(f"unsupported scheme {parts.scheme!r}: use sqlite:///path or postgresql://host/db")
+            if parts.scheme == "sqlite" and not parts.path.startswith("/"):
+                raise ValueError("sqlite:// needs an absolute path, e.g. sqlite:///var/lib/crashcart/index.sqlite3")
+        return value
+
     @field_validator("queue_url")
     @classmethod
     def _valid_queue_url(cls, value: str) -> str:
@@ -219,6 +237,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "storage_url", (data_dir / "storage").as_uri())
         if not self.queue_url:
             object.__setattr__(self, "queue_url", f"sqlite:///{data_dir / 'queue.sqlite3'}")
+        if not self.database_url.get_secret_value():
+            object.__setattr__(self, "database_url", SecretStr(f"sqlite:///{data_dir / 'crashcart.sqlite3'}"))
         if self.metrics_dir is None:
             object.__setattr__(self, "metrics_dir", data_dir / "metrics")
         if self.max_decompressed_size < self.max_request_size:

@@ -1,0 +1,58 @@
+"""One process's run of the crash index against a database URL (Django is set up once per process).
+
+``python -m tests.index.scenario URL DATA_DIR`` migrates twice, writes, reprocesses and reads back, asserting
+as it goes, and prints ``ok``; the tests in ``test_db.py`` run it once per database backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from crashcart.crashid import create_crash_id, date_of
+from crashcart.index import db
+from crashcart.index.writer import CrashIndex
+from crashcart.settings import load_settings
+
+
+def main(url: str, data_dir: str) -> None:
+    settings = load_settings(environ={}, data_dir=data_dir, database_url=url)
+    db.migrate(settings)
+    db.migrate(settings)  # idempotent: a second start finds nothing to do
+    index = CrashIndex(settings)
+    index.check()
+
+    crash_id = create_crash_id(dt.datetime(2026, 11, 25, 23, 59, 59, tzinfo=dt.UTC))
+    processed = {
+        "product": "Test",
+        "version": "1.0",
+        "signature": "abort | ValidateConfig",
+        "os_name": "Linux",
+        "uptime": 12,
+        "install_age": "not a number",
+        # Disagrees with the id's date: the row must still be under the id's date.
+        "submitted_timestamp": "2026-11-26T00:00:01+00:00",
+        "release_channel": "x" * 10_000,
+    }
+    index.upsert(crash_id, processed, {"signature": processed["signature"]})
+    row = index.get(crash_id)
+    assert row is not None
+    assert row["date"] == date_of(crash_id) == dt.date(2026, 11, 25), row["date"]
+    assert row["submitted_at"] == dt.datetime(2026, 11, 26, 0, 0, 1, tzinfo=dt.UTC)
+    assert row["uptime"] == 12 and row["install_age"] is None
+    assert row["release_channel"] == "x" * 100
+    assert row["public"] == {"signature": "abort | ValidateConfig"}
+
+    index.upsert(crash_id, {**processed, "signature": "std::terminate | ParseInput"}, {})  # reprocessing
+    again = index.get(crash_id)
+    assert again is not None and again["signature"] == "std::terminate | ParseInput"
+    from crashcart.index.models import Crash
+
+    assert Crash.objects.filter(crash_id=crash_id).count() == 1
+    assert index.get(create_crash_id(dt.datetime.now(dt.UTC))) is None
+    index.close()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
