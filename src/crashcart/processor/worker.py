@@ -1,0 +1,213 @@
+"""One processor worker: take a message, process the crash, save, index, and only then ack.
+
+``CrashProcessor`` does one crash (load → rules → save → index); ``Worker`` is the consume loop around it.
+Both get their collaborators from the processor's composition root, so a test can run either against real
+storage, queue and database with any ruleset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from crashcart.crashid import date_of, is_crash_id
+from crashcart.errors import CrashcartError, CrashNotFound
+from crashcart.logs import crash_context
+from crashcart.processor.context import CrashContext
+from crashcart.queue.interfaces import QUEUES, CrashQueue, Message
+from crashcart.storage.interfaces import ProcessedCrashWriter
+
+LOGGER = logging.getLogger(__name__)
+
+DEFAULT_RULESET = "default"
+MAX_HISTORY = 20
+"""Earlier processings kept in ``processor_history`` (a crash reprocessed daily must not grow forever)."""
+
+
+class MalformedMessage(CrashcartError):
+    """A queue message that is not ``<crash id>`` or ``<crash id>:<ruleset>``."""
+
+    code = "malformed_message"
+
+
+def parse_message(body: str) -> tuple[str, str]:
+    """``"<id>"`` → ``(id, "default")``; ``"<id>:<ruleset>"`` → ``(id, ruleset)``."""
+    crash_id, _, ruleset = body.strip().partition(":")
+    if not is_crash_id(crash_id):
+        raise MalformedMessage(f"not a crash id: {body[:80]!r}")
+    if ruleset and not ruleset.replace("_", "").isalnum():
+        raise MalformedMessage(f"bad ruleset name in {body[:80]!r}")
+    return crash_id, ruleset or DEFAULT_RULESET
+
+
+class Index(Protocol):
+    def upsert(self, crash_id: str, processed: Mapping[str, Any], public: Mapping[str, Any]) -> None: ...
+
+
+RunRules = Callable[[CrashContext], None]
+"""Runs a named ruleset over a context (the pipeline; it never raises for a failing rule)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    crash_id: str
+    ruleset: str
+    seconds: float
+    notes: int
+
+
+class CrashProcessor:
+    """Processes one crash at a time; ``rulesets`` maps a ruleset name to the pipeline that runs it."""
+
+    def __init__(
+        self,
+        storage: ProcessedCrashWriter,
+        index: Index,
+        rulesets: Mapping[str, RunRules],
+        public_view: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+        *,
+        workdir: Path | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._storage = storage
+        self._index = index
+        self._rulesets = rulesets
+        self._public_view = public_view
+        self._workdir = workdir
+        self._clock = clock
+
+    def process(self, crash_id: str, ruleset: str = DEFAULT_RULESET) -> Outcome:
+        """Load, run ``ruleset``, save the processed crash, index it. Raises on anything not saved."""
+        run_rules = self._rulesets.get(ruleset)
+        if run_rules is None:
+            raise MalformedMessage(f"unknown ruleset {ruleset!r}")
+        started = time.perf_counter()
+        raw_crash = self._storage.get_raw_crash(crash_id)
+        names = self._storage.get_dump_names(crash_id)
+        previous = self._previous(crash_id)
+        workdir = Path(tempfile.mkdtemp(prefix=f"crashcart-{crash_id}-", dir=self._workdir))
+        try:
+            dumps = {name: self._storage.get_dump_path(crash_id, name, workdir) for name in names}
+            ctx = CrashContext(crash_id=crash_id, raw_crash=raw_crash, dumps=dumps, ruleset=ruleset)
+            self._note_date_mismatch(ctx)
+            run_rules(ctx)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        processed = ctx.processed
+        processed["uuid"] = crash_id
+        processed["crash_id"] = crash_id
+        processed.setdefault("date_processed", self._clock().isoformat())
+        processed["processor_notes"] = "; ".join(ctx.notes)
+        processed["processor_history"] = _history(previous)
+        self._storage.save_processed_crash(crash_id, processed)
+        self._index.upsert(crash_id, processed, self._public_view(processed))
+        return Outcome(crash_id, ruleset, time.perf_counter() - started, len(ctx.notes))
+
+    def _previous(self, crash_id: str) -> Mapping[str, Any] | None:
+        try:
+            return self._storage.get_processed_crash(crash_id)
+        except CrashNotFound:
+            return None
+
+    @staticmethod
+    def _note_date_mismatch(ctx: CrashContext) -> None:
+        """Socorro once stored such crashes under the wrong partition; here the id's date always wins."""
+        submitted = ctx.raw_crash.get("submitted_timestamp")
+        if not isinstance(submitted, str):
+            return
+        try:
+            when = dt.datetime.fromisoformat(submitted)
+        except ValueError:
+            ctx.note("submitted_timestamp is not a valid timestamp")
+            return
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC)
+        if when.date() != date_of(ctx.crash_id):
+            ctx.note("crash id date disagrees with submitted_timestamp; stored and indexed under the id's date")
+
+
+def _history(previous: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Earlier processings, newest last: when each ran, with which walker, and its notes."""
+    if previous is None:
+        return []
+    earlier = previous.get("processor_history")
+    history = [h for h in earlier if isinstance(h, dict)] if isinstance(earlier, list) else []
+    history.append(
+        {
+            "date_processed": previous.get("date_processed"),
+            "processor_notes": previous.get("processor_notes", ""),
+            "signature": previous.get("signature"),
+        }
+    )
+    return history[-MAX_HISTORY:]
+
+
+class Worker:
+    """The consume loop: priority, then standard, then reprocessing; ack only after the crash is saved."""
+
+    def __init__(
+        self,
+        queue: CrashQueue,
+        processor: CrashProcessor,
+        *,
+        stop: threading.Event | None = None,
+        idle_seconds: float = 0.5,
+        on_start: Callable[[str], None] | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
+        self._queue = queue
+        self._processor = processor
+        self.stop = stop or threading.Event()
+        self._idle = idle_seconds
+        self._on_start = on_start
+        self._on_done = on_done
+
+    def run(self) -> None:
+        """Process until ``stop`` is set; the crash in hand is always finished first (SIGTERM semantics)."""
+        while not self.stop.is_set():
+            if not self.run_once():
+                self.stop.wait(self._idle)
+
+    def run_once(self) -> bool:
+        """Process one message if there is one; False when every queue is empty."""
+        message = self._queue.consume(QUEUES)
+        if message is None:
+            return False
+        self._handle(message)
+        return True
+
+    def _handle(self, message: Message) -> None:
+        try:
+            crash_id, ruleset = parse_message(message.body)
+        except MalformedMessage as exc:
+            LOGGER.warning("dropping malformed message: %s", exc)
+            self._queue.nack(message, f"{exc.code}: {exc}")
+            return
+        with crash_context(crash_id):
+            if self._on_start is not None:
+                self._on_start(message.body)
+            try:
+                outcome = self._processor.process(crash_id, ruleset)
+            except CrashcartError as exc:
+                LOGGER.warning("processing failed (attempt %d): %s: %s", message.attempt, exc.code, exc)
+                self._queue.nack(message, f"{exc.code}: {exc}")
+            except Exception as exc:
+                LOGGER.exception("processing failed (attempt %d)", message.attempt)
+                self._queue.nack(message, f"{type(exc).__name__}")
+            else:
+                self._queue.ack(message)
+                LOGGER.info(
+                    "processed",
+                    extra={"ruleset": outcome.ruleset, "seconds": round(outcome.seconds, 4), "notes": outcome.notes},
+                )
+            finally:
+                if self._on_done is not None:
+                    self._on_done()

@@ -1,0 +1,23 @@
+"""Processor tests share one crash-index database: Django is configured once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crashcart.index import db
+from crashcart.index.writer import CrashIndex
+from crashcart.settings import load_settings
+
+
+@pytest.fixture(scope="session")
+def crash_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashIndex]:
+    """A migrated SQLite crash index for the whole test session (rows are keyed by fresh crash ids)."""
+    data_dir: Path = tmp_path_factory.mktemp("index")
+    settings = load_settings(environ={}, data_dir=data_dir)
+    db.migrate(settings)
+    index = CrashIndex(settings)
+    yield index
+    index.close()

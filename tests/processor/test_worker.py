@@ -1,0 +1,163 @@
+"""The worker loop and one crash's processing, on real file storage, SQLite queue and SQLite index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crashcart.crashid import create_crash_id
+from crashcart.index.writer import CrashIndex
+from crashcart.processor.context import CrashContext
+from crashcart.processor.worker import CrashProcessor, MalformedMessage, Worker, parse_message
+from crashcart.queue.sqlite import SQLiteCrashQueue
+from crashcart.storage.access import Role
+from crashcart.storage.fs import FSCrashStorage
+from crashcart.storage.interfaces import DumpFile
+
+DUMP = b"MDMP" + bytes(200)
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+
+
+def _signature_rules(ctx: CrashContext) -> None:
+    """A tiny ruleset: enough to see rules run, read dumps and write fields."""
+    ctx.processed["signature"] = f"crash in {ctx.raw_crash['ProductName']}"
+    ctx.processed["product"] = ctx.raw_crash["ProductName"]
+    ctx.processed["dump_sizes"] = {name: path.stat().st_size for name, path in ctx.dumps.items()}
+    ctx.note("signature rules ran")
+
+
+def _broken_rules(ctx: CrashContext) -> None:
+    raise RuntimeError("a rule that blows up every time")
+
+
+def _public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"signature": processed.get("signature")}
+
+
+class Env:
+    def __init__(self, tmp_path: Path, index: CrashIndex) -> None:
+        self.admin = FSCrashStorage(tmp_path / "storage")
+        self.storage = FSCrashStorage(tmp_path / "storage", role=Role.PROCESSOR)
+        self.queue = SQLiteCrashQueue(tmp_path / "queue.sqlite3", 2, 30.0, 0.0)
+        self.queue.declare()
+        self.index = index
+        rulesets = {"default": _signature_rules, "broken": _broken_rules}
+        self.processor = CrashProcessor(self.storage, index, rulesets, _public, workdir=tmp_path)
+        self.worker = Worker(self.queue, self.processor, idle_seconds=0.01)
+
+    def store(self, submitted: dt.datetime = NOW, *, stamp: str | None = None) -> str:
+        crash_id = create_crash_id(submitted)
+        raw = {
+            "ProductName": "Test",
+            "Version": "1.0",
+            "submitted_timestamp": stamp or submitted.isoformat(),
+            "uuid": crash_id,
+        }
+        dump = DumpFile("upload_file_minidump", len(DUMP), hashlib.sha256(DUMP).hexdigest(), data=DUMP)
+        self.admin.save_raw_crash(crash_id, raw, [dump])
+        return crash_id
+
+    def drain(self) -> None:
+        while self.worker.run_once():
+            pass
+
+
+@pytest.fixture
+def env(tmp_path: Path, crash_index: CrashIndex) -> Env:
+    return Env(tmp_path, crash_index)
+
+
+def test_processed_crash_is_saved_indexed_then_acked(env: Env) -> None:
+    crash_id = env.store()
+    env.queue.publish("standard", [crash_id])
+    env.drain()
+    processed = env.admin.get_processed_crash(crash_id)
+    assert processed["signature"] == "crash in Test"
+    assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}
+    assert processed["processor_notes"] == "signature rules ran"
+    assert processed["processor_history"] == []
+    row = env.index.get(crash_id)
+    assert row is not None and row["signature"] == "crash in Test" and row["public"] == {"signature": "crash in Test"}
+    depth = env.queue.depth()["standard"]
+    assert (depth.ready, depth.in_flight, depth.dead) == (0, 0, 0)
+
+
+def test_reprocessing_overwrites_and_keeps_history(env: Env) -> None:
+    crash_id = env.store()
+    env.queue.publish("standard", [crash_id])
+    env.drain()
+    first = env.admin.get_processed_crash(crash_id)
+    env.queue.publish("reprocessing", [crash_id])
+    env.drain()
+    second = env.admin.get_processed_crash(crash_id)
+    assert second["processor_history"] == [
+        {
+            "date_processed": first["date_processed"],
+            "processor_notes": "signature rules ran",
+            "signature": "crash in Test",
+        }
+    ]
+
+
+def test_priority_is_taken_before_standard(env: Env) -> None:
+    later, urgent = env.store(), env.store()
+    env.queue.publish("standard", [later])
+    env.queue.publish("priority", [urgent])
+    order: list[str] = []
+    worker = Worker(env.queue, env.processor, on_start=order.append)
+    while worker.run_once():
+        pass
+    assert order == [urgent, later]
+
+
+def test_id_date_disagreeing_with_submission_gets_a_note_and_the_ids_date(env: Env) -> None:
+    crash_id = env.store(dt.datetime(2026, 11, 25, 23, 59, 59, tzinfo=dt.UTC), stamp="2026-11-26T00:00:00+00:00")
+    env.queue.publish("standard", [crash_id])
+    env.drain()
+    assert "disagrees with submitted_timestamp" in env.admin.get_processed_crash(crash_id)["processor_notes"]
+    row = env.index.get(crash_id)
+    assert row is not None and row["date"] == dt.date(2026, 11, 25)
+
+
+def test_poison_crash_is_dead_lettered_without_stopping_other_work(env: Env) -> None:
+    poison, good = env.store(), env.store()
+    env.queue.publish("standard", [f"{poison}:broken", good])
+    env.drain()
+    assert env.admin.get_processed_crash(good)["signature"] == "crash in Test"
+    dead = env.queue.dead_letters("standard")
+    assert [(d.body, d.attempts) for d in dead] == [(f"{poison}:broken", 2)]
+    assert dead[0].reason == "RuntimeError"
+    assert env.index.get(poison) is None
+
+
+def test_missing_crash_and_malformed_messages_are_dead_lettered_with_reasons(env: Env) -> None:
+    missing = create_crash_id(NOW)
+    env.queue.publish("standard", [missing, "not-a-crash-id", f"{env.store()}:no_such_ruleset"])
+    env.drain()
+    reasons = sorted(d.reason.split(":")[0] for d in env.queue.dead_letters("standard"))
+    assert reasons == ["crash_not_found", "malformed_message", "malformed_message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("de1bb258-cbbf-4589-a673-34f800160918", ("de1bb258-cbbf-4589-a673-34f800160918", "default")),
+        (
+            "de1bb258-cbbf-4589-a673-34f800160918:regenerate_signature",
+            ("de1bb258-cbbf-4589-a673-34f800160918", "regenerate_signature"),
+        ),
+    ],
+)
+def test_parse_message(body: str, expected: tuple[str, str]) -> None:
+    assert parse_message(body) == expected
+
+
+@pytest.mark.parametrize("body", ["", "bp-de1bb258", "de1bb258-cbbf-4589-a673-34f800160918:../x"])
+def test_parse_message_refuses_garbage(body: str) -> None:
+    with pytest.raises(MalformedMessage):
+        parse_message(body)
