@@ -113,3 +113,75 @@ def test_bad_raw_crash_is_an_error(tmp_path: Path, content: bytes) -> None:
     settings = load_settings({}, data_dir=tmp_path / "data")
     with pytest.raises(StackwalkCommandError, match="raw crash"):
         run_stackwalk(StackwalkRequest(DUMP, as_json=True, raw_crash=raw), settings)
+
+
+CORPUS = Path("/work/shared/corpus")
+#: Corpus dumps whose symbols have INLINE records: (dump, symbols directory, Breakpad reference text).
+INLINE_DUMPS = {
+    "linux_inline": (
+        "google__breakpad/dumps/linux_inline.dmp",
+        "google__breakpad/symbols",
+        "google__breakpad__linux_inline.txt",
+    ),
+    "crash-client": (
+        "rust-minidump__rust-minidump/dumps/pipeline-inlines-macos-segv.dmp",
+        "rust-minidump__rust-minidump/symbols",
+        "rust-minidump__rust-minidump__pipeline-inlines-macos-segv.txt",
+    ),
+    "symbolicator-inlines": (
+        "getsentry__symbolicator/dumps/macos.dmp",
+        "getsentry__symbolicator/symbols-alt/inlines",
+        "getsentry__symbolicator__macos.alt-inlines.txt",
+    ),
+}
+
+
+def _inline_case(name: str) -> tuple[Path, Path, Path]:
+    dump, symbols, reference = (CORPUS / part for part in INLINE_DUMPS[name])
+    for path in (dump, symbols, CORPUS / "reference" / reference.name):
+        if not path.exists():
+            pytest.skip(f"{path} not available")
+    return dump, symbols, CORPUS / "reference" / reference.name
+
+
+def _crashed_thread(lines: list[str]) -> list[str]:
+    start = next(i for i, line in enumerate(lines) if line.startswith("Thread "))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("Thread ") or not lines[i])
+    return lines[start:end]
+
+
+@pytest.mark.corpus
+def test_json_has_inline_frames_end_to_end(tmp_path: Path) -> None:
+    """``crashcart stackwalk --json`` with real INLINE records: rust-minidump's ``inlines``, innermost first, on
+    the real frame, whose file/line are the call site of the outermost inlined call."""
+    dump, symbols, _ = _inline_case("linux_inline")
+    done = _run(tmp_path, str(dump), "--json", "--symbols-path", str(symbols), "--cache-dir", str(tmp_path / "c"))
+    assert done.returncode == 0, done.stderr
+    frame = json.loads(done.stdout)["crashing_thread"]["frames"][0]
+    assert (frame["module"], frame["function"], frame["file"], frame["line"]) == ("linux_inline", "main", "a.cpp", 42)
+    assert frame["inlines"] == [
+        {"function": "func()", "file": "linux_inline.cpp", "line": 27},
+        {"function": "bar()", "file": "c.cpp", "line": 32},
+        {"function": "foo()", "file": "b.cpp", "line": 39},
+    ]
+    assert frame["missing_symbols"] is False
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", sorted(INLINE_DUMPS))
+def test_text_inline_frames_match_breakpad(name: str, tmp_path: Path) -> None:
+    """The text output's crashed thread with inline frames (numbered, ``Found by: inline record``, ``+ 0x…``)
+    is Breakpad's, line for line; and the JSON carries the same inline functions."""
+    dump, symbols, reference = _inline_case(name)
+    settings = load_settings({}, data_dir=tmp_path / "data")
+    request = StackwalkRequest(dump, symbols_paths=[symbols], cache_dir=tmp_path / "cache")
+    ours = _crashed_thread(run_stackwalk(request, settings).splitlines())
+    theirs = _crashed_thread(reference.read_text().splitlines())
+    assert ours == theirs
+    inline_lines = sum(line == "    Found by: inline record" for line in theirs)
+    assert inline_lines > 0
+    doc = json.loads(
+        run_stackwalk(StackwalkRequest(dump, (symbols,), as_json=True, cache_dir=tmp_path / "cache"), settings)
+    )
+    frames = doc["crashing_thread"]["frames"]
+    assert sum(len(f["inlines"] or ()) for f in frames) == inline_lines

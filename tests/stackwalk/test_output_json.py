@@ -201,3 +201,12 @@ def test_has_every_key_of_rust_minidump_snapshot() -> None:
     assert (modules["test_app.exe"]["code_id"], modules["test_app.exe"]["end_addr"]) == ("45d35f6c2d000", "0x0042d000")
     assert modules["ntdll.dll"]["version"] == "5.1.2600.2180"
     assert [m["filename"] for m in doc["modules"]][:3] == ["test_app.exe", "ntdll.dll", "kernel32.dll"]
+
+
+def test_x86_context_frame_has_efl() -> None:
+    """rust-minidump's x86 context frame lists ``efl`` (Breakpad's text too: ``efl = 0x00010246`` here);
+    amd64 frames do not carry a flags register."""
+    registers = _doc("minidump2")["crashing_thread"]["frames"][0]["registers"]
+    assert registers["efl"] == "0x00010246"
+    assert (registers["eip"], registers["esp"]) == ("0x0040429e", "0x0012fe84")
+    assert "efl" not in _doc("linux-mini")["crashing_thread"]["frames"][0]["registers"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,6 @@ REFERENCES = {
     "tiny-exe-fastfail": ("google__breakpad__tiny-exe-fastfail", "google__breakpad"),
 }
 FRAME_LINE = re.compile(r"^ ?\d+  \S")
-#: Breakpad's ``+ 0x…`` after a source line: the provider does not report where a line record starts.
-LINE_OFFSET = re.compile(r" \+ 0x[0-9a-f]+\]$")
 
 
 def _text(name: str, supplier: ProviderSupplier | None = None) -> str:
@@ -54,7 +53,7 @@ def _sections(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
     start = next(i for i, line in enumerate(lines) if line.startswith("Thread "))
     modules = lines.index("Loaded modules:")
     header = [line for line in lines[: start + 1] if line.strip()]
-    frames = [LINE_OFFSET.sub("]", line) for line in lines[start:modules] if FRAME_LINE.match(line)]
+    frames = [line for line in lines[start:modules] if FRAME_LINE.match(line)]
     return header, frames, [line for line in lines[modules + 1 :] if line.strip()]
 
 
@@ -88,6 +87,95 @@ def test_matches_breakpad_text_with_symbols(name: str, tmp_path: Path) -> None:
     ours = _sections(_text(name, supplier).splitlines())
     theirs = _sections(_reference(name, "txt"))
     assert ours == theirs
+
+
+def _corpus_dumps_with_symbols() -> list[Any]:
+    """``(reference id, dump, symbols dir)`` for every corpus dump with symbols, from ``MANIFEST.tsv``."""
+    manifest = CORPUS / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return [pytest.param(None, None, None, marks=pytest.mark.skip(reason=f"{manifest} not available"))]
+    params: list[Any] = []
+    for row in manifest.read_text().splitlines()[1:]:
+        fields = row.split("\t")
+        if len(fields) < 7 or fields[6] == "none":
+            continue
+        dump = CORPUS / fields[0]
+        ident = f"{fields[0].split('/', 1)[0]}__{dump.name.removesuffix('.dmp')}"
+        marks = []
+        if ident in WALKER_DIFFERENCES:
+            marks.append(pytest.mark.xfail(reason=WALKER_DIFFERENCES[ident], strict=True))
+        params.append(pytest.param(ident, dump, CORPUS / fields[6], id=ident, marks=marks))
+    return params
+
+
+#: Crashed threads whose text differs from Breakpad's for reasons in the walker, not in the output.
+WALKER_DIFFERENCES = {
+    "mozilla-services__minidump-stackwalk__linux-x86": (
+        "frame 23's ebp after a scan: the x86 walker has 0, Breakpad 0xffdd4e7c"
+    ),
+}
+
+
+def _crashed_thread(lines: list[str]) -> list[str]:
+    """The crashed thread's lines: frames, registers, "Found by" (up to the next thread or the modules)."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("Thread "))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("Thread ") or not lines[i])
+    return lines[start:end]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("ident", "dump_path", "symbols"), _corpus_dumps_with_symbols())
+def test_crashed_thread_matches_breakpad_text_with_corpus_symbols(
+    ident: str, dump_path: Path, symbols: Path, tmp_path: Path
+) -> None:
+    """Every line of the crashed thread as Breakpad prints it with the corpus symbols: function names, source
+    lines with their ``+ 0x…`` from the line record, inline frames, registers (x86 ``efl`` on frame 0)."""
+    reference = CORPUS / "reference" / f"{ident}.txt"
+    if not reference.is_file():
+        pytest.skip(f"{reference} not available")
+    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
+    supplier = ProviderSupplier(build_symbol_provider(settings))
+    recording = RecordingSupplier(supplier)
+    with Minidump.from_path(dump_path) as dump:
+        result = walk(dump, recording, WalkOptions())
+        ours = build_text(dump, result, supplier.symbolize, supplier.status, asked=recording.asked)
+    assert _crashed_thread(ours.splitlines()) == _crashed_thread(reference.read_text().splitlines())
+
+
+def _symbolized(name: str, repo: str, tmp_path: Path) -> list[str]:
+    symbols = CORPUS / repo / "symbols"
+    if not symbols.is_dir():
+        pytest.skip(f"{symbols} not available")
+    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
+    return _text(name, ProviderSupplier(build_symbol_provider(settings))).splitlines()
+
+
+def test_line_offsets_and_x86_eflags(tmp_path: Path) -> None:
+    """minidump2 (x86): ``+ 0x…`` is from the line record's start to the printed address (the return address
+    for callers), and frame 0 ends its registers with ``efl`` as Breakpad does."""
+    lines = _symbolized("minidump2", "google__breakpad", tmp_path)
+    assert " 0  test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]" in lines
+    assert " 1  test_app.exe!main [test_app.cc : 65 + 0x5]" in lines
+    assert " 2  test_app.exe!__tmainCRTStartup [crt0.c : 327 + 0x12]" in lines
+    assert " 3  kernel32.dll!BaseProcessStart + 0x23" in lines  # PUBLIC only: no source line, no line offset
+    frame0 = lines.index(" 0  test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]")
+    assert lines[frame0 + 3] == "    edx = 0x0042bc58   efl = 0x00010246"
+    # caller frames do not list efl (the walker does not recover it)
+    frame1 = lines.index(" 1  test_app.exe!main [test_app.cc : 65 + 0x5]")
+    assert "efl" not in lines[frame1 + 1]
+
+
+def test_inline_frames_offset_from_the_lookup_address(tmp_path: Path) -> None:
+    """An amd64 caller with inlines: the inline frames' ``+ 0x…`` is from the lookup address (return address
+    - 1), the real frame's from the return address, so they differ by one, as in Breakpad."""
+    lines = _symbolized("pipeline-inlines-macos-segv", "rust-minidump__rust-minidump", tmp_path)
+    start = lines.index(" 2  crash-client!crash_client::real_main::{closure#1} [main.rs : 88 + 0x4]")
+    assert lines[start + 1 : start + 3] == [" ", "    Found by: inline record"]
+    assert lines[start + 3] == " 3  crash-client!crash_client::real_main [main.rs : 132 + 0x4]"
+    assert lines[start + 6] == " 4  crash-client!crash_client::main [main.rs : 142 + 0x5]"
+    assert lines[start + 7].startswith("    rbx = ")
+    assert lines[0 : lines.index("Thread 0 (crashed)")]  # header present
+    assert " 0  crash-client!core::ptr::write_volatile::<u8> [mod.rs : 1574 + 0x0]" in lines
 
 
 def test_inline_frames_are_numbered_and_marked() -> None:

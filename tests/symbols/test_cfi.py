@@ -99,3 +99,17 @@ def test_truncated_or_foreign_index_is_malformed(tmp_path: Path) -> None:
     for name in ("short", "foreign", "tiny"):
         with pytest.raises(SymbolMalformed):
             CfiIndex(tmp_path / name)
+
+
+@pytest.mark.parametrize("starts", [[0x10, 0x18, 0x18, 0x30], [0x30, 0x10, 0x18, 0x18]])
+def test_line_start_is_the_nearest_record_start_below(tmp_path: Path, starts: list[int]) -> None:
+    """Line-record starts in file order (sorted as dump_syms writes them, or not), repeats dropped."""
+    from array import array
+
+    index = _index(tmp_path, CfiRecords(line_starts=array("Q", starts)))
+    assert index.line_start(0x0F) is None
+    assert index.line_start(0x10) == 0x10
+    assert index.line_start(0x17) == 0x10
+    assert index.line_start(0x2F) == 0x18
+    assert index.line_start(0x1000) == 0x30
+    assert _index(tmp_path, CfiRecords()).line_start(0x10) is None

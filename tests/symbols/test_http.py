@@ -41,7 +41,8 @@ def test_404_is_not_found_without_retry(symbol_server: SymbolServer) -> None:
     with pytest.raises(SymbolNotFound):
         source.locate("missing.pdb", "AB1")
     source.close()
-    assert symbol_server.requests == ["/missing.pdb/AB1/missing.sym"]
+    # the .sym, then the native PDB in Microsoft's symbol-server layout; each asked once (no retries on a 404)
+    assert symbol_server.requests == ["/missing.pdb/AB1/missing.sym", "/missing.pdb/AB1/missing.pdb"]
 
 
 def test_follows_tecken_code_id_redirect(symbol_server: SymbolServer) -> None:

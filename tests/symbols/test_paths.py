@@ -41,10 +41,34 @@ def test_code_id_path_follows_tecken() -> None:
 
 
 def test_candidates_debug_path_first_then_code_path() -> None:
-    assert candidate_paths("test.pdb", "AB1", "test.dll", "5f3a") == [
+    assert candidate_paths("test.pdb", "AB1", "test.dll", "5f3a", native=False) == [
         "test.pdb/AB1/test.sym",
         "test.dll/5F3A/test.sym",
     ]
     # no debug file (MinGW PE without a PDB name): the code file name with the debug id
-    assert candidate_paths("", "AB1", "foo.dll", "") == ["foo.dll/AB1/foo.dll.sym"]
+    assert candidate_paths("", "AB1", "foo.dll", "", native=False) == ["foo.dll/AB1/foo.dll.sym"]
     assert candidate_paths("", "", "", "") == []
+
+
+def test_candidates_native_files_after_the_sym_files() -> None:
+    # PE/PDB: Microsoft symbol server layout for the PDB, then the executable by timestamp + size
+    assert candidate_paths("test.pdb", "AB1", "test.dll", "5f3a") == [
+        "test.pdb/AB1/test.sym",
+        "test.dll/5F3A/test.sym",
+        "test.pdb/AB1/test.pdb",
+        "test.dll/5F3A/test.dll",
+    ]
+    # ELF: the debug file in the Breakpad layout, then SSQP by build id (split debug file, then the binary)
+    build_id = "db4c55d26192c436b9766a086583b9b5a6d2e271"
+    assert candidate_paths("crash", "D2554CDB926136C4B9766A086583B9B50", "crash", build_id) == [
+        "crash/D2554CDB926136C4B9766A086583B9B50/crash.sym",
+        "crash/DB4C55D26192C436B9766A086583B9B5A6D2E271/crash.sym",
+        "crash/D2554CDB926136C4B9766A086583B9B50/crash",
+        f"_.debug/elf-buildid-sym-{build_id}/_.debug",
+        f"crash/elf-buildid-{build_id}/crash",
+    ]
+    # Mach-O: the debug id is the UUID (the code id) plus age 0 → SSQP's dSYM DWARF file
+    uuid = "67e9247c814e392ba027dbde6748fcbf"
+    assert candidate_paths("crash", uuid.upper() + "0", "crash", uuid)[-1] == (f"_.dwarf/mach-uuid-sym-{uuid}/_.dwarf")
+    # nothing unsafe reaches a native path either
+    assert candidate_paths("..", "AB1", "y", "../1") == []

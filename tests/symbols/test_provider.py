@@ -24,6 +24,7 @@ def test_function_file_line(provider: SymbolProvider) -> None:
         function_offset=0x15,
         file=r"c:\src\util.h",
         line=12,
+        line_address=0x2010,  # the line record "2010 30 12 7" covers 0x2015
     )
 
 
@@ -43,6 +44,7 @@ def test_inline_frames_innermost_first(provider: SymbolProvider) -> None:
     info = provider.lookup(INLINE_MODULE, 0x15B90)
     assert info is not None
     assert (info.function, info.function_offset, info.file, info.line) == ("main", 0x60, "a.cpp", 42)
+    assert info.line_address == 0x15B8D  # line record "15b8d 4 9 0"; Breakpad prints "+ 0x3" from it
     assert info.inlines == (
         InlineFrame("func()", "linux_inline.cpp", 9),
         InlineFrame("bar()", "c.cpp", 32),

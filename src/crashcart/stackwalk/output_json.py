@@ -13,6 +13,7 @@ from typing import Any
 
 from crashcart.minidump import (
     AssertionInfo,
+    ExceptionStream,
     LinuxLsbRelease,
     LinuxProcStatus,
     MacBootArgs,
@@ -26,7 +27,7 @@ from crashcart.minidump import (
     ThreadNames,
     UnloadedModuleList,
 )
-from crashcart.stackwalk.frame import Frame, ThreadStack, WalkResult
+from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
 from crashcart.symbols import SymbolInfo
 
 #: ``(module, module-relative address) -> SymbolInfo | None``; the output's symbolication.
@@ -48,6 +49,28 @@ class HexFormatter:
 def pointer_size(dump: Minidump) -> int:
     info = dump.get_stream(SystemInfo)
     return info.pointer_size if info is not None else 8
+
+
+def context_frame_extras(dump: Minidump, stack: ThreadStack) -> dict[str, int]:
+    """Context registers both outputs print for frame 0 that the walker's frames do not carry: x86 ``efl``.
+
+    The x86 unwinder keeps only the registers unwinding uses, but Breakpad's text and rust-minidump's JSON list
+    ``efl`` (EFLAGS) for the context frame. It is read from the context the walker started from: the
+    exception's for the crashing thread, else the thread's own.
+    """
+    system = dump.get_stream(SystemInfo)
+    if system is None or system.cpu != "x86" or not stack.frames or stack.frames[0].trust != Trust.CONTEXT:
+        return {}
+    context = None
+    exception = dump.get_stream(ExceptionStream)
+    if exception is not None and exception.thread_id == stack.thread_id:
+        context = exception.context
+    if context is None:
+        threads = dump.get_stream(ThreadList)
+        thread = None if threads is None else threads.by_id(stack.thread_id)
+        context = None if thread is None else thread.context
+    value = None if context is None else context.registers.get("eflags")
+    return {} if value is None else {"efl": value}
 
 
 def symbolize_frame(frame: Frame, symbolize: Symbolizer | None) -> SymbolInfo | None:
@@ -109,7 +132,8 @@ def build_json(
         copy = dict(threads[crashing_index])
         copy["threads_index"] = crashing_index
         frames = [dict(f) for f in copy["frames"]]
-        frames[0]["registers"] = {name: hx(value) for name, value in crashing.frames[0].registers.items()}
+        registers = {**crashing.frames[0].registers, **context_frame_extras(dump, crashing)}
+        frames[0]["registers"] = {name: hx(value) for name, value in registers.items()}
         copy["frames"] = frames
         doc["crashing_thread"] = copy
 

@@ -1,9 +1,11 @@
 """The walk as human text in the shape of Breakpad's ``minidump_stackwalk`` (``PrintProcessState``).
 
-Frame lines use Breakpad's offsets (the return address on x86/amd64): ``module!function [file : line]``,
-``module!function + 0x…``, ``module + 0x…`` or ``0x…``. Inline frames come first, each on its own line with
-``Found by: inline record``, as Breakpad prints them. Not reproduced: the ``+ 0x…`` after a source line (the
-provider does not report a line record's start), and the GPU lines beyond ``UNKNOWN``.
+Frame lines use Breakpad's offsets (the return address on x86/amd64): ``module!function [file : line + 0x…]``
+(from the start of the line record), ``module!function + 0x…``, ``module + 0x…`` or ``0x…``. Inline frames
+come first, each on its own line with ``Found by: inline record``, as Breakpad prints them; Breakpad's inline
+frames are plain copies of the real frame, so their ``+ 0x…`` is from the lookup address (``instruction``)
+where the real frame's is from its return address: on x86/amd64 callers the two differ by one. x86 frame 0
+also lists ``efl``. Not reproduced: the GPU lines beyond ``UNKNOWN``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
 from crashcart.stackwalk.output_json import (
     Symbolizer,
     SymbolStatus,
+    context_frame_extras,
     pointer_size,
     process_uptime,
     symbolize_frame,
@@ -82,13 +85,13 @@ def build_text(
     if crashing is not None:
         label = "crashed" if reason is not None else "requested dump, did not crash"
         lines.append(f"Thread {crashing.index} ({label})")
-        lines += _stack_lines(crashing, width, symbolize, touched)
+        lines += _stack_lines(crashing, width, symbolize, touched, context_frame_extras(dump, crashing))
     if all_threads:
         for stack in result.threads:
             if stack is crashing:
                 continue
             lines += ["", f"Thread {stack.index}"]
-            lines += _stack_lines(stack, width, symbolize, touched)
+            lines += _stack_lines(stack, width, symbolize, touched, context_frame_extras(dump, stack))
     lines += ["", "Loaded modules:"]
     modules = dump.get_stream(ModuleList)
     if modules is not None:
@@ -111,18 +114,26 @@ def build_text(
     return "\n".join(lines) + "\n"
 
 
-def _stack_lines(stack: ThreadStack, width: int, symbolize: Symbolizer | None, touched: set[int]) -> list[str]:
+def _stack_lines(
+    stack: ThreadStack,
+    width: int,
+    symbolize: Symbolizer | None,
+    touched: set[int],
+    context_extras: dict[str, int],
+) -> list[str]:
     lines: list[str] = []
     number = 0
     # Breakpad prints every frame's registers in the context's order (rax rdx rcx rbx … rip).
-    order = {name: i for i, name in enumerate(stack.frames[0].registers)} if stack.frames else {}
-    for frame in stack.frames:
+    order: dict[str, float] = {name: i for i, name in enumerate(stack.frames[0].registers)} if stack.frames else {}
+    for position, frame in enumerate(stack.frames):
         if frame.module is not None:
             touched.add(frame.module.index)
         info = symbolize_frame(frame, symbolize)
         if info is not None and frame.module is not None:
             for inline in info.inlines:
-                where = f" [{_source_name(inline.file)} : {inline.line}]" if inline.file else ""
+                where = ""
+                if inline.file:
+                    where = f" [{_source_name(inline.file)} : {inline.line}{_line_offset(frame, info, inline=True)}]"
                 # Breakpad prints an inline frame's (empty) register line as a single space.
                 lines += [
                     f"{number:2d}  {frame.module.filename}!{inline.function}{where}",
@@ -131,10 +142,22 @@ def _stack_lines(stack: ThreadStack, width: int, symbolize: Symbolizer | None, t
                 ]
                 number += 1
         lines.append(f"{number:2d}  {_frame_label(frame, info)}")
-        lines += _register_lines(frame, width, order)
+        registers = dict(frame.registers)
+        if position == 0:
+            registers.update(context_extras)
+        lines += _register_lines(registers, width, order)
         lines.append(f"    Found by: {TRUST_DESCRIPTIONS.get(frame.trust, 'unknown')}")
         number += 1
     return lines
+
+
+def _line_offset(frame: Frame, info: SymbolInfo, *, inline: bool = False) -> str:
+    """`` + 0x…`` from the line record's start: to the frame's printed address, or for inline frames (plain
+    copies in Breakpad, whose ``ReturnAddress()`` is the instruction) to the lookup address."""
+    if info.line_address is None or frame.module is None:
+        return ""
+    address = frame.instruction if inline else frame.offset
+    return f" + 0x{address - (frame.module.base_address + info.line_address):x}"
 
 
 def _frame_label(frame: Frame, info: SymbolInfo | None) -> str:
@@ -143,18 +166,24 @@ def _frame_label(frame: Frame, info: SymbolInfo | None) -> str:
         return f"0x{frame.offset:x}"
     if info is not None:
         if info.file is not None and info.line is not None:
-            return f"{module.filename}!{info.function} [{_source_name(info.file)} : {info.line}]"
+            where = f"{_source_name(info.file)} : {info.line}{_line_offset(frame, info)}"
+            return f"{module.filename}!{info.function} [{where}]"
         function_base = module.base_address + info.function_address
         return f"{module.filename}!{info.function} + 0x{frame.offset - function_base:x}"
     return f"{module.filename} + 0x{frame.offset - module.base_address:x}"
 
 
-def _register_lines(frame: Frame, width: int, order: dict[str, int]) -> list[str]:
+def _register_lines(registers: dict[str, int], width: int, order: dict[str, float]) -> list[str]:
     per_line = 4 if width <= 8 else 2
-    names = sorted(frame.registers, key=lambda name: order.get(name, len(order)))
-    cells = [f"{_register_name(name):>3} = 0x{frame.registers[name]:0{width}x}" for name in names]
+    arm = width <= 8 and "r11" in order  # 32-bit ARM: Breakpad prints r11 as "fp", after r12
+    if arm and "r12" in order:
+        order = {**order, "r12": order["r11"] - 0.5}
+    names = sorted(registers, key=lambda name: order.get(name, len(order)))
+    cells = [f"{_register_name(name, arm):>3} = 0x{registers[name]:0{width}x}" for name in names]
     return ["    " + "   ".join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
 
 
-def _register_name(name: str) -> str:
-    return "efl" if name == "eflags" else name
+def _register_name(name: str, arm: bool) -> str:
+    if name == "eflags":
+        return "efl"
+    return "fp" if arm and name == "r11" else name

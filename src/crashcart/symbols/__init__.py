@@ -1,5 +1,5 @@
 """Symbols: finding symbol files (``SymbolSource``: ``fs``, ``http``, ``s3``, ``chain``) apart from using them
-(``SymbolCache`` converts each ``.sym`` once; ``SymbolProvider`` answers the stack walker).
+(``SymbolCache`` converts each ``.sym`` or native debug file once; ``SymbolProvider`` answers the stack walker).
 
 Build one per process with ``build_symbol_provider(settings)``.
 """
@@ -18,7 +18,7 @@ from crashcart.symbols.interfaces import (
     SymbolSource,
     SymbolSourceUnavailable,
 )
-from crashcart.symbols.paths import code_id_sym_path, sym_path
+from crashcart.symbols.paths import code_id_sym_path, native_paths, sym_path
 from crashcart.symbols.provider import InlineFrame, SymbolInfo, SymbolProvider
 from crashcart.symbols.sources import build_symbol_source
 
@@ -41,6 +41,7 @@ __all__ = [
     "build_symbol_provider",
     "build_symbol_source",
     "code_id_sym_path",
+    "native_paths",
     "sym_path",
 ]
 

@@ -1,23 +1,43 @@
-"""The one place that calls ``symbolic`` (Sentry's library): build, open and query SymCaches.
+"""The one place that calls ``symbolic`` (Sentry's library): build, open and query SymCaches, and turn native
+debug files into a SymCache plus CFI text.
 
-symbolic parses the Breakpad ``.sym`` text (and could parse native debug files the same way) into a SymCache:
-a compact, mmap-able index of functions, line records, inline frames and PUBLIC symbols whose lookup follows
-Breakpad's rules (a FUNC bounds the PUBLIC before it; inlines come innermost first). Its errors become
+symbolic parses the Breakpad ``.sym`` text and native debug files (ELF/DWARF, Mach-O/dSYM, PE, PDB, via
+``Archive.open``) into a SymCache: a compact, mmap-able index of functions, line records, inline frames and
+symbols whose lookup follows Breakpad's rules (a FUNC bounds the PUBLIC before it; inlines come innermost
+first). For native files, ``Object.make_cficache()`` converts the unwind tables (``.eh_frame``/``.debug_frame``,
+compact unwind, ``.pdata``, PDB frame data) into Breakpad ``STACK CFI``/``STACK WIN`` text, which the cache
+indexes like a ``.sym`` file's records. symbolic's errors (including Rust panics, ``symbolic.Panic``) become
 ``SymbolMalformed`` here; its untyped calls get types here.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from symbolic.debuginfo import Archive
-from symbolic.exceptions import SymbolicError
+from symbolic.cfi import CFICACHE_LATEST_VERSION
+from symbolic.debuginfo import Archive, Object, id_from_breakpad
+from symbolic.exceptions import CfiError, SymbolicError
 from symbolic.symcache import SYMCACHE_LATEST_VERSION, SymCache
 
 from crashcart.symbols.interfaces import SymbolMalformed
 
-__all__ = ["SYMCACHE_LATEST_VERSION", "Location", "SymCacheFile", "SymbolicError", "build_symcache"]
+__all__ = [
+    "CFICACHE_LATEST_VERSION",
+    "SYMCACHE_LATEST_VERSION",
+    "Location",
+    "NativeObject",
+    "SymCacheFile",
+    "SymbolicError",
+    "build_native",
+    "build_symcache",
+]
+
+LOGGER = logging.getLogger(__name__)
+
+#: How far back ``SymCacheFile.line_start`` looks for the start of a line's address range (bytes).
+MAX_LINE_PROBE = 4096
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,82 @@ def build_symcache(source: Path, out: Path) -> None:
             raise SymbolMalformed(f"symbolic cannot read the symbol file: {first}") from exc
         finally:
             normalized.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class NativeObject:
+    """What a native debug file turned out to be, and whether it yielded CFI."""
+
+    file_format: str
+    kind: str
+    arch: str
+    debug_id: str
+    code_id: str
+    features: tuple[str, ...]
+    has_cfi: bool
+    cfi_error: str
+
+
+def build_native(source: Path, debug_id: str, symcache_out: Path, cfi_out: Path) -> NativeObject:
+    """Convert the object of the native debug file at ``source`` matching ``debug_id`` (Breakpad form).
+
+    Writes the SymCache to ``symcache_out`` and symbolic's CFI text (Breakpad ``STACK`` records) to ``cfi_out``.
+    ``SymbolMalformed`` when symbolic cannot read the file or no object in it has the module's debug id (a fat
+    Mach-O holds one object per architecture; a server answering with another build's file must not be
+    cached as this module's symbols). A file without unwind information (a split ELF ``.debug`` file, a PDB
+    without frame data) gives an empty ``cfi_out`` and ``has_cfi`` False, not an error.
+    """
+    try:
+        archive = Archive.open(str(source))
+        objects = list(archive.iter_objects())
+    except SymbolicError as exc:
+        raise SymbolMalformed(f"symbolic cannot read the debug file: {_first_line(exc)}") from exc
+    chosen = _matching_object(objects, debug_id)
+    try:
+        symcache = chosen.make_symcache()
+        with symcache_out.open("wb") as handle:
+            symcache.dump_into(handle)  # type: ignore[no-untyped-call]
+    except SymbolicError as exc:
+        raise SymbolMalformed(f"symbolic cannot build a SymCache from the debug file: {_first_line(exc)}") from exc
+    cfi_error = ""
+    try:
+        cficache = chosen.make_cficache()
+        with cfi_out.open("wb") as handle:
+            cficache.write_to(handle)
+    except (CfiError, SymbolicError) as exc:  # no unwind sections, unsupported architecture, bad tables
+        cfi_error = _first_line(exc)
+        LOGGER.info("no CFI from %s: %s", source.name, cfi_error)
+        cfi_out.write_bytes(b"")
+    return NativeObject(
+        file_format=chosen.file_format,
+        kind=chosen.kind,
+        arch=chosen.arch,
+        debug_id=chosen.debug_id,
+        code_id=chosen.code_id or "",
+        features=tuple(sorted(chosen.features)),
+        has_cfi=cfi_out.stat().st_size > 0,
+        cfi_error=cfi_error,
+    )
+
+
+def _matching_object(objects: list[Object], debug_id: str) -> Object:
+    """The object whose debug id is the module's (compared in symbolic's normalized form)."""
+    if not objects:
+        raise SymbolMalformed("the debug file holds no object")
+    try:
+        wanted = str(id_from_breakpad(debug_id)).lower()  # type: ignore[no-untyped-call]
+    except (SymbolicError, ValueError):
+        wanted = debug_id.lower()
+    for candidate in objects:
+        if str(candidate.debug_id).lower() == wanted:
+            return candidate
+    found = ", ".join(sorted({str(o.debug_id) for o in objects}))[:300]
+    raise SymbolMalformed(f"no object in the debug file has debug id {debug_id} (found {found})")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _build(source: Path, out: Path) -> None:
@@ -115,3 +211,23 @@ class SymCacheFile:
             )
             for loc in found
         ]
+
+    def line_start(self, address: int, limit: int = MAX_LINE_PROBE) -> int:
+        """Where the address range that symbolizes like ``address`` starts (at most ``limit`` bytes back).
+
+        For native debug files, which have no line records of their own: SymCache lookups do not report the
+        start of the range they matched, so this walks back one byte at a time while the lookup (every frame:
+        function, file, line) stays the same. That range is a DWARF line-table row (split at inline
+        boundaries), the nearest thing to a Breakpad line record.
+        """
+        key = self._signature(address)
+        start = address
+        while start > 0 and address - start < limit and self._signature(start - 1) == key:
+            start -= 1
+        return start
+
+    def _signature(self, address: int) -> tuple[tuple[str, int, str | None, int], ...]:
+        return tuple(
+            (str(loc.symbol), int(loc.sym_addr), loc.full_path, int(loc.line or 0))
+            for loc in self._symcache.lookup(address)  # type: ignore[no-untyped-call]
+        )

@@ -1,12 +1,14 @@
-"""The on-disk symbol cache: each ``.sym`` file converted once into fast-to-load forms, shared by processes.
+"""The on-disk symbol cache: each symbol file (Breakpad ``.sym`` or native debug file) converted once into
+fast-to-load forms, shared by processes.
 
 Layout under the cache root (``CRASHCART_SYMBOLS_CACHE_DIR``)::
 
-    v<CACHE_FORMAT_VERSION>.<CFI_FORMAT_VERSION>-sc<SymCache version>/
+    v<CACHE_FORMAT_VERSION>.<CFI_FORMAT_VERSION>-sc<SymCache version>-cf<CfiCache version>/
         <debug_file>/<DEBUG_ID>/          one entry, created by renaming a finished temp directory
             symcache                      symbolic SymCache: functions, lines, inlines, PUBLIC symbols
-            cfi                           ``cfi.CfiIndex`` file: STACK CFI / STACK WIN by address
-            meta.json                     MODULE / INFO CODE_ID identity; its mtime is the entry's last use
+            cfi                           ``cfi.CfiIndex`` file: STACK CFI / STACK WIN by address, line starts
+            meta.json                     identity (MODULE / INFO CODE_ID, or the native object's), ``kind``
+                                          (``breakpad`` or ``native``); its mtime is the entry's last use
         <debug_file>/<DEBUG_ID>.missing   no source had the file (valid for ``missing_ttl`` from the time in it)
         <debug_file>/<DEBUG_ID>.malformed the file could not be converted (for ``malformed_ttl``)
         <debug_file>/<DEBUG_ID>.lock      ``flock``-ed while one process converts; others wait, then reuse
@@ -35,16 +37,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crashcart.symbols._symbolic import SYMCACHE_LATEST_VERSION, SymbolicError, SymCacheFile, build_symcache
+from crashcart.symbols._symbolic import (
+    CFICACHE_LATEST_VERSION,
+    SYMCACHE_LATEST_VERSION,
+    SymbolicError,
+    SymCacheFile,
+    build_native,
+    build_symcache,
+)
 from crashcart.symbols.cfi import CFI_FORMAT_VERSION, CfiIndex, write_cfi_index
 from crashcart.symbols.interfaces import SymbolData, SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
 from crashcart.symbols.paths import clean_file_name, clean_id
-from crashcart.symbols.symfile import SymLimits, scan_sym_file
+from crashcart.symbols.symfile import SymLimits, scan_stack_records, scan_sym_file
 
 LOGGER = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 1
-VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_VERSION}"
+CACHE_FORMAT_VERSION = 2
+#: symbolic's CfiCache text is indexed for native files, so its version is part of the layout too.
+VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_VERSION}-cf{CFICACHE_LATEST_VERSION}"
 GiB = 1024 * 1024 * 1024
 STALE_TEMP_SECONDS = 3600.0
 RESCAN_SECONDS = 300.0
@@ -59,6 +69,11 @@ class CachedModule:
     symcache: SymCacheFile
     cfi: CfiIndex
     meta: dict[str, Any]
+
+    @property
+    def native(self) -> bool:
+        """Converted from a native debug file (no line records of its own, no FUNC parameter sizes)."""
+        return self.meta.get("kind") == "native"
 
 
 class SymbolCache:
@@ -182,13 +197,13 @@ class SymbolCache:
         temp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
         try:
             if isinstance(data, bytes):
-                source = temp / "download.sym"
+                source = temp / "download"
                 source.write_bytes(data)
                 del data
             else:
                 source = data
             try:
-                meta = self._build(source, temp)
+                meta = self._build(source, temp, key[1])
             except SymbolMalformed as exc:
                 self._mark_malformed(entry, key, str(exc))
                 raise
@@ -208,11 +223,40 @@ class SymbolCache:
         with contextlib.suppress(FileNotFoundError):
             entry.with_name(entry.name + ".missing").unlink()
 
-    def _build(self, source: Path, temp: Path) -> dict[str, Any]:
+    def _build(self, source: Path, temp: Path, debug_id: str) -> dict[str, Any]:
+        """Convert ``source`` into ``temp``; a ``.sym`` file starts with ``MODULE``, anything else is handed to
+        symbolic as a native debug file."""
+        try:
+            with source.open("rb") as handle:
+                head = handle.read(7)
+            size = source.stat().st_size
+        except OSError as exc:
+            raise SymbolMalformed(f"{source}: {exc}") from exc
+        if head == b"MODULE ":
+            return self._build_sym(source, temp)
+        if size > self.limits.max_file_size:
+            raise SymbolMalformed(f"debug file is {size} bytes, over the {self.limits.max_file_size}-byte limit")
+        native = build_native(source, debug_id, temp / "symcache", temp / "cfi.txt")
+        records = scan_stack_records(temp / "cfi.txt", self.limits)
+        (temp / "cfi.txt").unlink()
+        write_cfi_index(records, temp / "cfi")
+        return {
+            "kind": "native",
+            "file_format": native.file_format,
+            "object_kind": native.kind,
+            "arch": native.arch,
+            "debug_id": native.debug_id,
+            "code_id": native.code_id,
+            "features": list(native.features),
+            "cfi_error": native.cfi_error,
+        }
+
+    def _build_sym(self, source: Path, temp: Path) -> dict[str, Any]:
         scan = scan_sym_file(source, self.limits)
         build_symcache(source, temp / "symcache")
         write_cfi_index(scan.cfi, temp / "cfi")
         return {
+            "kind": "breakpad",
             "os": scan.os,
             "arch": scan.arch,
             "debug_id": scan.debug_id,

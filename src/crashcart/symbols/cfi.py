@@ -1,4 +1,5 @@
-"""Unwind records (``STACK CFI`` and ``STACK WIN``) in an indexed binary file the stack walker queries by address.
+"""Unwind records (``STACK CFI`` and ``STACK WIN``) in an indexed binary file the stack walker queries by address,
+with the line-record starts the text output needs (symbolic's SymCache lookups do not report them).
 
 The converter (``symfile.scan_sym_file``) collects the records; ``write_cfi_index`` sorts them into flat
 arrays and one string blob; ``CfiIndex`` maps the file (``mmap``) and answers with binary searches, so loading
@@ -6,11 +7,13 @@ costs nothing in proportion to the number of records.
 
 File layout (native byte order, recorded in the magic, so a file from another byte order is rebuilt)::
 
-    header   <magic 8s> <version u32> <n_init u32> <n_delta u32> <n_win u32> <n_param u32> <blob_size u64>
+    header   <magic 8s> <version u32> <n_init u32> <n_delta u32> <n_win u32> <n_param u32> <n_line u32>
+             <blob_size u64>
     init     start u64[n] end u64[n] rules_off u64[n] rules_len u32[n] first_delta u32[n] delta_count u32[n]
     delta    addr u64[n] rules_off u64[n] rules_len u32[n]          (grouped by INIT, sorted by addr)
     win      start u64[n] end u64[n] rec_off u64[n] rec_len u32[n] type u32[n]   (sorted by start)
     param    addr u64[n] size u32[n]       FUNC/PUBLIC start → parameter size (non-zero only, sorted)
+    line     addr u64[n]                   line-record starts (sorted, distinct); empty for native debug files
     blob     UTF-8 rule strings / STACK WIN field strings
 """
 
@@ -29,9 +32,9 @@ from typing import Literal
 
 from crashcart.symbols.interfaces import SymbolMalformed
 
-CFI_FORMAT_VERSION = 1
+CFI_FORMAT_VERSION = 2
 MAGIC = b"CCCFI-LE" if sys.byteorder == "little" else b"CCCFI-BE"
-_HEADER = struct.Struct("=8sIIIIIQ")
+_HEADER = struct.Struct("=8sIIIIIIQ")
 
 WIN_TYPE_FPO = 0
 WIN_TYPE_FRAME_DATA = 4
@@ -134,6 +137,7 @@ class CfiRecords:
     deltas: list[tuple[int, int, str]] = field(default_factory=list)  # init index, addr, rules
     win: list[tuple[int, int, int, str]] = field(default_factory=list)  # type, start, size, fields
     parameter_sizes: list[tuple[int, int]] = field(default_factory=list)  # FUNC/PUBLIC address, param size
+    line_starts: array[int] = field(default_factory=lambda: array("Q"))  # line-record addresses, file order
 
 
 def write_cfi_index(records: CfiRecords, path: Path) -> None:
@@ -201,6 +205,8 @@ def write_cfi_index(records: CfiRecords, path: Path) -> None:
             param_size.append(size)
             last_addr = addr
 
+    line_addr = _sorted_distinct(records.line_starts)
+
     with path.open("wb") as out:
         out.write(
             _HEADER.pack(
@@ -210,6 +216,7 @@ def write_cfi_index(records: CfiRecords, path: Path) -> None:
                 len(delta_addr),
                 len(win_start),
                 len(param_addr),
+                len(line_addr),
                 len(blob),
             )
         )
@@ -218,9 +225,24 @@ def write_cfi_index(records: CfiRecords, path: Path) -> None:
             (delta_addr, delta_off, delta_len),
             (win_start, win_end, win_off, win_len, win_type),
             (param_addr, param_size),
+            (line_addr,),
         ):
             out.write(arr.tobytes())
         out.write(blob)
+
+
+def _sorted_distinct(values: array[int]) -> array[int]:
+    """``values`` sorted without repeats. dump_syms writes line records in address order, so the common case
+    is one pass that builds no Python list (Firefox's ``xul.sym`` has millions of line records)."""
+    out = array("Q")
+    previous = -1
+    for value in values:
+        if value < previous:
+            return array("Q", sorted(set(values)))
+        if value != previous:
+            out.append(value)
+            previous = value
+    return out
 
 
 def _arrays(*groups: Iterable[array[int]]) -> Iterable[array[int]]:
@@ -238,7 +260,7 @@ class CfiIndex:
                 raise SymbolMalformed(f"{path}: truncated CFI index")
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         view = memoryview(self._map)
-        magic, version, n_init, n_delta, n_win, n_param, blob_size = _HEADER.unpack_from(view)
+        magic, version, n_init, n_delta, n_win, n_param, n_line, blob_size = _HEADER.unpack_from(view)
         if magic != MAGIC or version != CFI_FORMAT_VERSION:
             raise SymbolMalformed(f"{path}: not a CFI index of version {CFI_FORMAT_VERSION}")
         position = _HEADER.size
@@ -271,6 +293,7 @@ class CfiIndex:
         self._win_type = take("I", n_win)
         self._param_addr = take("Q", n_param)
         self._param_size = take("I", n_param)
+        self._line_addr = take("Q", n_line)
         if position + blob_size > size:
             raise SymbolMalformed(f"{path}: truncated CFI index")
         self._blob = view[position : position + blob_size]
@@ -326,3 +349,13 @@ class CfiIndex:
         if index < len(self._param_addr) and self._param_addr[index] == function_address:
             return self._param_size[index]
         return 0
+
+    def line_start(self, address: int) -> int | None:
+        """The start of the line record covering ``address``: the greatest line-record start ≤ ``address``.
+
+        The caller knows a line record covers ``address`` (the SymCache returned a file for it); line records
+        of one function do not overlap, so the nearest start below is that record's. ``None`` when the index
+        has no line records (native debug files).
+        """
+        index = bisect.bisect_right(self._line_addr, address) - 1
+        return None if index < 0 else self._line_addr[index]

@@ -9,7 +9,9 @@ from crashcart.symbols.paths import candidate_paths
 
 
 class FileSymbolSource:
-    """``<root>/<debug_file>/<DEBUG_ID>/<stem>.sym``, then the code-id path; hands back the file's path."""
+    """``<root>/<debug_file>/<DEBUG_ID>/<stem>.sym``, then the code-id path, then native debug files
+    (``paths.candidate_paths``); hands back the file's path. A ``.dSYM`` bundle is a directory: keep its DWARF
+    file at the SSQP path (``_.dwarf/mach-uuid-sym-<uuid>/_.dwarf``) or next to the ``.sym`` files."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

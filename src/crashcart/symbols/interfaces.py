@@ -55,12 +55,14 @@ class ModuleRef(Protocol):
 
 @runtime_checkable
 class SymbolSource(Protocol):
-    """Somewhere symbol files live, in the Breakpad/Tecken layout (``paths.sym_path``)."""
+    """Somewhere symbol files live, in the Breakpad/Tecken layout (``paths.sym_path``), or native debug files in
+    the symbol-server layouts of ``paths.native_paths``; ``paths.candidate_paths`` is the order to try."""
 
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
     ) -> SymbolData:
-        """The ``.sym`` file for this module; raises ``SymbolNotFound`` or ``SymbolSourceUnavailable``.
+        """The ``.sym`` (or else native debug) file for this module; raises ``SymbolNotFound`` or
+        ``SymbolSourceUnavailable``.
 
         ``code_file``/``code_id`` enable the code-id fallback (``paths.code_id_sym_path``) when the debug
         lookup misses or the module has no debug identifiers.

@@ -1,4 +1,5 @@
-"""Pure functions from module identifiers to relative paths in the Breakpad/Tecken symbol-store layout.
+"""Pure functions from module identifiers to relative paths in the Breakpad/Tecken symbol-store layout, and
+(after those) to native debug files in the layouts symbol servers serve them in.
 
 Identifiers come from hostile minidumps, so every component is checked before it becomes part of a path or
 URL: a debug file is reduced to its base name (``/`` and ``\\`` are both separators, as in Breakpad), and
@@ -64,13 +65,58 @@ def code_id_sym_path(code_file: str, code_id: str) -> str | None:
     return f"{name}/{ident.upper()}/{leaf}"
 
 
+def native_paths(debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None) -> list[str]:
+    """Where symbol servers keep native debug files for this module, most specific first (no ``.sym``).
+
+    * ``<debug_file>/<DEBUG_ID>/<debug_file>``: Microsoft's symbol server and symstore for PDBs
+      (``xul.pdb/<GUID><age>/xul.pdb``), and the same layout for any debug file kept next to Breakpad ``.sym``
+      files (``libxul.so/<ID>/libxul.so``).
+    * PE (the debug file is a ``.pdb``): the executable, ``<code_file>/<TIMESTAMP><size>/<code_file>``
+      (symstore); its ``.pdata`` unwind tables give CFI on amd64 and arm64.
+    * Mach-O (the debug id is the code id, a UUID, plus age ``0``): SSQP's ``_.dwarf/mach-uuid-sym-<uuid>/_.dwarf``
+      (the DWARF file inside a ``.dSYM``).
+    * ELF (any other module with a code id, the GNU build id): SSQP's ``_.debug/elf-buildid-sym-<id>/_.debug``
+      (the split debug file), then ``<code_file>/elf-buildid-<id>/<code_file>`` (the binary itself, which has
+      a symbol table and ``.eh_frame`` even when stripped of DWARF).
+
+    The kind of module is told from its identifiers only (``ModuleRef`` carries no OS); SSQP ids are
+    lowercase. Unsafe identifiers give no path, as for ``.sym`` lookups.
+    """
+    paths: list[str] = []
+    name = clean_file_name(debug_file or (code_file or ""))
+    ident = clean_id(debug_id)
+    if name is not None and ident is not None:
+        paths.append(f"{name}/{ident}/{name}")
+    code_name = clean_file_name(code_file) if code_file else None
+    code = clean_id(code_id) if code_id else None
+    if code is None:
+        return paths
+    if name is not None and name.lower().endswith(".pdb"):
+        if code_name is not None:
+            paths.append(f"{code_name}/{code.upper()}/{code_name}")
+    elif ident is not None and ident.upper() == code.upper() + "0" and len(code) == 32:
+        paths.append(f"_.dwarf/mach-uuid-sym-{code.lower()}/_.dwarf")
+    else:
+        paths.append(f"_.debug/elf-buildid-sym-{code.lower()}/_.debug")
+        if code_name is not None:
+            paths.append(f"{code_name}/elf-buildid-{code.lower()}/{code_name}")
+    return paths
+
+
 def candidate_paths(
-    debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
+    debug_file: str,
+    debug_id: str,
+    code_file: str | None = None,
+    code_id: str | None = None,
+    *,
+    native: bool = True,
 ) -> list[str]:
-    """Paths to try in order: the debug-id path, then the code-id path (no duplicates, nothing unsafe).
+    """Paths to try in order: the debug-id ``.sym``, the code-id ``.sym``, then (``native``) the native debug
+    files of ``native_paths`` (no duplicates, nothing unsafe).
 
     An empty ``debug_file`` falls back to the code file's name with the debug id (MinGW PE modules without a
-    PDB name, as rust-minidump does).
+    PDB name, as rust-minidump does). ``.sym`` files come first because they are smaller and carry Breakpad's
+    exact CFI; a native file is the fallback for stores that keep only what the compiler produced.
     """
     paths: list[str] = []
     primary = sym_path(debug_file or (code_file or ""), debug_id)
@@ -80,4 +126,6 @@ def candidate_paths(
         fallback = code_id_sym_path(code_file, code_id)
         if fallback is not None and fallback not in paths:
             paths.append(fallback)
+    if native:
+        paths += [path for path in native_paths(debug_file, debug_id, code_file, code_id) if path not in paths]
     return paths

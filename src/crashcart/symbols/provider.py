@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crashcart.errors import CrashcartError
+from crashcart.symbols._symbolic import SymCacheFile
 from crashcart.symbols.cache import CachedModule, SymbolCache
-from crashcart.symbols.cfi import CfiRules, WinFrameInfo
+from crashcart.symbols.cfi import CfiIndex, CfiRules, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
     SymbolData,
@@ -54,6 +55,7 @@ class SymbolInfo:
     file: str | None
     line: int | None
     inlines: tuple[InlineFrame, ...] = ()
+    line_address: int | None = None
 
 
 class SymbolProvider:
@@ -157,6 +159,11 @@ class SymbolProvider:
         inlines = tuple(
             InlineFrame(loc.function, loc.file, loc.line if loc.file is not None else None) for loc in locations[:-1]
         )
+        # The innermost location is the line record's (outer ones are call sites).
+        line_address: int | None = None
+        if locations[0].file is not None:
+            index: SymCacheFile | CfiIndex = symbols.symcache if symbols.native else symbols.cfi
+            line_address = index.line_start(address)
         return SymbolInfo(
             function=outer.function,
             function_address=start,
@@ -164,6 +171,7 @@ class SymbolProvider:
             file=outer.file,
             line=outer.line if outer.file is not None else None,
             inlines=inlines,
+            line_address=line_address,
         )
 
     def cfi_rules(self, module: ModuleRef, address: int) -> CfiRules | None:

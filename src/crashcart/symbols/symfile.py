@@ -1,9 +1,12 @@
 """One bounded pass over a Breakpad ``.sym`` file: checks its shape and collects what the SymCache lacks.
 
 ``symbolic`` builds the SymCache (functions, lines, inlines, PUBLIC symbols) but its Python API has no way to
-query unwind records, so this pass collects ``STACK CFI``/``STACK WIN`` records (for ``cfi.write_cfi_index``)
-and the ``MODULE``/``INFO CODE_ID`` identity. It also enforces the bounds every hostile input gets: file
-size, line length, record count, and a ceiling on unparsable unwind records.
+query unwind records, and its lookups do not say where the matched line record starts (Breakpad's text output
+prints the offset from it: ``[file : line + 0x…]``). So this pass collects ``STACK CFI``/``STACK WIN`` records
+and line-record start addresses (for ``cfi.write_cfi_index``) and the ``MODULE``/``INFO CODE_ID`` identity.
+It also enforces the bounds every hostile input gets: file size, line length, record count, and a ceiling on
+unparsable unwind records. ``scan_stack_records`` reads the same ``STACK`` records from the text symbolic's
+``CfiCache`` makes of a native debug file.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class SymScan:
     cfi: CfiRecords = field(default_factory=CfiRecords)
 
 
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
 def scan_sym_file(path: Path, limits: SymLimits = SymLimits()) -> SymScan:
     """Read ``path`` once; ``SymbolMalformed`` if it is not a ``.sym`` file or breaks a bound."""
     try:
@@ -69,7 +75,7 @@ def scan_sym_file(path: Path, limits: SymLimits = SymLimits()) -> SymScan:
             if raw.startswith(b"STACK "):
                 try:
                     current_init = _parse_stack(raw, cfi, current_init)
-                except (ValueError, IndexError):
+                except (ValueError, IndexError, UnicodeDecodeError):
                     scan.bad_records += 1
             elif raw.startswith((b"FUNC ", b"PUBLIC ")):
                 try:
@@ -80,9 +86,40 @@ def scan_sym_file(path: Path, limits: SymLimits = SymLimits()) -> SymScan:
                 fields = raw.decode("utf-8", "replace").split(" ", 3)
                 scan.code_id = fields[2] if len(fields) > 2 else ""
                 scan.code_file = fields[3] if len(fields) > 3 else ""
+            elif raw and raw[0] in _HEX_DIGITS and not raw.startswith(b"FILE "):
+                # A line record, <addr> <size> <line> <file id>: keep where it starts.
+                try:
+                    cfi.line_starts.append(int(raw[: raw.index(b" ")], 16))
+                except (ValueError, OverflowError):
+                    scan.bad_records += 1
             if scan.bad_records > limits.max_bad_records:
-                raise SymbolMalformed(f"symbol file has more than {limits.max_bad_records} unparsable STACK records")
+                raise SymbolMalformed(f"symbol file has more than {limits.max_bad_records} unparsable records")
     return scan
+
+
+def scan_stack_records(path: Path, limits: SymLimits = SymLimits()) -> CfiRecords:
+    """The ``STACK CFI``/``STACK WIN`` records of a text with nothing else (symbolic's ``CfiCache`` output).
+
+    The same bounds as for ``.sym`` files apply; lines that are not ``STACK`` records count as bad records.
+    """
+    records = CfiRecords()
+    current_init = -1
+    count = bad = 0
+    with path.open("rb") as handle:
+        while True:
+            raw = _read_line(handle, limits)
+            if raw is None:
+                break
+            count += 1
+            if count > limits.max_records:
+                raise SymbolMalformed(f"CFI has more than {limits.max_records} records")
+            try:
+                current_init = _parse_stack(raw, records, current_init)
+            except (ValueError, IndexError, UnicodeDecodeError):
+                bad += 1
+                if bad > limits.max_bad_records:
+                    raise SymbolMalformed(f"CFI has more than {limits.max_bad_records} unparsable records") from None
+    return records
 
 
 def _read_line(handle: BinaryIO, limits: SymLimits) -> bytes | None:
