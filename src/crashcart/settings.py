@@ -90,6 +90,20 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds the collector waits for the queue before giving up on it."
     )
 
+    # --- processor -----------------------------------------------------------------------------------
+    processor_workers: int = Field(
+        default=2, ge=1, le=256, description="Worker processes for `crashcart processor` (one crash at a time each)."
+    )
+    processor_crash_budget: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one crash may take; a worker over it is killed and replaced, and the crash is "
+        "retried with back-off, then dead-lettered.",
+    )
+    processor_idle_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="How long an idle worker waits before polling the queues again."
+    )
+
     # --- collector -----------------------------------------------------------------------------------
     submit_path: str = Field(default="/submit", description="URL path crash reporters POST to.")
     collector_workers: int = Field(
