@@ -98,3 +98,48 @@ def test_storage_policy_reads_bucket_and_prefix_from_settings(tmp_path: Path) ->
     on_files = crashcart("storage", "policy", "--role", "webapp", data_dir=tmp_path)
     assert on_files.returncode == 2
     assert "--bucket is needed" in on_files.stderr
+
+
+def _drain(queue_name: str, settings_dir: Path) -> list[str]:
+    queue = open_queue(load_settings({"CRASHCART_DATA_DIR": str(settings_dir)}))
+    bodies = []
+    while (msg := queue.consume([queue_name])) is not None:
+        bodies.append(msg.body)
+        queue.ack(msg)
+    queue.close()
+    return bodies
+
+
+def test_reprocess_by_ids_date_and_signature(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage = open_storage(settings, None)
+    today = dt.datetime.now(dt.UTC)
+    first, second = create_crash_id(today), create_crash_id(today)
+    dump = DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")
+    for crash_id in (first, second):
+        storage.save_raw_crash(crash_id, {"uuid": crash_id}, [dump])
+
+    out = crashcart("reprocess", first, f"bp-{second}", "--ruleset", "regenerate_signature", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "published 2" in out.stdout
+    assert _drain("reprocessing", tmp_path) == [f"{first}:regenerate_signature", f"{second}:regenerate_signature"]
+
+    out = crashcart("reprocess", "--since", f"{today:%Y-%m-%d}", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert sorted(_drain("reprocessing", tmp_path)) == sorted([first, second])
+
+    seed = (
+        "import sys; from crashcart.index import db; from crashcart.index.writer import CrashIndex;"
+        "from crashcart.settings import load_settings;"
+        "s = load_settings(environ={}, data_dir=sys.argv[1]); db.migrate(s);"
+        "CrashIndex(s).upsert(sys.argv[2], {'signature': 'abort | main'}, {})"
+    )
+    subprocess.run([sys.executable, "-c", seed, str(tmp_path), second], check=True, timeout=60)
+    out = crashcart("reprocess", "--signature", "abort | main", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert _drain("reprocessing", tmp_path) == [second]
+
+    refused = crashcart("reprocess", "not-an-id", data_dir=tmp_path)
+    assert refused.returncode == 2 and "not a crash id" in refused.stderr
+    both = crashcart("reprocess", first, "--since", "2026-01-01", data_dir=tmp_path)
+    assert both.returncode == 2

@@ -197,6 +197,54 @@ def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
     click.echo(f"requeued {moved}")
 
 
+@main.command()
+@click.argument("crash_ids", nargs=-1)
+@click.option("--signature", default=None, help="Every indexed crash with exactly this signature.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Every crash stored since DATE.")
+@click.option("--ruleset", default=None, help="Ruleset to run (default: the default ruleset).")
+def reprocess(
+    crash_ids: tuple[str, ...], signature: str | None, since: dt.datetime | None, ruleset: str | None
+) -> None:
+    """Publish crashes to the reprocessing queue: CRASH_IDS, or --signature S, or --since DATE."""
+    from crashcart.processor import reprocess as rp
+    from crashcart.queue import open_queue
+
+    if sum(bool(x) for x in (crash_ids, signature, since)) != 1:
+        raise click.UsageError("give crash ids, or --signature, or --since (exactly one)")
+    settings = _settings()
+    q = open_queue(settings)
+    q.declare()
+    try:
+        if crash_ids:
+            try:
+                ids = rp.given_ids(crash_ids)
+            except rp.NotACrashId as exc:
+                raise click.UsageError(str(exc)) from exc
+            with click.progressbar(length=len(ids), label="publishing", show_pos=True, file=sys.stderr) as bar:
+                published = rp.publish(q, ids, ruleset, bar.update)
+        else:
+            counter = _Counter("published")
+            if signature:
+                from crashcart.index import db
+
+                db.configure(settings)
+                published = rp.publish(q, rp.with_signature(signature), ruleset, counter)
+            else:
+                from crashcart.storage import Role, open_storage
+
+                assert since is not None
+                storage = open_storage(settings, Role.WEBAPP)  # listing only: the read-only role suffices
+                try:
+                    today = dt.datetime.now(dt.UTC).date()
+                    published = rp.publish(q, rp.stored_since(storage, since.date(), today), ruleset, counter)
+                finally:
+                    storage.close()
+            counter.done()
+    finally:
+        q.close()
+    click.echo(f"published {published} to the reprocessing queue")
+
+
 @main.group()
 def storage() -> None:
     """Crash storage administration."""

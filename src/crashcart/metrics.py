@@ -25,6 +25,7 @@ LOGGER = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SIZE_BUCKETS = (1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
+AGE_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0, 7 * 86400.0)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,55 @@ REGISTRY: dict[str, MetricSpec] = {
             "counter",
             "Heartbeat checks by check and outcome.",
             ("check", "outcome"),
+        ),
+        MetricSpec(
+            "crashcart_processor_crashes_total",
+            "counter",
+            "Crashes a worker finished, by ruleset and outcome (processed, failed).",
+            ("ruleset", "outcome"),
+        ),
+        MetricSpec(
+            "crashcart_processor_crash_seconds",
+            "histogram",
+            "Time to process one crash (load, rules, save, index).",
+            (),
+            LATENCY_BUCKETS,
+        ),
+        MetricSpec(
+            "crashcart_processor_rule_seconds",
+            "histogram",
+            "Time spent in each processing rule.",
+            ("rule",),
+            LATENCY_BUCKETS,
+        ),
+        MetricSpec(
+            "crashcart_processor_rule_failures_total",
+            "counter",
+            "Rules that raised (the crash goes on with a processor note).",
+            ("rule",),
+        ),
+        MetricSpec(
+            "crashcart_processor_ingestion_seconds",
+            "histogram",
+            "Processed time minus submitted time: how far behind processing runs.",
+            (),
+            AGE_BUCKETS,
+        ),
+        MetricSpec(
+            "crashcart_processor_walker_total",
+            "counter",
+            "Stack walks by outcome (the walker's status: ok, partial, failed, ...).",
+            ("status",),
+        ),
+        MetricSpec(
+            "crashcart_processor_worker_kills_total",
+            "counter",
+            "Workers killed for running over the per-crash time budget.",
+        ),
+        MetricSpec(
+            "crashcart_processor_worker_restarts_total",
+            "counter",
+            "Workers started again after dying or being killed.",
         ),
         MetricSpec(
             "crashcart_queue_depth",
@@ -236,6 +286,13 @@ class Metrics:
                 except (OSError, ValueError):
                     continue  # a snapshot being replaced; the next scrape sees it
         return render_prometheus(self._registry, snaps)
+
+
+def record_queue_depths(metrics: Metrics, depths: Mapping[str, object]) -> None:
+    """Set ``crashcart_queue_depth`` from a queue's ``depth()`` (sampled at scrape time by every component)."""
+    for name, depth in depths.items():
+        for state in ("ready", "in_flight", "delayed", "dead"):
+            metrics.gauge("crashcart_queue_depth", getattr(depth, state), queue=name, state=state)
 
 
 def clear_snapshots(snapshot_dir: Path | None) -> None:

@@ -27,7 +27,7 @@ from crashcart.collector.submit import SubmitConfig, Submitter
 from crashcart.collector.throttle import ThrottleRules
 from crashcart.errors import CrashcartError
 from crashcart.logs import setup_logging
-from crashcart.metrics import Metrics
+from crashcart.metrics import Metrics, record_queue_depths
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.settings import Settings, load_settings
@@ -144,9 +144,7 @@ class CollectorApp:
         except (CrashcartError, TimeoutError) as exc:
             LOGGER.warning("could not read queue depth for /metrics: %s", exc)
         else:
-            for name, depth in depths.items():
-                for state in ("ready", "in_flight", "delayed", "dead"):
-                    self._metrics.gauge("crashcart_queue_depth", getattr(depth, state), queue=name, state=state)
+            record_queue_depths(self._metrics, depths)
         await respond(send, 200, self._metrics.render().encode(), b"text/plain; version=0.0.4; charset=utf-8")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
