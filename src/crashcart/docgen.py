@@ -78,10 +78,18 @@ def render_refusals() -> str:
     return "".join(out)
 
 
+def render_data_dictionary() -> str:
+    """Every raw-crash annotation and processed-crash field Crashcart knows, with its permission."""
+    from crashcart.schemas import render_data_dictionary as render  # noqa: PLC0415  (pyyaml only when asked)
+
+    return render()
+
+
 PAGES = {
     "configuration.md": render_configuration,
     "metrics.md": render_metrics,
     "collector-refusals.md": render_refusals,
+    "data-dictionary.md": render_data_dictionary,
 }
 
 

@@ -100,6 +100,19 @@ class Settings(BaseSettings):
         description="Seconds one crash may take; a worker over it is killed and replaced, and the crash is "
         "retried with back-off, then dead-lettered.",
     )
+    processor_optional_rules: str = Field(
+        default="",
+        description="Comma-separated optional processing rules to switch on (e.g. Mozilla's "
+        "`esr_version_rewrite,fenix_version_rewrite`); unknown names stop the processor at start.",
+    )
+    schema_extra_fields: Path | None = Field(
+        default=None,
+        description="YAML file declaring this deployment's own annotation and processed-crash fields "
+        "(type, description, public or protected); see docs/data-dictionary.md. Validated at start.",
+    )
+    processor_status_port: int = Field(
+        default=8001, ge=0, le=65535, description="Port of the processor's `/metrics` and heartbeat server."
+    )
     processor_idle_seconds: float = Field(
         default=0.5, gt=0, le=60, description="How long an idle worker waits before polling the queues again."
     )
