@@ -1,0 +1,78 @@
+"""CrashingThreadInfoRule: crashing thread, its name, reason and the adjusted address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crashcart.processor.context import CrashContext
+from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule, crashing_address
+
+
+def run(json_dump: dict[str, Any]) -> CrashContext:
+    ctx = CrashContext("c", {}, processed={"json_dump": json_dump})
+    rule = CrashingThreadInfoRule()
+    assert rule.predicate(ctx)
+    rule.action(ctx)
+    return ctx
+
+
+def test_fields() -> None:
+    ctx = run(
+        {
+            "crash_info": {"type": "EXCEPTION_ACCESS_VIOLATION_READ", "address": "0x000f1004", "crashing_thread": 5},
+            "crashing_thread": {"threads_index": 5, "thread_name": "Renderer", "last_error_value": "ERROR_SUCCESS"},
+        }
+    )
+    assert ctx.processed == {
+        "json_dump": ctx.processed["json_dump"],
+        "crashing_thread": 5,
+        "crashing_thread_name": "Renderer",
+        "reason": "EXCEPTION_ACCESS_VIOLATION_READ",
+        "address": "0x000f1004",
+        "last_error_value": "ERROR_SUCCESS",
+    }
+    assert ctx.notes == []
+
+
+def test_no_crashing_thread_is_noted() -> None:
+    ctx = run({"crash_info": {"type": "SIGSEGV", "address": None, "crashing_thread": None}})
+    assert ctx.processed["crashing_thread"] is None
+    assert ctx.processed["crashing_thread_name"] is None
+    assert ctx.processed["address"] is None
+    assert ctx.notes == ["stackwalker did not identify the crashing thread"]
+
+
+def test_empty_json_dump() -> None:
+    ctx = run({})
+    assert (ctx.processed["crashing_thread"], ctx.processed["reason"]) == (None, "")
+
+
+def test_no_json_dump_no_run() -> None:
+    assert not CrashingThreadInfoRule().predicate(CrashContext("c", {}))
+
+
+@pytest.mark.parametrize(
+    ("crash_info", "expected"),
+    [
+        ({"address": "0x0000000000000045"}, "0x0000000000000045"),
+        ({"address": "0x0000000000000045", "adjusted_address": None}, "0x0000000000000045"),
+        (
+            {"address": "0x0000000000000045", "adjusted_address": {"kind": "null-pointer", "offset": "0x45"}},
+            "0x0000000000000000",
+        ),
+        ({"address": "0x00000045", "adjusted_address": {"kind": "null-pointer", "offset": "0x45"}}, "0x00000000"),
+        (
+            {
+                "address": "0x0000000000000000",
+                "adjusted_address": {"kind": "non-canonical", "address": "0xe5e5e5e5e5e5e5e5"},
+            },
+            "0xe5e5e5e5e5e5e5e5",
+        ),
+        ({"address": "0x0000000000000000", "adjusted_address": {"kind": "non-canonical"}}, "0x0000000000000000"),
+        ({}, None),
+    ],
+)
+def test_address_adjustments(crash_info: dict[str, Any], expected: str | None) -> None:
+    assert crashing_address(crash_info) == expected
