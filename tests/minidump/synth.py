@@ -205,13 +205,16 @@ class Synth:
         teb: int = 0,
         stack_rva: int | None = None,
         context_location: tuple[int, int] | None = None,
+        stack_size: int | None = None,
     ) -> bytes:
-        """A MINIDUMP_THREAD record (its stack and context are added as blobs)."""
+        """A MINIDUMP_THREAD record (its stack and context are added as blobs); ``stack_size`` overrides the
+        recorded size (a full-memory dump records the stack's size with RVA 0)."""
         if stack_rva is None:
             stack_rva = self.add(stack) if stack else 0
         if context_location is None:
             context_location = (len(context), self.add(context)) if context is not None else (0, 0)
-        return u32(thread_id, 0, 0x20, 0) + u64(teb, stack_start) + u32(len(stack), stack_rva) + u32(*context_location)
+        size = len(stack) if stack_size is None else stack_size
+        return u32(thread_id, 0, 0x20, 0) + u64(teb, stack_start) + u32(size, stack_rva) + u32(*context_location)
 
     def thread_list(self, threads: Iterable[bytes], *, count: int | None = None, pad: bool = False) -> int:
         records = list(threads)

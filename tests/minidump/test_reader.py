@@ -202,6 +202,25 @@ def test_thread_stack_uses_its_descriptor_or_the_memory_list() -> None:
     assert dump.thread_stack(threads.threads[2]) is None
 
 
+def test_full_memory_thread_stack_with_rva_0_comes_from_the_memory64_list() -> None:
+    """Full-memory dumps record each stack's range and size with RVA 0; the bytes are in the Memory64List.
+    Reading the descriptor literally would hand the walker the file header (``MDMP…``) as stack memory."""
+    s = synth.minimal()
+    full = s.thread(1, stack_start=0x9010, stack_rva=0, stack_size=0x20)
+    s.memory64_list([(0x8000, b"L" * 0x1000), (0x9000, b"S" * 0x100)])
+    s.thread_list([full])
+    dump = Minidump.from_bytes(s.build())
+    threads = dump.get_stream(ThreadList)
+    assert threads is not None
+    thread = threads.threads[0]
+    assert (thread.stack.rva, thread.stack.data_size) == (0, 0x20)
+    stack = dump.thread_stack(thread)
+    assert stack is not None
+    assert (stack.base, stack.size) == (0x9000, 0x100)  # the whole stored range, as Breakpad's fallback
+    assert stack.read(0x9010, 4) == b"SSSS"
+    assert b"MDMP" not in stack.read(stack.base, stack.size)  # type: ignore[operator]
+
+
 # --- crash ------------------------------------------------------------------------------------------------------
 
 

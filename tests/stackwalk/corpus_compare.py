@@ -1,23 +1,45 @@
-"""Compare our walk of a corpus dump with Breakpad's ``minidump_stackwalk -m`` output (used by test_corpus.py).
+"""Compare our reading and walk of corpus dumps with Breakpad's ``minidump_stackwalk -m`` output.
 
-Symbol-less: every frame of the crashing thread must have the same (module, module offset) — Breakpad prints
-the absolute address for frames outside every module. With symbols (the ``.m`` made with the corpus symbol
-directory): a frame Breakpad names a function for must have the same (module, function), others the same
-(module, offset); Breakpad's ``inline record`` frames are dropped first (inline frames are the symbolizer's
-job, not the unwinder's).
+Used by ``test_corpus.py`` (assertions) and ``conformance_report.py`` (the committed report). Pure comparison
+code: it reads the dump, our walk and the reference files, and returns plain data.
+
+Conventions normalised (``shared/reference/stackwalk.md`` §2.1, §3.3):
+
+* Frames are compared by position, after dropping Breakpad's ``inline record`` frames (inline frames are the
+  symbolizer's business, not the unwinder's; every real frame is still compared).
+* Without symbols a frame is ``(module, module offset)``; Breakpad prints the absolute address, with an empty
+  module, for a frame outside every module, and so do we.
+* With symbols a frame Breakpad names a function for is ``(module, function, offset)`` where offset is what
+  Breakpad prints: ``address - line base`` when a line record covers the address, else ``address - function
+  base`` (``address`` = return address on x86/amd64, instruction elsewhere). Our frame's function comes from
+  the walker's supplier; the bases come from the same ``.sym`` file (:class:`SymIndex`, line records
+  included). Frames Breakpad prints without a function are ``(module, module offset)``.
+* Offsets are the raw return address on x86/amd64 in both outputs (``Frame.offset`` is Breakpad's value).
+* Thread numbering is Breakpad's (the dump-writing thread skipped) on both sides.
+
+Frames are classed by Breakpad's trust: *strong* (context, CFI, frame pointer) must all agree (the issue's
+criterion); *scan* (stack scanning, CFI with scanning, leaf simulation) is reported separately.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from crashcart.minidump import Minidump
+from crashcart.minidump import Minidump, MinidumpError, Module
 from crashcart.stackwalk import SimpleSymbols, WalkOptions, walk
+from crashcart.stackwalk.frame import Frame, WalkResult
+from tests.minidump import breakpad_reference
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+#: Breakpad's own limits (``Stackwalker::max_frames_`` 2^20): the comparison measures unwinding, not our
+#: deliberate 1,024-frame production cap (whose effect the report states separately).
+BREAKPAD_OPTIONS = WalkOptions(max_frames=1 << 20, max_seconds=600.0)
 
 _TRUST_TEXT = {
     "given as instruction pointer in context": "context",
@@ -28,8 +50,10 @@ _TRUST_TEXT = {
     "simulating a return from leaf function": "leaf",
     "inline record": "inline",
 }
+#: Breakpad trusts whose frames must all agree (context, CFI, frame pointer).
+STRONG = frozenset({"context", "cfi", "frame_pointer"})
 
-Key = tuple[str, str]
+Key = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -41,9 +65,418 @@ class CorpusDump:
     cpu: str
     symbols: Path | None
 
+    def reference(self, *, with_symbols: bool, suffix: str, variant: str | None = None) -> Path:
+        """``<stem>[.nosym|.alt-<variant>]<suffix>`` (suffix ``.m``, ``.txt`` or ``.m.stderr``)."""
+        mode = f".alt-{variant}" if variant else "" if with_symbols else ".nosym"
+        return self.reference_stem.with_name(self.reference_stem.name + mode + suffix)
+
+    def symbol_dirs(self, variant: str | None = None) -> list[Path]:
+        """The symbol path Breakpad was given: ``symbols-alt/<variant>`` first, then the dump's symbols."""
+        if self.symbols is None:
+            return []
+        return ([self.symbols.parent / "symbols-alt" / variant] if variant else []) + [self.symbols]
+
+    def variants(self) -> list[str]:
+        """Alternative symbol sets with a Breakpad reference (``<stem>.alt-<variant>.m``)."""
+        prefix = self.reference_stem.name + ".alt-"
+        found = self.reference_stem.parent.glob(prefix + "*.m")
+        return sorted(p.name[len(prefix) : -2] for p in found if self.symbols is not None)
+
+
+def corpus_dumps() -> list[CorpusDump]:
+    out: list[CorpusDump] = []
+    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            match = re.search(r"reference: reference/(\S+)\.\*", row["notes"])
+            if not match:
+                continue
+            symbols = None if row["symbols_dir"] in {"", "none"} else CORPUS / row["symbols_dir"]
+            stem = CORPUS / "reference" / match.group(1)
+            out.append(CorpusDump(match.group(1), CORPUS / row["path"], stem, row["os"], row["cpu"], symbols))
+    return out
+
+
+# --- Breakpad's side ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefFrame:
+    """One ``-m`` frame line with its trust and printed registers from the text output."""
+
+    module: str
+    function: str
+    file: str
+    line: str
+    offset: int
+    trust: str
+    registers: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class ReferenceWalk:
+    header: breakpad_reference.Reference
+    #: Breakpad thread index → frames, inline frames included.
+    threads: dict[int, list[RefFrame]] = field(default_factory=dict)
+
+
+_REGISTER = re.compile(r"(\w+) = 0x([0-9a-f]+)")
+
+
+def _text_frames(text: Path) -> dict[int, list[tuple[str, dict[str, int]]]]:
+    """Per thread, each frame's (trust, printed registers) from Breakpad's text output."""
+    out: dict[int, list[tuple[str, dict[str, int]]]] = {}
+    current: list[tuple[str, dict[str, int]]] | None = None
+    registers: dict[str, int] = {}
+    if not text.is_file():
+        return out
+    for line in text.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.match(r"Thread (\d+)", line)
+        if match:
+            current, registers = out.setdefault(int(match.group(1)), []), {}
+        elif line.startswith("Loaded modules:"):
+            current = None
+        elif current is not None and line.strip().startswith("Found by: "):
+            current.append((_TRUST_TEXT.get(line.strip().removeprefix("Found by: "), "?"), registers))
+            registers = {}
+        elif current is not None and line.startswith("    "):
+            registers.update((name, int(value, 16)) for name, value in _REGISTER.findall(line))
+    return out
+
+
+def read_reference(machine: Path, text: Path) -> ReferenceWalk:
+    """Breakpad's ``-m`` output plus each frame's trust and registers from the matching text output."""
+    content = machine.read_text(encoding="utf-8", errors="replace")
+    ref = ReferenceWalk(breakpad_reference.parse(content))
+    raw: dict[int, list[tuple[str, str, str, str, int]]] = {}
+    for line in content.splitlines():
+        fields = line.split("|")
+        if len(fields) == 7 and fields[0].isdigit() and fields[1].isdigit():
+            raw.setdefault(int(fields[0]), []).append((*fields[2:6], int(fields[6], 16)))  # type: ignore[arg-type]
+    text_frames = _text_frames(text)
+    for thread, frames in raw.items():
+        found = text_frames.get(thread, [])
+        if len(found) != len(frames):
+            found = [("?", {})] * len(frames)
+        ref.threads[thread] = [RefFrame(*f, trust=t, registers=r) for f, (t, r) in zip(frames, found, strict=True)]
+    return ref
+
+
+#: Registers Breakpad's text output prints for an x86 frame only when *all* are valid (the context frame).
+_X86_ALL_ONLY = frozenset({"eax", "ecx", "edx", "efl"})
+
+
+def registers_agree(expected: RefFrame, actual: Frame) -> bool:
+    """A caller frame's recovered registers as Breakpad prints them: every printed register has our value, and
+    we know no register Breakpad does not print (x86 eax/ecx/edx, printed only for all-valid frames, aside)."""
+    ours = dict(actual.registers)
+    if any(ours.get(name) != value for name, value in expected.registers.items()):
+        return False
+    return all(name in expected.registers or name in _X86_ALL_ONLY for name in ours)
+
+
+# --- symbols: bases for Breakpad's printed offsets ----------------------------------------------------------
+
+
+@dataclass
+class _SymFunctions:
+    #: (start, size, name) sorted; PUBLIC (address, name) sorted; line records (start, size) sorted.
+    functions: list[tuple[int, int, str]] = field(default_factory=list)
+    publics: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _parse_sym(lines: Iterable[str]) -> _SymFunctions:
+    sym = _SymFunctions()
+    in_func = False
+    for line in lines:
+        head = line[:1]
+        if head == "F" and line.startswith("FUNC "):
+            parts = line[5:].removeprefix("m ").split(" ", 3)
+            sym.functions.append(
+                (int(parts[0], 16), int(parts[1], 16), parts[3].rstrip("\r\n") if len(parts) > 3 else "")
+            )
+            in_func = True
+        elif head == "P" and line.startswith("PUBLIC "):
+            parts = line[7:].removeprefix("m ").split(" ", 2)
+            sym.publics.append((int(parts[0], 16), parts[2].rstrip("\r\n") if len(parts) > 2 else ""))
+            in_func = False
+        elif in_func and head and head in "0123456789abcdef":
+            # A line record belongs to the latest FUNC; only PUBLIC ends that (Breakpad's cur_func).
+            parts = line.split(" ", 2)
+            try:
+                sym.lines.append((int(parts[0], 16), int(parts[1], 16)))
+            except (ValueError, IndexError):
+                continue
+    sym.functions.sort()
+    sym.publics.sort()
+    sym.lines.sort()
+    return sym
+
+
+class SymIndex:
+    """Function and line-record bases from the corpus ``.sym`` files, to print offsets as Breakpad does.
+
+    Kept apart from ``SimpleSymbols`` (which reads no line records) so the walker's supplier stays minimal.
+    """
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        self._roots = list(roots)
+        self._cache: dict[tuple[str, str], _SymFunctions | None] = {}
+
+    def _load(self, module: Module) -> _SymFunctions | None:
+        key = (module.debug_filename, module.debug_id.upper())
+        if key not in self._cache:
+            stem = key[0][:-4] if key[0].lower().endswith(".pdb") else key[0]
+            found = None
+            for root in self._roots:
+                path = root / key[0] / key[1] / f"{stem}.sym"
+                if key[0] and key[1] and path.is_file():
+                    with path.open(encoding="utf-8", errors="replace") as handle:
+                        found = _parse_sym(handle)
+                    break
+            self._cache[key] = found
+        return self._cache[key]
+
+    def offset(self, module: Module, rel: int, printed: int) -> int | None:
+        """Breakpad's printed offset for a frame whose lookup address is ``rel`` (module-relative) and whose
+        printed address is ``printed`` (module-relative): minus the line base, else the function base."""
+        sym = self._load(module)
+        if sym is None:
+            return None
+        i = bisect.bisect_right(sym.functions, (rel, 1 << 64)) - 1
+        if i >= 0 and sym.functions[i][0] <= rel < sym.functions[i][0] + sym.functions[i][1]:
+            j = bisect.bisect_right(sym.lines, (rel, 1 << 64)) - 1
+            if j >= 0 and sym.lines[j][0] <= rel < sym.lines[j][0] + sym.lines[j][1]:
+                return printed - sym.lines[j][0]
+            return printed - sym.functions[i][0]
+        k = bisect.bisect_right(sym.publics, (rel, "\uffff")) - 1
+        if k >= 0 and (i < 0 or sym.publics[k][0] > sym.functions[i][0]):
+            return printed - sym.publics[k][0]
+        return None
+
+
+# --- keys -------------------------------------------------------------------------------------------------------
+
+
+def reference_key(frame: RefFrame, *, with_symbols: bool) -> Key:
+    if with_symbols and frame.function:
+        return (frame.module, frame.function, hex(frame.offset))
+    return (frame.module, hex(frame.offset))
+
+
+def our_key(frame: Frame, *, want_function: bool, index: SymIndex | None) -> Key:
+    module = frame.module
+    name = frame.module_name or ""
+    offset = frame.module_offset if frame.module_offset is not None else frame.offset
+    if want_function and module is not None and frame.function and index is not None:
+        rel = frame.instruction - module.base_address
+        printed = index.offset(module, rel, frame.offset - module.base_address)
+        return (name, frame.function, hex(printed) if printed is not None else "?")
+    return (name, hex(offset))
+
+
+# --- the comparison ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    """One compared frame position (Breakpad's inline frames dropped)."""
+
+    index: int
+    expected: Key | None
+    trust: str | None  # Breakpad's; None for a frame only we found
+    actual: Key | None
+    actual_trust: str | None
+    #: Caller frames only (frame 0 is the context): None when not compared.
+    registers_agree: bool | None = None
+
+    @property
+    def agrees(self) -> bool:
+        return self.expected is not None and self.expected == self.actual
+
+    @property
+    def strong(self) -> bool:
+        return self.trust in STRONG
+
+
+@dataclass(frozen=True)
+class ThreadComparison:
+    thread: int
+    rows: tuple[FrameRow, ...]
+
+    def count(self, *, strong: bool) -> tuple[int, int]:
+        """(agreeing, Breakpad's frames) over the strong or the scan frames."""
+        mine = [r for r in self.rows if r.expected is not None and r.strong == strong]
+        return sum(1 for r in mine if r.agrees), len(mine)
+
+    def count_details(self) -> tuple[int, int, int, int]:
+        """(same trust, frames both have, same caller registers, caller frames compared)."""
+        both = [r for r in self.rows if r.expected is not None and r.actual is not None]
+        compared = [r for r in both if r.registers_agree is not None]
+        return (
+            sum(1 for r in both if r.trust == r.actual_trust),
+            len(both),
+            sum(1 for r in compared if r.registers_agree),
+            len(compared),
+        )
+
+    @property
+    def expected_frames(self) -> int:
+        return sum(1 for r in self.rows if r.expected is not None)
+
+    @property
+    def actual_frames(self) -> int:
+        return sum(1 for r in self.rows if r.actual is not None)
+
+    @property
+    def identical(self) -> bool:
+        return all(r.agrees for r in self.rows)
+
+    @property
+    def first_difference(self) -> FrameRow | None:
+        return next((r for r in self.rows if not r.agrees), None)
+
+
+@dataclass(frozen=True)
+class HeaderCheck:
+    """Crash reason, address, crashing thread and module list against Breakpad's ``-m``."""
+
+    reason: tuple[str | None, str | None]  # (ours, Breakpad's)
+    address: tuple[int | None, int | None]
+    thread: tuple[int | None, int | None]
+    modules: tuple[int, int, int]  # (our Module lines equal to Breakpad's, ours, Breakpad's)
+
+    @property
+    def reason_ok(self) -> bool:
+        return self.reason[0] == self.reason[1]
+
+    @property
+    def address_ok(self) -> bool:
+        return self.address[0] == self.address[1]
+
+    @property
+    def thread_ok(self) -> bool:
+        return self.thread[0] == self.thread[1]
+
+    @property
+    def modules_ok(self) -> bool:
+        return self.modules[0] == self.modules[1] == self.modules[2]
+
+
+@dataclass(frozen=True)
+class DumpComparison:
+    name: str
+    os: str
+    cpu: str
+    with_symbols: bool
+    variant: str | None
+    header: HeaderCheck
+    threads: tuple[ThreadComparison, ...]
+    result: WalkResult = field(repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return f"{self.os} {self.cpu}"
+
+    @property
+    def mode(self) -> str:
+        """``nosym``, ``sym`` or ``alt-<variant>``."""
+        return f"alt-{self.variant}" if self.variant else "sym" if self.with_symbols else "nosym"
+
+    def count(self, *, strong: bool) -> tuple[int, int]:
+        pairs = [t.count(strong=strong) for t in self.threads]
+        return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+    @property
+    def extra_frames(self) -> int:
+        """Frames we found beyond Breakpad's last frame (never counted as agreement)."""
+        return sum(1 for t in self.threads for r in t.rows if r.expected is None)
+
+    @property
+    def disagreeing_threads(self) -> list[ThreadComparison]:
+        return [t for t in self.threads if not t.identical]
+
+
+def _header(dump: Minidump, reference: breakpad_reference.Reference) -> HeaderCheck:
+    ours = breakpad_reference.ours(dump)
+    same = sum(1 for a, b in zip(ours.modules, reference.modules, strict=False) if a == b)
+    return HeaderCheck(
+        (ours.crash_reason, reference.crash_reason),
+        (ours.crash_address, reference.crash_address),
+        (ours.crashing_thread, reference.crashing_thread),
+        (same, len(ours.modules), len(reference.modules)),
+    )
+
+
+def _thread_rows(
+    expected: Sequence[RefFrame], actual: Sequence[Frame], *, with_symbols: bool, index: SymIndex | None
+) -> tuple[FrameRow, ...]:
+    real = [f for f in expected if f.trust != "inline"]
+    rows = []
+    for i in range(max(len(real), len(actual))):
+        want = real[i] if i < len(real) else None
+        got = actual[i] if i < len(actual) else None
+        want_function = want is not None and with_symbols and bool(want.function)
+        registers = None if i == 0 or want is None or got is None else registers_agree(want, got)
+        rows.append(
+            FrameRow(
+                i,
+                None if want is None else reference_key(want, with_symbols=with_symbols),
+                None if want is None else want.trust,
+                None if got is None else our_key(got, want_function=want_function, index=index),
+                None if got is None else str(got.trust),
+                registers,
+            )
+        )
+    return tuple(rows)
+
+
+def compare_dump(
+    item: CorpusDump, *, with_symbols: bool, variant: str | None = None, options: WalkOptions = BREAKPAD_OPTIONS
+) -> DumpComparison | None:
+    """Every thread of one dump against Breakpad's output; None when there is no reference for this mode
+    (Breakpad could not process the dump, or no symbols exist for it). ``variant`` selects an alternative
+    symbol set (``symbols-alt/<variant>`` ahead of the dump's symbols)."""
+    with_symbols = with_symbols or variant is not None
+    machine = item.reference(with_symbols=with_symbols, suffix=".m", variant=variant)
+    text = item.reference(with_symbols=with_symbols, suffix=".txt", variant=variant)
+    if not machine.is_file() or (with_symbols and item.symbols is None) or machine.stat().st_size == 0:
+        return None  # an empty output: Breakpad could not process the dump (exit status 1)
+    reference = read_reference(machine, text)
+    dirs = item.symbol_dirs(variant) if with_symbols else []
+    supplier = SimpleSymbols(dirs) if dirs else None
+    index = SymIndex(dirs) if dirs else None
+    with Minidump.from_path(item.dump) as dump:
+        header = _header(dump, reference.header)
+        result = walk(dump, supplier, options)
+    ours = {stack.index: stack.frames for stack in result.threads}
+    threads = []
+    for thread in sorted(set(ours) | set(reference.threads)):
+        rows = _thread_rows(
+            reference.threads.get(thread, []), ours.get(thread, ()), with_symbols=with_symbols, index=index
+        )
+        if rows:
+            threads.append(ThreadComparison(thread, rows))
+    return DumpComparison(item.name, item.os, item.cpu, with_symbols, variant, header, tuple(threads), result)
+
+
+def unprocessable(item: CorpusDump) -> tuple[bool, str]:
+    """For a dump Breakpad has no output for: (whether we also refuse to walk it, what we say)."""
+    try:
+        with Minidump.from_path(item.dump) as dump:
+            result = walk(dump, None, BREAKPAD_OPTIONS)
+    except MinidumpError as exc:
+        return True, f"refused: {exc}"
+    return result.status == "failed", f"walk {result.status}: {', '.join(result.notes)}"
+
+
+# --- the crashing-thread view kept for the original floors ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Comparison:
+    """The crashing thread only (the original point-4 conformance test)."""
+
     name: str
     kind: str  # "<os> <cpu>"
     expected: list[Key]
@@ -72,66 +505,72 @@ class Comparison:
         return line
 
 
-def corpus_dumps() -> list[CorpusDump]:
-    out: list[CorpusDump] = []
-    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            match = re.search(r"reference: reference/(\S+)\.\*", row["notes"])
-            if not match:
-                continue
-            symbols = None if row["symbols_dir"] in {"", "none"} else CORPUS / row["symbols_dir"]
-            stem = CORPUS / "reference" / match.group(1)
-            out.append(CorpusDump(match.group(1), CORPUS / row["path"], stem, row["os"], row["cpu"], symbols))
+def crashing_thread(full: DumpComparison) -> Comparison:
+    """The crashing thread's rows of a full comparison, in the original shape."""
+    crashed = full.header.thread[1]
+    rows: tuple[FrameRow, ...] = ()
+    for thread in full.threads:
+        if thread.thread == crashed:
+            rows = thread.rows
+    expected = [r for r in rows if r.expected is not None]
+    actual = [r for r in rows if r.actual is not None]
+    return Comparison(
+        full.name,
+        full.kind,
+        [r.expected for r in expected if r.expected is not None],
+        [r.trust or "?" for r in expected],
+        [r.actual for r in actual if r.actual is not None],
+        [r.actual_trust or "?" for r in actual],
+    )
+
+
+# --- totals ------------------------------------------------------------------------------------------------------
+
+
+def _ratio(pairs: Iterable[tuple[int, int]]) -> list[int]:
+    matched = total = 0
+    for m, t in pairs:
+        matched, total = matched + m, total + t
+    return [matched, total]
+
+
+def totals(results: Sequence[DumpComparison]) -> dict[str, object]:
+    """Agreement over a set of dump comparisons (one mode), overall and per ``<os> <cpu>``: the numbers the
+    committed report states and ``test_corpus`` recomputes. Pairs are ``[agreeing, Breakpad's]``."""
+    by_kind: dict[str, list[DumpComparison]] = {}
+    for c in results:
+        by_kind.setdefault(c.kind, []).append(c)
+    return {
+        "dumps": len(results),
+        "crash_reason": _ratio((int(c.header.reason_ok), 1) for c in results),
+        "crash_address": _ratio((int(c.header.address_ok), 1) for c in results),
+        "crashing_thread": _ratio((int(c.header.thread_ok), 1) for c in results),
+        "modules": _ratio((int(c.header.modules_ok), 1) for c in results),
+        "module_lines": _ratio((c.header.modules[0], c.header.modules[2]) for c in results),
+        "strong_frames": _ratio(c.count(strong=True) for c in results),
+        "scan_frames": _ratio(c.count(strong=False) for c in results),
+        "extra_frames": sum(c.extra_frames for c in results),
+        "trust": _ratio(t.count_details()[0:2] for c in results for t in c.threads),
+        "caller_registers": _ratio(t.count_details()[2:4] for c in results for t in c.threads),
+        "threads_identical": _ratio((sum(t.identical for t in c.threads), len(c.threads)) for c in results),
+        "by_kind": {
+            kind: {
+                "dumps": len(group),
+                "strong_frames": _ratio(c.count(strong=True) for c in group),
+                "scan_frames": _ratio(c.count(strong=False) for c in group),
+            }
+            for kind, group in sorted(by_kind.items())
+        },
+    }
+
+
+def run_mode(mode: str) -> list[DumpComparison]:
+    """Every corpus dump in one mode: ``nosym``, ``sym`` or ``alt`` (every alternative symbol set)."""
+    out: list[DumpComparison] = []
+    for item in corpus_dumps():
+        if mode == "alt":
+            found = [compare_dump(item, with_symbols=True, variant=v) for v in item.variants()]
+        else:
+            found = [compare_dump(item, with_symbols=mode == "sym")]
+        out += [c for c in found if c is not None]
     return out
-
-
-def _reference_frames(machine: Path, text: Path) -> tuple[list[tuple[str, str, int]], list[str]]:
-    crashed: str | None = None
-    frames: list[tuple[str, str, int]] = []
-    for line in machine.read_text(encoding="utf-8", errors="replace").splitlines():
-        fields = line.split("|")
-        if fields[0] == "Crash" and len(fields) >= 4:
-            crashed = fields[3]
-        elif crashed and fields[0] == crashed and len(fields) == 7 and fields[1].isdigit():
-            frames.append((fields[2], fields[3], int(fields[6], 16)))
-    trusts: list[str] = []
-    if text.is_file():
-        in_crashed = False
-        for line in text.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("Thread "):
-                in_crashed = line.endswith("(crashed)")
-            elif in_crashed and line.strip().startswith("Found by: "):
-                trusts.append(_TRUST_TEXT.get(line.strip().removeprefix("Found by: "), "?"))
-    if len(trusts) != len(frames):
-        trusts = ["?"] * len(frames)
-    return frames, trusts
-
-
-def compare(item: CorpusDump, *, with_symbols: bool) -> Comparison | None:
-    """None when Breakpad's output for this mode is missing."""
-    suffix = "" if with_symbols else ".nosym"
-    machine = item.reference_stem.with_name(item.reference_stem.name + suffix + ".m")
-    text = item.reference_stem.with_name(item.reference_stem.name + suffix + ".txt")
-    if not machine.is_file() or (with_symbols and item.symbols is None):
-        return None
-    frames, trusts = _reference_frames(machine, text)
-    expected: list[Key] = []
-    expected_trust: list[str] = []
-    for (module, function, offset), trust in zip(frames, trusts, strict=True):
-        if trust == "inline":
-            continue
-        expected.append((module, function) if with_symbols and function else (module, hex(offset)))
-        expected_trust.append(trust)
-    supplier = SimpleSymbols([item.symbols]) if with_symbols and item.symbols is not None else None
-    actual: list[Key] = []
-    actual_trust: list[str] = []
-    with Minidump.from_path(item.dump) as dump:
-        result = walk(dump, supplier, WalkOptions(crashing_thread_only=True))
-        stack = result.crashing_stack
-        for i, frame in enumerate(stack.frames if stack is not None else ()):
-            module = frame.module_name or ""
-            offset = frame.module_offset if frame.module_offset is not None else frame.offset
-            want_function = i < len(expected) and with_symbols and not expected[i][1].startswith("0x")
-            actual.append((module, frame.function or "") if want_function else (module, hex(offset)))
-            actual_trust.append(str(frame.trust))
-    return Comparison(item.name, f"{item.os} {item.cpu}", expected, expected_trust, actual, actual_trust)

@@ -109,11 +109,7 @@ def _corpus_dumps_with_symbols() -> list[Any]:
 
 
 #: Crashed threads whose text differs from Breakpad's for reasons in the walker, not in the output.
-WALKER_DIFFERENCES = {
-    "mozilla-services__minidump-stackwalk__linux-x86": (
-        "frame 23's ebp after a scan: the x86 walker has 0, Breakpad 0xffdd4e7c"
-    ),
-}
+WALKER_DIFFERENCES: dict[str, str] = {}
 
 
 def _crashed_thread(lines: list[str]) -> list[str]:

@@ -408,9 +408,16 @@ class Minidump:
 
     def thread_stack(self, thread: Thread) -> MemoryRegion | None:
         """A copy of a thread's stack memory: its own descriptor if that is readable, else the stored range
-        containing its start (Breakpad's fallback)."""
+        containing its start (Breakpad's fallback).
+
+        A descriptor with RVA 0 has no bytes of its own, whatever its size says: full-memory dumps
+        (Memory64List) record every thread's stack range with RVA 0 and keep the bytes in the memory list.
+        Reading RVA 0 would return the file header as stack memory. Breakpad's ``MinidumpThread::Read``
+        likewise drops the thread's own region when the RVA is 0, the size is 0 or the range overflows.
+        """
         stack = thread.stack
-        if stack.data_size and stack.rva + stack.data_size <= self._ctx.size:
+        own = stack.rva != 0 and stack.data_size != 0 and stack.end <= 1 << 64
+        if own and stack.rva + stack.data_size <= self._ctx.size:
             return MemoryRegion(stack.start, bytes(self._ctx.buf[stack.rva : stack.rva + stack.data_size]))
         found = self.memory_range_at(stack.start)
         if found is None:

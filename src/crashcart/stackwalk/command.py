@@ -85,7 +85,7 @@ def run_stackwalk(request: StackwalkRequest, settings: Settings) -> str:
             if request.as_json:
                 doc = build_json(dump, result, symbolize, status, recording.asked)
                 if raw_crash is not None:
-                    _apply_raw_crash(doc, raw_crash)
+                    apply_raw_crash(doc, raw_crash)
                 return json.dumps(doc, indent=2) + "\n"
             return build_text(dump, result, symbolize, status, asked=recording.asked)
     finally:
@@ -107,7 +107,7 @@ def _read_raw_crash(path: Path) -> dict[str, Any]:
     return value
 
 
-def _apply_raw_crash(doc: dict[str, Any], raw_crash: dict[str, Any]) -> None:
+def apply_raw_crash(doc: dict[str, Any], raw_crash: dict[str, Any]) -> None:
     """What rust-minidump takes from the raw crash (``--raw-json``): module certificate subjects.
 
     Mozilla's ``ModuleSignatureInfo`` is ``{subject: [module filename, …]}``, as an object or a JSON string.

@@ -16,11 +16,9 @@ from crashcart.minidump import (
     BreakpadInfo,
     CpuContext,
     ExceptionStream,
-    MemoryRegion,
     Minidump,
     ModuleList,
     SystemInfo,
-    Thread,
     ThreadList,
 )
 from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
@@ -63,18 +61,6 @@ def _make_frame(unwinder: Unwinder, env: UnwindEnv, trust: Trust, registers: dic
         function = env.supplier.function_at(module, instruction - module.base_address)
     module_offset = None if module is None else offset - module.base_address
     return Frame(trust, offset, instruction, module, module_offset, registers, function)
-
-
-def thread_stack(minidump: Minidump, thread: Thread) -> MemoryRegion | None:
-    """The thread's stack memory. Full-memory dumps leave the thread's descriptor RVA at 0 (its bytes live in
-    the Memory64List); ``Minidump.thread_stack`` would then read the file header, so look the range up instead."""
-    if thread.stack.rva == 0:
-        found = minidump.memory_range_at(thread.stack.start)
-        if found is not None:
-            data = minidump.read_memory(found.start, found.data_size)
-            if data is not None:
-                return MemoryRegion(found.start, data)
-    return minidump.thread_stack(thread)
 
 
 def walk_stack(
@@ -162,7 +148,7 @@ def walk(
         if context is None:
             stacks.append(ThreadStack(this_index, thread.thread_id, (), "no_context"))
             continue
-        stack = thread_stack(minidump, thread)
+        stack = minidump.thread_stack(thread)
         env = UnwindEnv(stack, lookup, supplier, os_name, unwinder.POINTER_SIZE, options.scan_words, mask)
         frames, truncated = walk_stack(unwinder, context.registers, env, options, deadline, clock)
         if truncated is not None:

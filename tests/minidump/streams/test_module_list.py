@@ -105,8 +105,9 @@ def test_unicode_misc_record() -> None:
     assert modules(s)[1].modules[0].debug_file == "wide.dbg"
 
 
-def test_lookup_by_address_with_overlaps() -> None:
-    s = synth.minimal()
+def test_lookup_by_address_with_overlaps_outside_linux() -> None:
+    """Not Linux/Android: the innermost (highest-base) module containing an address wins."""
+    s = synth.minimal(platform=synth.OS_WINDOWS)
     records = [
         s.module("big", 0x1000, 0x10000),
         s.module("inner", 0x4000, 0x1000),
@@ -132,6 +133,83 @@ def test_lookup_by_address_with_overlaps() -> None:
     assert [m.name for m in found.by_address()] == ["big", "inner", "after", "empty"]
     assert dump.module_at(0x4000) is found.modules[1]
     assert any(n.code == "bad_stream" and "size 0" in n.message for n in dump.notes)
+
+
+@pytest.mark.parametrize("platform", [synth.OS_LINUX, synth.OS_ANDROID])
+def test_lookup_on_linux_truncates_the_lower_module_as_breakpad(platform: int) -> None:
+    """Breakpad's kTruncateLower (Linux, Android): a module ends where the next higher one begins and does not
+    resume after it; a second module at an already taken base is not in the map. The Android case of the
+    corpus: ``libicuuc.so`` with an ``ashmem`` mapping inside it owns nothing above the mapping."""
+    s = synth.minimal(platform=platform)
+    records = [
+        s.module("libicuuc.so", 0x1000, 0x10000),
+        s.module("ashmem", 0x4000, 0x1000),
+        s.module("twin", 0x4000, 0x8000),  # same base as ashmem, later in the list: never found
+        s.module("after", 0x10000, 0x3000),  # overlaps libicuuc's (already cut) range: nothing to cut
+    ]
+    s.module_list(records)
+    _, found = modules(s)
+    addresses = (0x1000, 0x3FFF, 0x4000, 0x4FFF, 0x5000, 0xFFFF, 0x10000, 0x12FFF, 0x13000)
+    lookup = {a: (m.name if (m := found.module_at(a)) else None) for a in addresses}
+    assert lookup == {
+        0x1000: "libicuuc.so",
+        0x3FFF: "libicuuc.so",
+        0x4000: "ashmem",
+        0x4FFF: "ashmem",
+        0x5000: None,  # libicuuc.so's own range, but Breakpad cut it at 0x4000
+        0xFFFF: None,
+        0x10000: "after",
+        0x12FFF: "after",
+        0x13000: None,
+    }
+    # The module list itself is untouched: Module lines print every module with its own size.
+    assert [(m.name, m.size) for m in found.by_address()][:2] == [("libicuuc.so", 0x10000), ("ashmem", 0x1000)]
+
+
+def _breakpad_truncate_lower(ranges: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Breakpad's RangeMap::StoreRange with kTruncateLower, insertion by insertion: (base, last, owner)."""
+    stored: list[tuple[int, int, int]] = []
+
+    def store(base: int, size: int, owner: int) -> None:
+        if size == 0:
+            return
+        last = base + size - 1
+        overlapping = sorted((r for r in stored if r[0] <= last and base <= r[1]), key=lambda r: r[0])
+        if not overlapping:
+            stored.append((base, last, owner))
+            return
+        other = overlapping[0]
+        if base < other[0]:
+            store(base, other[0] - base, owner)
+        elif other[0] < base:
+            stored.remove(other)
+            stored.append((other[0], base - 1, other[2]))
+            store(base, size, owner)
+        # equal bases: the new range is refused
+
+    for owner, (base, size) in enumerate(ranges):
+        store(base, size, owner)
+    return stored
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 64), st.integers(0, 24)), max_size=12),
+    st.lists(st.integers(0, 96), max_size=20),
+)
+def test_truncate_lower_lookup_matches_breakpads_insertions(
+    ranges: list[tuple[int, int]], addresses: list[int]
+) -> None:
+    records = tuple(
+        Module(i, base, size, 0, 0, f"m{i}", VersionInfo(*[0] * 13), None, Location(0, 0), Location(0, 0), "", "", None)
+        for i, (base, size) in enumerate(ranges)
+    )
+    found = ModuleList.from_modules(records, truncate_lower=True)
+    stored = _breakpad_truncate_lower(ranges)
+    for address in addresses:
+        owners = [owner for base, last, owner in stored if base <= address <= last]
+        assert len(owners) <= 1
+        assert found.module_at(address) is (records[owners[0]] if owners else None)
 
 
 def test_unreadable_parts_are_noted_not_fatal() -> None:

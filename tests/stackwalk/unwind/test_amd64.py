@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from crashcart.stackwalk import SimpleSymbols, Trust, WalkOptions
 from tests.stackwalk.helpers import Stack, module, run, summary
 
@@ -97,13 +99,35 @@ def test_scan_depth() -> None:
 
 def test_scan_recovers_rbp_from_a_prologue() -> None:
     stack = Stack(BASE)
+    stack.push(0)  # rsp and rsp + 8 hold no return address: no leaf return to simulate
     saved_rbp_slot = stack.push(0)
     stack.push(0x402000)
     frame_above = stack.push(0, 0)
-    stack.words[0] = frame_above
+    stack.words[1] = frame_above
     frames, _ = run("amd64", {"rip": 0x401000, "rsp": BASE, "rbp": saved_rbp_slot}, stack, [APP], os="Windows NT")
     assert frames[1].trust is Trust.SCAN
-    assert frames[1].registers["rbp"] == frame_above
+    assert frames[1].registers == {"rip": 0x402000, "rsp": saved_rbp_slot + 16, "rbp": frame_above}
+
+
+@pytest.mark.parametrize("above", [0, 1])
+def test_windows_context_frame_without_cfi_simulates_a_leaf_return(above: int) -> None:
+    """Breakpad's GetCallerBySimulatingReturn: a Windows x64 leaf function has no unwind info and saves no
+    register, so its caller is one ``ret`` away (return address at rsp, or the word above) and keeps every
+    register of the context — not only rip/rsp/rbp as a scanned frame would."""
+    stack = Stack(BASE)
+    stack.push(*([0] * above), 0x402000, 0, 0)
+    context = {"rip": 0x401000, "rsp": BASE, "rbp": 0x77, "rax": 1, "rbx": 2, "r12": 3, "r15": 4}
+    frames, _ = run("amd64", context, stack, [APP], os="Windows NT")
+    assert summary(frames)[:2] == [("app", 0x1000, "context"), ("app", 0x2000, "scan")]
+    assert frames[1].registers == {**context, "rip": 0x402000, "rsp": BASE + 8 * (above + 1)}
+
+
+def test_leaf_return_is_only_simulated_for_the_windows_context_frame() -> None:
+    stack = Stack(BASE)
+    stack.push(0x402000, 0, 0)
+    context = {"rip": 0x401000, "rsp": BASE, "rbp": 0x77, "rax": 1, "rbx": 2}
+    frames, _ = run("amd64", context, stack, [APP], os="Linux")
+    assert frames[1].registers == {"rip": 0x402000, "rsp": BASE + 8}  # a plain scan (rbp 0x77 is below rsp)
 
 
 def test_stops_when_sp_goes_down() -> None:

@@ -1,4 +1,5 @@
-"""amd64: CFI, then frame pointer (not on Windows), then stack scan — Breakpad's ``stackwalker_amd64.cc`` order."""
+"""amd64: CFI, then (Windows, context frame) a simulated return from a leaf function, then frame pointer (not on
+Windows), then stack scan — Breakpad's ``stackwalker_amd64.cc`` order."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class Amd64Unwinder:
     def caller(self, frames: Sequence[Frame], env: UnwindEnv, *, scan_allowed: bool) -> Caller | None:
         last = frames[-1]
         found = self._by_cfi(last, env)
+        if found is None and last.trust is Trust.CONTEXT and env.os == "Windows NT":
+            found = self._by_simulated_return(last, env)
         if found is None and env.os != "Windows NT":
             # Never on Windows: MSVC and LLVM may point rbp into the middle of a frame.
             found = self._by_frame_pointer(last, env)
@@ -47,6 +50,27 @@ class Amd64Unwinder:
         regs["rip"] = ra
         regs.setdefault("rsp", cfa)
         return Caller(Trust.CFI, regs)
+
+    @staticmethod
+    def _by_simulated_return(last: Frame, env: UnwindEnv) -> Caller | None:
+        """Breakpad's ``GetCallerBySimulatingReturn``: a Windows x64 leaf function has no unwind info (MSVC and
+        LLVM emit none) and touches no callee-saved register, so its caller is one ``ret`` away: the return
+        address is at rsp (or the word above, a one-word scan) and every other register is the context's.
+        Not limited by the scan budget, as in Breakpad.
+
+        Breakpad's trust is ``leaf`` ("simulating a return from leaf function"); ``Trust`` has no such value
+        because rust-minidump's JSON has none (it finds this frame by scanning), so the frame says ``scan``
+        until the outputs agree on a name. Frame and registers are Breakpad's."""
+        rsp = last.registers.get("rsp")
+        if rsp is None:
+            return None
+        hit = env.scan(rsp, context_frame=False, words=1)
+        if hit is None:
+            return None
+        slot, rip = hit
+        regs = dict(last.registers)
+        regs["rip"], regs["rsp"] = rip, slot + 8
+        return Caller(Trust.SCAN, regs)
 
     @staticmethod
     def _by_frame_pointer(last: Frame, env: UnwindEnv) -> Caller | None:

@@ -23,6 +23,7 @@ _FPO_WITH_BASE_POINTER = (
 )
 _FPO = "$eip .raSearchStart ^ = $esp .raSearchStart 4 + ="
 _MASK = 0xFFFF_FFFF
+_MAX_FRAME_GAP = 128 * 1024
 
 
 def _windows_info(frame: Frame, env: UnwindEnv) -> WindowsFrameInfo | None:
@@ -30,6 +31,24 @@ def _windows_info(frame: Frame, env: UnwindEnv) -> WindowsFrameInfo | None:
     if module is None:
         return None
     return env.supplier.windows_frame_info(module, frame.instruction - module.base_address)
+
+
+def _callee_parameter_size(frames: Sequence[Frame], env: UnwindEnv) -> int:
+    """``.cbCalleeParams`` as Breakpad (mid-2023 and HEAD) computes it: not the callee's parameter size.
+
+    ``GetCallerByWindowsFrameInfo`` loops from the callee (``frames[-2]``) down to frame 0 over every frame that
+    has Windows frame info with a parameter size, and the loop has no ``break``: the value that sticks is the
+    *lowest-numbered* such frame's (usually the context frame). It only shows when that frame's parameter size
+    differs from the real callee's and the program string uses ``.raSearch``/``.raSearchStart``, e.g. corpus
+    ``windows-x86`` thread 54 frame 5 (``directmanipulation.dll``): frame 0 has 20 bytes of parameters, the
+    callee 0, and Breakpad's return-address search starts 20 bytes (plus a 4-byte look-ahead) higher, skipping
+    two real frames. We reproduce it because Breakpad is the reference; the report lists it as Breakpad's bug.
+    """
+    for frame in frames[:-1]:
+        info = _windows_info(frame, env)
+        if info is not None:
+            return info.parameter_size
+    return 0
 
 
 class X86Unwinder:
@@ -71,8 +90,12 @@ class X86Unwinder:
             return None
         slot, eip = hit
         caller_esp = slot + 4
-        saved = env.read_word(caller_esp - 8)
-        caller_ebp = saved if saved is not None and saved > caller_esp - 4 else ebp
+        # Breakpad restores the ebp chain from the word below the return address when it points above that
+        # word, by at most 128 KiB (``kMaxReasonableGapBetweenFrames``); otherwise ebp is unchanged.
+        saved_at = slot - 4
+        saved = env.read_word(saved_at)
+        plausible = saved is not None and saved_at < saved <= saved_at + _MAX_FRAME_GAP
+        caller_ebp = saved if plausible else ebp
         out = {"eip": eip, "esp": caller_esp}
         if caller_ebp is not None:
             out["ebp"] = caller_ebp
@@ -88,10 +111,7 @@ class X86Unwinder:
         if esp is None:
             return None
         ebp = last.registers.get("ebp", 0)
-        callee_params = 0
-        if len(frames) >= 2:
-            callee_info = _windows_info(frames[-2], env)
-            callee_params = 0 if callee_info is None else callee_info.parameter_size
+        callee_params = _callee_parameter_size(frames, env)
         variables = {
             "$ebp": ebp,
             "$esp": esp,
