@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services bench-collector clean docs
+.PHONY: help setup run test lint fmt typecheck services bench-collector bench-stackwalk clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,8 +38,15 @@ services: ## Start PostgreSQL, RabbitMQ and Redis on localhost if they are down
 bench-collector: setup ## Collector load benchmark (needs wrk); results in bench/results/
 	bench/collector/run.sh
 
+bench-stackwalk: setup ## Stack-walker benchmark against Breakpad (fetches minidump@0.26.0 with npm); results in bench/results/
+	bench/stackwalk/run.sh
+
 clean: ## Remove the virtualenv and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: conformance
+conformance: setup ## Rewrite docs/conformance/stackwalk.md: the stack walker against Breakpad over ../shared/corpus
+	.venv/bin/python -m tests.stackwalk.conformance_report
 
 docs: setup ## Regenerate docs/configuration.md, docs/metrics.md, docs/collector-refusals.md from the code
 	.venv/bin/python -m crashcart.docgen

@@ -38,11 +38,16 @@ def main() -> None:
 def run(host: str, port: int) -> None:
     """Run every component that exists, on embedded backends under CRASHCART_DATA_DIR."""
     from crashcart.collector.server import serve_collector
+    from crashcart.processor.app import ProcessorProcess
 
     settings = _settings()
     _setup_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _serve(serve_collector, settings, host, port, None)
+    processor = ProcessorProcess(settings, host)
+    try:
+        _serve(serve_collector, settings, host, port, None)
+    finally:
+        processor.stop()
 
 
 @main.command()
@@ -58,7 +63,22 @@ def collector(host: str, port: int, workers: int | None) -> None:
     _serve(serve_collector, settings, host, port, workers)
 
 
-def _serve(serve: Any, settings: Settings, host: str, port: int, workers: int | None) -> None:
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address of the status port.")  # noqa: S104
+@click.option(
+    "--port", type=int, default=None, help="Status port (/metrics, heartbeats) [CRASHCART_PROCESSOR_STATUS_PORT]."
+)
+@click.option("--workers", type=int, default=None, help="Worker processes [CRASHCART_PROCESSOR_WORKERS].")
+def processor(host: str, port: int | None, workers: int | None) -> None:
+    """Run the processor: workers that turn stored crashes into processed, signed, indexed crashes."""
+    from crashcart.processor.app import serve_processor
+
+    settings = _settings()
+    _setup_logging(settings)
+    _serve(serve_processor, settings, host, port, workers)
+
+
+def _serve(serve: Any, settings: Settings, host: str, port: int | None, workers: int | None) -> None:
     from crashcart.errors import ConfigError
 
     try:

@@ -110,6 +110,22 @@ class Settings(BaseSettings):
         description="YAML file declaring this deployment's own annotation and processed-crash fields "
         "(type, description, public or protected); see docs/data-dictionary.md. Validated at start.",
     )
+    signature_lists_dir: Path | None = Field(
+        default=None,
+        description="Directory (kept in version control) of signature lists added to siggen's and ours: "
+        "irrelevant_signature_re.txt, prefix_signature_re.txt, signatures_with_line_numbers_re.txt, "
+        "signature_sentinels.txt, system_libraries.txt, abort_frames_re.txt, terminate_frames_re.txt "
+        "(each optional). Validated at start.",
+    )
+    signature_lists_include_defaults: bool = Field(
+        default=True, description="Start from siggen's and Crashcart's lists; false uses only the directory's."
+    )
+    stackwalk_max_seconds: float = Field(
+        default=20.0, gt=0, description="Wall-clock budget of one dump's stack walk; unreached threads are noted."
+    )
+    stackwalk_max_frames: int = Field(
+        default=1024, ge=1, le=1 << 20, description="Frames kept per thread by the walker."
+    )
     processor_status_port: int = Field(
         default=8001, ge=0, le=65535, description="Port of the processor's `/metrics` and heartbeat server."
     )

@@ -11,13 +11,9 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import logging
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from crashcart import __version__
 from crashcart.asgi import Receive, Scope, Send, respond
 from crashcart.collector.committer import Committer
 from crashcart.collector.health import Health, HealthCheck
@@ -33,6 +29,7 @@ from crashcart.queue.interfaces import CrashQueue
 from crashcart.settings import Settings, load_settings
 from crashcart.storage import Role, open_storage
 from crashcart.storage.interfaces import RawCrashWriter, StagedSave
+from crashcart.version import version_info
 
 LOGGER = logging.getLogger(__name__)
 
@@ -68,24 +65,6 @@ def open_backends(settings: Settings) -> Backends:
     except CrashcartError as exc:
         LOGGER.error("queue declaration failed at start: %s", exc)
     return Backends(storage, queue)
-
-
-def source_commit(settings: Settings) -> str:
-    """The commit this code runs from: the setting (set in images), else git's HEAD, else empty."""
-    if settings.commit:
-        return settings.commit
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 class CollectorApp:
@@ -197,11 +176,7 @@ def build_collector(
         **({"clock": clock} if clock else {}),
         committer=committer,
     )
-    version: dict[str, Any] = {
-        "version": __version__,
-        "commit": source_commit(settings),
-        "source": "crashcart",
-    }
+    version = version_info(settings)
     health = Health(
         [HealthCheck("storage", backends.storage.check), HealthCheck("queue", backends.queue.check)],
         version,

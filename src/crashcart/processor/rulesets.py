@@ -53,6 +53,7 @@ RuleFactory = Callable[[RuleConfig], Rule]
 #: must be passed to ``build_ruleset(factories=...)``.
 PLUGGABLE_RULES: tuple[str, ...] = (
     "minidump_stackwalk",
+    "module_url_rewrite",
     "crashing_thread_info",
     "truncate_stacks",
     "possible_bit_flips",
@@ -103,6 +104,7 @@ RULESETS: Mapping[str, tuple[str, ...]] = {
         "identifier",
         "minidump_sha256_hash",
         "minidump_stackwalk",
+        "module_url_rewrite",
         "crashing_thread_info",
         "truncate_stacks",
         "possible_bit_flips",

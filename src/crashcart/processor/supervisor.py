@@ -51,6 +51,7 @@ class Supervisor:
         grace: float | None = None,
         poll: float = 0.2,
         on_kill: Callable[[int, float], None] | None = None,
+        on_restart: Callable[[int], None] | None = None,
     ) -> None:
         self._target = target
         self._workers = workers
@@ -58,6 +59,7 @@ class Supervisor:
         self._grace = budget if grace is None else grace
         self._poll = poll
         self._on_kill = on_kill
+        self._on_restart = on_restart
         self._ctx = multiprocessing.get_context("spawn")  # nothing inherited: no sockets, threads or Django state
         self.busy_since: Any = self._ctx.Array("d", [IDLE] * workers, lock=False)
         self._slots: list[_Slot | None] = [None] * workers
@@ -102,8 +104,7 @@ class Supervisor:
             if not state.process.is_alive():
                 LOGGER.warning("processor worker %d exited with %s; starting another", slot, state.process.exitcode)
                 state.process.join()
-                self.restarts += 1
-                self._start(slot)
+                self._restart(slot)
                 continue
             since = self.busy_since[slot]
             if since != IDLE and now - since > self._budget:
@@ -112,8 +113,13 @@ class Supervisor:
                     self._on_kill(slot, now - since)
                 self.kills += 1
                 _kill(state.process)
-                self.restarts += 1
-                self._start(slot)
+                self._restart(slot)
+
+    def _restart(self, slot: int) -> None:
+        self.restarts += 1
+        if self._on_restart is not None:
+            self._on_restart(slot)
+        self._start(slot)
 
     def _shutdown(self) -> None:
         for state in self._slots:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from crashcart.minidump import Minidump, MinidumpError
 from crashcart.stackwalk import WALKER_VERSION, WalkOptions, walk
-from crashcart.stackwalk.command import _apply_raw_crash
+from crashcart.stackwalk.command import apply_raw_crash
 from crashcart.stackwalk.output_json import build_json
 from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
 from crashcart.symbols import SymbolProvider
@@ -76,7 +76,7 @@ class InProcessWalker:
                 # A stream the walk needed turned out corrupt after the header parsed.
                 LOGGER.info("minidump %s failed while walking: %s", dump_path.name, exc.code)
                 return failure_document(exc.code)
-        _apply_raw_crash(doc, dict(raw_crash))
+        apply_raw_crash(doc, dict(raw_crash))
         return doc
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +62,7 @@ class Outcome:
     ruleset: str
     seconds: float
     notes: int
+    processed: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 class CrashProcessor:
@@ -109,7 +110,7 @@ class CrashProcessor:
         processed["processor_history"] = _history(previous)
         self._storage.save_processed_crash(crash_id, processed)
         self._index.upsert(crash_id, processed, self._public_view(processed))
-        return Outcome(crash_id, ruleset, time.perf_counter() - started, len(ctx.notes))
+        return Outcome(crash_id, ruleset, time.perf_counter() - started, len(ctx.notes), processed)
 
     def _previous(self, crash_id: str) -> Mapping[str, Any] | None:
         try:
@@ -162,6 +163,8 @@ class Worker:
         idle_seconds: float = 0.5,
         on_start: Callable[[str], None] | None = None,
         on_done: Callable[[], None] | None = None,
+        on_outcome: Callable[[Outcome, Mapping[str, Any]], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self._queue = queue
         self._processor = processor
@@ -169,6 +172,8 @@ class Worker:
         self._idle = idle_seconds
         self._on_start = on_start
         self._on_done = on_done
+        self._on_outcome = on_outcome
+        self._on_failure = on_failure
 
     def run(self) -> None:
         """Process until ``stop`` is set; the crash in hand is always finished first (SIGTERM semantics)."""
@@ -198,16 +203,30 @@ class Worker:
                 outcome = self._processor.process(crash_id, ruleset)
             except CrashcartError as exc:
                 LOGGER.warning("processing failed (attempt %d): %s: %s", message.attempt, exc.code, exc)
+                self._failed(ruleset)
                 self._queue.nack(message, f"{exc.code}: {exc}")
             except Exception as exc:
                 LOGGER.exception("processing failed (attempt %d)", message.attempt)
+                self._failed(ruleset)
                 self._queue.nack(message, f"{type(exc).__name__}")
             else:
                 self._queue.ack(message)
+                if self._on_outcome is not None:
+                    self._on_outcome(outcome, outcome.processed)
                 LOGGER.info(
                     "processed",
-                    extra={"ruleset": outcome.ruleset, "seconds": round(outcome.seconds, 4), "notes": outcome.notes},
+                    extra={
+                        "ruleset": outcome.ruleset,
+                        "seconds": round(outcome.seconds, 4),
+                        "notes": outcome.notes,
+                        "attempt": message.attempt,
+                        "queue": message.queue,
+                    },
                 )
             finally:
                 if self._on_done is not None:
                     self._on_done()
+
+    def _failed(self, ruleset: str) -> None:
+        if self._on_failure is not None:
+            self._on_failure(ruleset)

@@ -1,0 +1,138 @@
+"""One measured process of the stack-walker benchmark (started by ``bench_stackwalk.py``; prints one JSON line).
+
+``cold``: a fresh interpreter and an empty symbol cache directory; times ``run_stackwalk`` (what
+``crashcart stackwalk DUMP --symbols-path DIR --json --cache-dir CACHE`` runs: the ``crashcart.symbols`` provider
+over a ``file://`` source, ``crashcart.stackwalk.walk``, JSON rendering) from before it opens the dump to after the
+output is rendered and written. Start-up (interpreter, then the imports) is reported separately.
+
+``warm``: a processor worker's view. The cache directory is the one the cold process filled; the process builds
+one provider, walks the dump once (untimed), then times ``--runs`` walks through the same building blocks
+``run_stackwalk`` uses (``Minidump.from_path``, ``RecordingSupplier``, ``walk``, ``build_json``, ``json.dumps``),
+keeping the provider (and its in-process LRU of loaded modules) between walks, as a worker does. It also times
+one ``run_stackwalk`` call first (a new provider over the warm disk cache: the CLI with a warm ``--cache-dir``).
+
+Peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` after the imports and at the end (KiB).
+
+usage: worker.py cold|warm DUMP SYMBOLS_DIR|- CACHE_DIR [--runs N] [--profile FILE]
+"""
+
+from __future__ import annotations
+
+import time
+
+T_START = time.perf_counter()
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from crashcart.minidump import Minidump  # noqa: E402
+from crashcart.settings import load_settings  # noqa: E402
+from crashcart.stackwalk.command import StackwalkRequest, run_stackwalk, symbol_urls  # noqa: E402
+from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier  # noqa: E402
+from crashcart.stackwalk.output_json import build_json  # noqa: E402
+from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier  # noqa: E402
+from crashcart.stackwalk.walker import WalkOptions, walk  # noqa: E402
+from crashcart.symbols import build_symbol_provider  # noqa: E402
+
+T_IMPORTED = time.perf_counter()
+
+
+def max_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def walk_to_json(dump_path: Path, supplier: SymbolSupplier, provider_supplier: ProviderSupplier | None) -> str:
+    """The body of ``run_stackwalk`` (JSON mode) with a supplier kept by the caller."""
+    recording = RecordingSupplier(supplier)
+    with Minidump.from_path(dump_path) as dump:
+        result = walk(dump, recording, WalkOptions())
+        symbolize = provider_supplier.symbolize if provider_supplier is not None else None
+        status = provider_supplier.status if provider_supplier is not None else None
+        doc = build_json(dump, result, symbolize, status, recording.asked)
+        return json.dumps(doc, indent=2) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["cold", "warm"])
+    ap.add_argument("dump", type=Path)
+    ap.add_argument("symbols", help="Breakpad-layout symbols directory, or - for none")
+    ap.add_argument("cache", type=Path)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--profile", type=Path, help="write cProfile stats of the timed part here")
+    args = ap.parse_args()
+    symbols_paths = [] if args.symbols == "-" else [Path(args.symbols)]
+    settings = load_settings({}, data_dir=args.cache / "data", symbols_cache_dir=args.cache)
+    request = StackwalkRequest(args.dump, symbols_paths=symbols_paths, as_json=True, cache_dir=args.cache)
+    profiler = cProfile.Profile() if args.profile else None
+    out: dict[str, Any] = {
+        "mode": args.mode,
+        "import_s": T_IMPORTED - T_START,
+        "rss_after_import_kib": max_rss_kib(),
+    }
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - kept open for the process
+    if args.mode == "cold":
+        if profiler:
+            profiler.enable()
+        started = time.perf_counter()
+        text = run_stackwalk(request, settings)
+        devnull.write(text)
+        out["walk_s"] = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+    else:
+        started = time.perf_counter()
+        text = run_stackwalk(request, settings)
+        devnull.write(text)
+        out["cli_warm_disk_s"] = time.perf_counter() - started
+        provider_supplier = None
+        supplier: SymbolSupplier = NoSymbols()
+        if symbols_paths:
+            provider_supplier = ProviderSupplier(build_symbol_provider(settings, symbol_urls(request)))
+            supplier = provider_supplier
+        started = time.perf_counter()
+        text = walk_to_json(args.dump, supplier, provider_supplier)
+        out["first_walk_s"] = time.perf_counter() - started
+        times = []
+        if profiler:
+            profiler.enable()
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            text = walk_to_json(args.dump, supplier, provider_supplier)
+            devnull.write(text)
+            times.append(time.perf_counter() - started)
+        if profiler:
+            profiler.disable()
+        out["walk_s"] = times
+        if provider_supplier is not None:
+            with Minidump.from_path(args.dump) as dump:
+                from crashcart.minidump.streams.module_list import ModuleList  # noqa: PLC0415
+
+                modules = dump.get_stream(ModuleList)
+                out["loaded_modules"] = sorted(
+                    {
+                        f"{m.debug_filename}/{m.debug_id}"
+                        for m in (modules.modules if modules is not None else ())
+                        if provider_supplier.status(m) == "ok"
+                    }
+                )
+    doc = json.loads(text)
+    out["output_bytes"] = len(text)
+    out["status"] = doc.get("status")
+    out["stackwalker_status"] = (doc.get("stackwalker") or {}).get("status")
+    out["frames"] = sum(len(t.get("frames") or []) for t in doc.get("threads") or [])
+    out["max_rss_kib"] = max_rss_kib()
+    out["process_s"] = time.perf_counter() - T_START
+    if profiler:
+        profiler.dump_stats(args.profile)
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""The processor's composition root: the only place processor objects are built.
+
+``serve_processor`` runs in the supervisor process: it validates everything a deployment configures (schemas
+file, signature lists, optional rules) so a mistake stops the node at start, applies database migrations and
+declares queues (idempotent, no post-deploy step), serves the status port, and supervises the workers.
+``worker_main`` runs in each spawned worker: it builds its own backends, the in-process walker (whose symbol
+caches stay warm for the worker's life) and the rulesets, then consumes until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crashcart.errors import ConfigError, CrashcartError
+from crashcart.index import db
+from crashcart.index.writer import CrashIndex
+from crashcart.logs import setup_logging
+from crashcart.metrics import Metrics, clear_snapshots
+from crashcart.processor.context import CrashContext
+from crashcart.processor.pipeline import Pipeline
+from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule
+from crashcart.processor.rules.modules import ModuleURLRewriteRule
+from crashcart.processor.rules.signature import SignatureGeneratorRule
+from crashcart.processor.rules.stack import (
+    CrashInconsistenciesRule,
+    HasGuardPageAccessRule,
+    MissingSymbolsRule,
+    ModulesInStackRule,
+    PossibleBitFlipsRule,
+    ThreadCountRule,
+    TopMostFilesRule,
+    TruncateStacksRule,
+)
+from crashcart.processor.rules.stackwalk import StackwalkRule
+from crashcart.processor.rules.system import CPUInfoRule, OSInfoRule, OSPrettyVersionRule
+from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, build_ruleset, ruleset_names
+from crashcart.processor.signature import build_signature_generator, load_signature_lists
+from crashcart.processor.status import Check, StatusServer
+from crashcart.processor.supervisor import IDLE, Supervisor
+from crashcart.processor.walker import InProcessWalker, Walker
+from crashcart.processor.worker import CrashProcessor, Outcome, Worker
+from crashcart.queue import open_queue
+from crashcart.queue.interfaces import CrashQueue
+from crashcart.schemas import Schemas, load_schemas, public_view
+from crashcart.settings import Settings
+from crashcart.stackwalk.walker import WalkOptions
+from crashcart.storage import Role, open_storage
+from crashcart.symbols import build_symbol_provider
+from crashcart.version import version_info
+
+LOGGER = logging.getLogger(__name__)
+
+
+def rule_config(settings: Settings) -> RuleConfig:
+    """Schemas and optional rules from settings; raises ``ConfigError`` naming what is wrong."""
+    try:
+        schemas = load_schemas(settings.schema_extra_fields)
+    except ValueError as exc:
+        raise ConfigError(f"CRASHCART_SCHEMA_EXTRA_FIELDS: {exc}") from exc
+    optional = frozenset(name.strip() for name in settings.processor_optional_rules.split(",") if name.strip())
+    return RuleConfig(schemas=schemas, optional_rules=optional)
+
+
+def stack_rule_factories(walker: Walker, settings: Settings) -> dict[str, RuleFactory]:
+    """Factories of the rules that live outside ``rulesets`` (stack walk, crash facts, signature)."""
+    try:
+        lists = load_signature_lists(
+            settings.signature_lists_dir, include_defaults=settings.signature_lists_include_defaults
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"CRASHCART_SIGNATURE_LISTS_DIR: {exc}") from exc
+    generator = build_signature_generator(lists)
+    return {
+        "minidump_stackwalk": lambda _: StackwalkRule(walker),
+        "module_url_rewrite": lambda _: ModuleURLRewriteRule(),
+        "crashing_thread_info": lambda _: CrashingThreadInfoRule(),
+        "truncate_stacks": lambda _: TruncateStacksRule(),
+        "possible_bit_flips": lambda _: PossibleBitFlipsRule(),
+        "crash_inconsistencies": lambda _: CrashInconsistenciesRule(),
+        "has_guard_page_access": lambda _: HasGuardPageAccessRule(),
+        "cpu_info": lambda _: CPUInfoRule(),
+        "os_info": lambda _: OSInfoRule(),
+        "os_pretty_version": lambda _: OSPrettyVersionRule(),
+        "topmost_filenames": lambda _: TopMostFilesRule(),
+        "modules_in_stack": lambda _: ModulesInStackRule(),
+        "missing_symbols": lambda _: MissingSymbolsRule(),
+        "thread_count": lambda _: ThreadCountRule(),
+        "signature_generator": lambda _: SignatureGeneratorRule(generator),
+    }
+
+
+def build_pipelines(settings: Settings, walker: Walker) -> dict[str, Pipeline]:
+    """Every named ruleset as a pipeline; raises ``ConfigError`` for a bad deployment choice."""
+    config = rule_config(settings)
+    factories = stack_rule_factories(walker, settings)
+    try:
+        return {name: Pipeline(build_ruleset(name, config, factories=factories)) for name in ruleset_names()}
+    except RulesetError as exc:
+        raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
+
+
+def walk_options(settings: Settings) -> WalkOptions:
+    return WalkOptions(max_frames=settings.stackwalk_max_frames, max_seconds=settings.stackwalk_max_seconds)
+
+
+def observed(pipeline: Pipeline, metrics: Metrics) -> Callable[[CrashContext], None]:
+    """The pipeline as the worker's ``run_rules``, recording per-rule time and failures."""
+
+    def run(ctx: CrashContext) -> None:
+        result = pipeline.run(ctx)
+        for rule, seconds in result.durations.items():
+            metrics.observe("crashcart_processor_rule_seconds", seconds, rule=rule)
+        for failure in result.failures:
+            metrics.incr("crashcart_processor_rule_failures_total", rule=failure.rule)
+
+    return run
+
+
+@dataclass
+class WorkerParts:
+    queue: CrashQueue
+    processor: CrashProcessor
+    metrics: Metrics
+    walker: InProcessWalker
+    index: CrashIndex
+
+    def close(self) -> None:
+        self.walker.close()
+        self.index.close()
+        self.queue.close()
+
+
+def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
+    """Backends, walker and rulesets of one worker process."""
+    storage = open_storage(settings, Role.PROCESSOR)
+    queue = open_queue(settings)
+    index = CrashIndex(settings)
+    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    pipelines = build_pipelines(settings, walker)
+    schemas: Schemas = rule_config(settings).schemas
+
+    schema = schemas.processed_crash
+    searchable = frozenset(name for name, spec in schema.fields.items() if spec.searchable)
+
+    def public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
+        # The index row keeps the searchable public fields; whole documents (json_dump) stay in storage.
+        return {k: v for k, v in public_view(processed, schema).items() if k in searchable}
+
+    rulesets = {name: observed(pipeline, metrics) for name, pipeline in pipelines.items()}
+    processor = CrashProcessor(storage, index, rulesets, public)
+    return WorkerParts(queue, processor, metrics, walker, index)
+
+
+def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, Any] | None) -> None:
+    """Per-crash metrics: time, walker status, and how far behind submission processing runs."""
+    metrics.incr("crashcart_processor_crashes_total", ruleset=outcome.ruleset, outcome="processed")
+    metrics.observe("crashcart_processor_crash_seconds", outcome.seconds)
+    if processed is None:
+        return
+    status = processed.get("mdsw_status_string")
+    if isinstance(status, str):
+        metrics.incr("crashcart_processor_walker_total", status=status[:40])
+    submitted = processed.get("submitted_timestamp")
+    if isinstance(submitted, str):
+        try:
+            when = dt.datetime.fromisoformat(submitted)
+        except ValueError:
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        latency = (dt.datetime.now(dt.UTC) - when).total_seconds()
+        if latency >= 0:
+            metrics.observe("crashcart_processor_ingestion_seconds", latency)
+
+
+def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
+    """A spawned worker: build, then consume until SIGTERM (the crash in hand is finished first)."""
+    setup_logging(settings.log_format, settings.log_level)
+    metrics = Metrics(_metrics_dir(settings))
+    metrics.start_snapshots()
+    parts = build_worker(settings, metrics)
+
+    def started(body: str) -> None:
+        busy_since[slot] = dt.datetime.now(dt.UTC).timestamp()
+
+    def done() -> None:
+        busy_since[slot] = IDLE
+
+    worker = Worker(
+        parts.queue,
+        parts.processor,
+        idle_seconds=settings.processor_idle_seconds,
+        on_start=started,
+        on_done=done,
+        on_outcome=lambda outcome, processed: record_outcome(metrics, outcome, processed),
+        on_failure=lambda ruleset: metrics.incr("crashcart_processor_crashes_total", ruleset=ruleset, outcome="failed"),
+    )
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; Ctrl-C reaches it
+    LOGGER.info("processor worker %d ready", slot)
+    try:
+        worker.run()
+    finally:
+        parts.close()
+        metrics.write_snapshot()
+        metrics.stop_snapshots()
+
+
+def _metrics_dir(settings: Settings) -> Any:
+    assert settings.metrics_dir is not None
+    return settings.metrics_dir / "processor"
+
+
+def prepare(settings: Settings) -> tuple[CrashQueue, Any]:
+    """Start-up steps, once per node and idempotent: validate configuration, migrate, declare, check."""
+    build_pipelines(settings, InProcessWalker(build_symbol_provider(settings), walk_options(settings)))
+    db.migrate(settings)
+    queue = open_queue(settings)
+    try:
+        queue.declare()
+    except CrashcartError as exc:
+        LOGGER.error("queue declaration failed at start: %s", exc)
+    storage = open_storage(settings, Role.PROCESSOR)
+    try:
+        storage.check()
+    except CrashcartError as exc:
+        LOGGER.error("storage check failed at start: %s", exc)
+    return queue, storage
+
+
+def serve_processor(settings: Settings, host: str, port: int | None = None, workers: int | None = None) -> None:
+    """Run the processor until SIGTERM/SIGINT: status port plus ``workers`` supervised worker processes."""
+    queue, storage = prepare(settings)
+    index = CrashIndex(settings)
+    clear_snapshots(_metrics_dir(settings))
+    metrics = Metrics(_metrics_dir(settings))
+    status = StatusServer(
+        host,
+        settings.processor_status_port if port is None else port,
+        metrics,
+        [Check("storage", storage.check), Check("queue", queue.check), Check("index", index.check)],
+        version_info(settings),
+        queue.depth,
+    )
+    status.start()
+    count = workers or settings.processor_workers
+    supervisor = Supervisor(
+        functools.partial(worker_main, settings),
+        count,
+        settings.processor_crash_budget,
+        on_kill=lambda slot, seconds: metrics.incr("crashcart_processor_worker_kills_total"),
+        on_restart=lambda slot: metrics.incr("crashcart_processor_worker_restarts_total"),
+    )
+    supervisor.install_signal_handlers()
+    LOGGER.info(
+        "processor running", extra={"workers": count, "status_port": status.port, "storage": settings.storage_url}
+    )
+    try:
+        supervisor.run()
+    finally:
+        status.stop()
+        index.close()
+        queue.close()
+        storage.close()
+
+
+class ProcessorProcess:
+    """The processor supervisor in a child process, for ``crashcart run`` (which serves the collector itself)."""
+
+    def __init__(self, settings: Settings, host: str) -> None:
+        import multiprocessing  # noqa: PLC0415  (only ``run`` needs it)
+
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_processor_child, args=(settings, host), name="crashcart-processor", daemon=False
+        )
+        self._process.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self._process.is_alive() and self._process.pid is not None:
+            os.kill(self._process.pid, signal.SIGTERM)
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(10)
+
+
+def _processor_child(settings: Settings, host: str) -> None:
+    setup_logging(settings.log_format, settings.log_level)
+    serve_processor(settings, host)

@@ -1,0 +1,303 @@
+"""The processor end to end: composition root in process, and ``crashcart processor`` as real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from crashcart.crashid import create_crash_id
+from crashcart.errors import ConfigError
+from crashcart.metrics import Metrics
+from crashcart.processor.app import build_worker, prepare
+from crashcart.processor.worker import Worker
+from crashcart.queue import open_queue
+from crashcart.queue.interfaces import CrashQueue, QueueDepth
+from crashcart.settings import Settings, load_settings
+from crashcart.storage.fs import FSCrashStorage
+from crashcart.storage.interfaces import DumpFile
+from tests.helpers.collector import free_port
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+DUMP = FIXTURES / "minidump" / "linux-mini.dmp"
+SYMBOLS = FIXTURES / "symbols" / "store"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store(settings: Settings, dump: Path = DUMP, **annotations: str) -> str:
+    now = dt.datetime.now(dt.UTC)
+    crash_id = create_crash_id(now)
+    data = dump.read_bytes()
+    raw = {"ProductName": "Test", "Version": "1.2.3", "submitted_timestamp": now.isoformat(), **annotations}
+    storage = FSCrashStorage(settings.data_dir / "storage")
+    storage.save_raw_crash(
+        crash_id, raw, [DumpFile("upload_file_minidump", len(data), hashlib.sha256(data).hexdigest(), data=data)]
+    )
+    return crash_id
+
+
+def test_default_ruleset_processes_a_real_minidump_in_process(tmp_path: Path, index_url: str) -> None:
+    settings = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, symbols_urls=SYMBOLS.resolve().as_uri()
+    )
+    queue, storage = prepare(settings)
+    parts = build_worker(settings, Metrics(None))
+    try:
+        crash_id = _store(settings, URL="https://secret.example/private", Email="someone@example.com")
+        queue.publish("standard", [crash_id])
+        assert Worker(parts.queue, parts.processor).run_once()
+        processed = FSCrashStorage(tmp_path / "storage").get_processed_crash(crash_id)
+        assert processed["json_dump"]["crashing_thread"]["frames"], processed["processor_notes"]
+        assert processed["signature"] and processed["signature"] != "EMPTY: no crashing thread identified"
+        assert processed["product"] == "Test" and processed["major_version"] == 1
+        assert processed["os_name"] == "Linux"
+        assert processed["stackwalk_version"]
+        row = parts.index.get(crash_id)
+        assert row is not None and row["signature"] == processed["signature"] and row["platform"] == "Linux"
+        public = row["public"]
+        assert public["signature"] == processed["signature"]
+        for protected in ("url", "email", "signature_debug", "collector_metadata"):
+            assert protected not in public  # the index holds only what everyone may see
+        assert "json_dump" not in public  # searchable fields only; the document stays in storage
+        assert "secret.example" not in json.dumps(public)
+        assert queue.depth()["standard"].in_flight == 0
+    finally:
+        parts.close()
+        queue.close()
+        storage.close()
+
+
+def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_url: str) -> None:
+    settings = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, processor_optional_rules="no_such_rule"
+    )
+    with pytest.raises(ConfigError, match=r"CRASHCART_PROCESSOR_OPTIONAL_RULES.*no_such_rule"):
+        prepare(settings)
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+
+class ProcessorProcess:
+    """``crashcart processor --workers 2`` in a subprocess, up once its status port answers."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        base = {k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")}
+        self.env = {
+            **base,
+            "CRASHCART_DATA_DIR": str(data_dir),
+            "CRASHCART_SYMBOLS_URLS": SYMBOLS.resolve().as_uri(),
+            "CRASHCART_QUEUE_LEASE_SECONDS": "3",
+            "CRASHCART_QUEUE_RETRY_BASE_SECONDS": "0.2",
+            "CRASHCART_PROCESSOR_IDLE_SECONDS": "0.05",
+            **env,
+        }
+        self.log = (data_dir / "processor.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "crashcart.cli", "processor", "--workers", "2", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__lbheartbeat__", timeout=2):
+                    break
+            except OSError:
+                assert self.process.poll() is None, (data_dir / "processor.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "processor did not start"
+                time.sleep(0.2)
+
+    def workers(self) -> list[psutil.Process]:
+        return [p for p in psutil.Process(self.process.pid).children() if "spawn" in " ".join(p.cmdline())]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(60)
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def processor(tmp_path: Path) -> Iterator[ProcessorProcess]:
+    proc = ProcessorProcess(tmp_path)
+    yield proc
+    if proc.process.poll() is None:
+        proc.stop()
+
+
+def _wait_processed(settings: Settings, ids: list[str], timeout: float = 120) -> None:
+    storage = FSCrashStorage(settings.data_dir / "storage")
+    deadline = time.monotonic() + timeout
+    missing = list(ids)
+    while missing:
+        assert time.monotonic() < deadline, f"{len(missing)} crashes never processed"
+        time.sleep(0.2)
+        missing = [i for i in missing if not (settings.data_dir / "storage" / "v1" / "processed_crash" / i).exists()]
+    assert all(storage.get_processed_crash(i)["uuid"] == i for i in ids)
+
+
+class SlowSymbolServer:
+    """A symbol server that holds every request for a debug file in ``hang`` until ``release`` is set (404s
+    the rest): a worker asking it for symbols is provably in the middle of a crash."""
+
+    def __init__(self, hang: str) -> None:
+        self.release = threading.Event()
+        self.held = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if hang in self.path:
+                    server.held.set()
+                    server.release.wait(120)
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/"
+        self.port = int(self._http.server_address[1])
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def holder(self, workers: list[psutil.Process]) -> psutil.Process:
+        """The worker whose request the server is holding."""
+        for worker in workers:
+            if any(c.raddr and c.raddr.port == self.port for c in worker.net_connections("tcp")):
+                return worker
+        raise AssertionError("no worker is connected to the symbol server")
+
+    def close(self) -> None:
+        self.release.set()
+        self._http.shutdown()
+        self._http.server_close()
+
+
+@pytest.fixture
+def slow_symbols() -> Iterator[SlowSymbolServer]:
+    server = SlowSymbolServer(hang="test_app.pdb")  # the main module of minidump2.dmp
+    yield server
+    server.close()
+
+
+def _drained(queue: CrashQueue, name: str = "standard", timeout: float = 60) -> QueueDepth:
+    deadline = time.monotonic() + timeout
+    depth = queue.depth()[name]
+    while depth.ready or depth.in_flight or depth.delayed:
+        assert time.monotonic() < deadline, depth
+        time.sleep(0.1)
+        depth = queue.depth()[name]
+    return depth
+
+
+def _processed_events(log: Path) -> list[dict[str, Any]]:
+    events = []
+    for line in log.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if event.get("event") == "processed":
+                events.append(event)
+    return events
+
+
+@pytest.mark.slow
+def test_sigkill_of_a_worker_mid_crash_leaves_exactly_one_processed_crash(
+    tmp_path: Path, slow_symbols: SlowSymbolServer
+) -> None:
+    processor = ProcessorProcess(tmp_path, CRASHCART_SYMBOLS_URLS=slow_symbols.url)
+    try:
+        settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+        held = _store(settings, FIXTURES / "minidump" / "minidump2.dmp")
+        others = [_store(settings) for _ in range(10)]
+        queue = open_queue(settings)
+        queue.publish("standard", [held, *others])
+        assert slow_symbols.held.wait(60), "no worker asked for symbols"
+        victim = slow_symbols.holder(processor.workers())
+        victim.kill()  # mid-crash: symbols requested, nothing saved, message not acked
+        slow_symbols.release.set()
+        _wait_processed(settings, [held, *others])
+        assert _drained(queue).dead == 0
+        files = sorted((tmp_path / "storage" / "v1" / "processed_crash").iterdir())
+        assert [f.name for f in files] == sorted([held, *others])  # one processed crash each, no strays
+        events = _processed_events(tmp_path / "processor.log")
+        assert sorted(e["crash_id"] for e in events) == sorted([held, *others])  # each processed exactly once
+        assert [e["attempt"] for e in events if e["crash_id"] == held] == [2]  # after redelivery
+        with urllib.request.urlopen(f"http://127.0.0.1:{processor.port}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert "crashcart_processor_worker_restarts_total 1" in metrics
+        assert 'crashcart_queue_depth{queue="standard",state="ready"} 0' in metrics
+        queue.close()
+    finally:
+        assert processor.stop() == 0
+
+
+@pytest.mark.slow
+def test_crash_over_its_time_budget_is_killed_retried_then_dead_lettered(
+    tmp_path: Path, slow_symbols: SlowSymbolServer
+) -> None:
+    processor = ProcessorProcess(
+        tmp_path,
+        CRASHCART_SYMBOLS_URLS=slow_symbols.url,
+        CRASHCART_PROCESSOR_CRASH_BUDGET="1.5",
+        CRASHCART_QUEUE_MAX_ATTEMPTS="2",
+        CRASHCART_QUEUE_LEASE_SECONDS="2",
+    )
+    try:
+        settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+        stuck = _store(settings, FIXTURES / "minidump" / "minidump2.dmp")  # its symbols never come
+        good = [_store(settings) for _ in range(3)]
+        queue = open_queue(settings)
+        queue.publish("standard", [stuck, *good])
+        _wait_processed(settings, good)  # the other worker goes on meanwhile
+        assert _drained(queue).dead == 1
+        dead = queue.dead_letters("standard")
+        assert [d.body for d in dead] == [stuck] and dead[0].attempts == 2
+        assert not (tmp_path / "storage" / "v1" / "processed_crash" / stuck).exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{processor.port}/metrics", timeout=10) as response:
+            assert "crashcart_processor_worker_kills_total 2" in response.read().decode()
+        queue.close()
+    finally:
+        slow_symbols.release.set()
+        assert processor.stop() == 0
+
+
+@pytest.mark.slow
+def test_poison_crash_is_dead_lettered_and_the_rest_processed(processor: ProcessorProcess, tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(processor.data_dir)})
+    good = [_store(settings) for _ in range(3)]
+    poison = create_crash_id(dt.datetime.now(dt.UTC))  # published but never stored: fails every attempt
+    queue = open_queue(settings)
+    queue.publish("standard", [poison, *good])
+    _wait_processed(settings, good)
+    deadline = time.monotonic() + 60
+    while not queue.dead_letters("standard"):
+        assert time.monotonic() < deadline, "poison crash never dead-lettered"
+        time.sleep(0.2)
+    dead = queue.dead_letters("standard")
+    assert [d.body for d in dead] == [poison] and dead[0].reason.startswith("crash_not_found")
+    assert processor.stop() == 0
+    queue.close()
