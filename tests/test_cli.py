@@ -143,3 +143,25 @@ def test_reprocess_by_ids_date_and_signature(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "not a crash id" in refused.stderr
     both = crashcart("reprocess", first, "--since", "2026-01-01", data_dir=tmp_path)
     assert both.returncode == 2
+
+
+def test_signature_shows_stored_and_regenerated_with_the_debug_log(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage = open_storage(settings, None)
+    crash_id = create_crash_id(dt.datetime.now(dt.UTC))
+    frames = [("libc.so.6", "pthread_key_delete"), ("libc.so.6", "raise"), ("configd", "ValidateConfig")]
+    json_dump = {
+        "status": "OK",
+        "system_info": {"os": "Linux"},
+        "crash_info": {"type": "SIGABRT", "crashing_thread": 0},
+        "threads": [{"frames": [{"frame": i, "module": m, "function": f} for i, (m, f) in enumerate(frames)]}],
+    }
+    storage.save_processed_crash(crash_id, {"signature": "pthread_key_delete", "json_dump": json_dump})
+    out = crashcart("signature", f"bp-{crash_id}", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "stored:          pthread_key_delete" in lines
+    assert "regenerated:     abort | ValidateConfig   (differs)" in lines
+    assert lines.index("debug log:") < len(lines) - 1  # the generator's log follows
+    missing = crashcart("signature", create_crash_id(dt.datetime.now(dt.UTC)), data_dir=tmp_path)
+    assert missing.returncode == 1 and "no processed crash" in missing.stderr

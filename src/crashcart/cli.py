@@ -265,6 +265,41 @@ def reprocess(
     click.echo(f"published {published} to the reprocessing queue")
 
 
+@main.command()
+@click.argument("crash_id")
+def signature(crash_id: str) -> None:
+    """Print CRASH_ID's stored signature, the one generated now, and how it was generated (debug log)."""
+    from crashcart.errors import CrashcartError
+    from crashcart.processor import reprocess as rp
+    from crashcart.processor.app import signature_generator
+    from crashcart.processor.signature import signature_data
+    from crashcart.storage import Role, open_storage
+
+    settings = _settings()
+    try:
+        (crash_id,) = rp.given_ids([crash_id])
+    except rp.NotACrashId as exc:
+        raise click.UsageError(str(exc)) from exc
+    storage = open_storage(settings, Role.WEBAPP)
+    try:
+        processed = storage.get_processed_crash(crash_id)
+    except CrashcartError as exc:
+        raise click.ClickException(f"{crash_id}: {exc}") from exc
+    finally:
+        storage.close()
+    result = signature_generator(settings).generate(signature_data(processed))
+    stored = processed.get("signature")
+    click.echo(f"crash id:        {crash_id}")
+    click.echo(f"stored:          {stored}")
+    click.echo(f"regenerated:     {result.signature}" + ("" if result.signature == stored else "   (differs)"))
+    click.echo(f"proto_signature: {result.extra.get('proto_signature', '')}")
+    for note in result.notes:
+        click.echo(f"note:            {note}")
+    click.echo("debug log:")
+    for line in result.debug_log:
+        click.echo(f"  {line}")
+
+
 @main.group()
 def storage() -> None:
     """Crash storage administration."""

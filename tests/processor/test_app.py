@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -286,18 +287,32 @@ def test_crash_over_its_time_budget_is_killed_retried_then_dead_lettered(
 
 
 @pytest.mark.slow
-def test_poison_crash_is_dead_lettered_and_the_rest_processed(processor: ProcessorProcess, tmp_path: Path) -> None:
+def test_poison_crash_is_dead_lettered_and_a_misdated_crash_filed_under_its_id(processor: ProcessorProcess) -> None:
     settings = load_settings({"CRASHCART_DATA_DIR": str(processor.data_dir)})
     good = [_store(settings) for _ in range(3)]
+    # An id dated yesterday whose submitted_timestamp says today (a resubmitter's bug; Socorro's partition bug).
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    misdated = create_crash_id(yesterday)
+    data = DUMP.read_bytes()
+    FSCrashStorage(processor.data_dir / "storage").save_raw_crash(
+        misdated,
+        {"ProductName": "Test", "Version": "1.0", "submitted_timestamp": dt.datetime.now(dt.UTC).isoformat()},
+        [DumpFile("upload_file_minidump", len(data), hashlib.sha256(data).hexdigest(), data=data)],
+    )
     poison = create_crash_id(dt.datetime.now(dt.UTC))  # published but never stored: fails every attempt
     queue = open_queue(settings)
-    queue.publish("standard", [poison, *good])
-    _wait_processed(settings, good)
+    queue.publish("standard", [poison, *good, misdated])
+    _wait_processed(settings, [*good, misdated])
     deadline = time.monotonic() + 60
     while not queue.dead_letters("standard"):
         assert time.monotonic() < deadline, "poison crash never dead-lettered"
         time.sleep(0.2)
     dead = queue.dead_letters("standard")
     assert [d.body for d in dead] == [poison] and dead[0].reason.startswith("crash_not_found")
+    notes = FSCrashStorage(processor.data_dir / "storage").get_processed_crash(misdated)["processor_notes"]
+    assert "disagrees with submitted_timestamp" in notes
+    with sqlite3.connect(processor.data_dir / "crashcart.sqlite3") as db:
+        (day,) = db.execute("SELECT date FROM crashcart_crash WHERE crash_id = ?", (misdated,)).fetchone()
+    assert day == yesterday.date().isoformat()
     assert processor.stop() == 0
     queue.close()

@@ -31,6 +31,10 @@ def _signature_rules(ctx: CrashContext) -> None:
     ctx.note("signature rules ran")
 
 
+def _regenerate(ctx: CrashContext) -> None:
+    ctx.processed["signature"] = "regenerated"
+
+
 def _broken_rules(ctx: CrashContext) -> None:
     raise RuntimeError("a rule that blows up every time")
 
@@ -46,7 +50,7 @@ class Env:
         self.queue = SQLiteCrashQueue(tmp_path / "queue.sqlite3", 2, 30.0, 0.0)
         self.queue.declare()
         self.index = index
-        rulesets = {"default": _signature_rules, "broken": _broken_rules}
+        rulesets = {"default": _signature_rules, "broken": _broken_rules, "regenerate_signature": _regenerate}
         self.processor = CrashProcessor(self.storage, index, rulesets, _public, workdir=tmp_path)
         self.worker = Worker(self.queue, self.processor, idle_seconds=0.01)
 
@@ -161,3 +165,18 @@ def test_parse_message(body: str, expected: tuple[str, str]) -> None:
 def test_parse_message_refuses_garbage(body: str) -> None:
     with pytest.raises(MalformedMessage):
         parse_message(body)
+
+
+def test_partial_ruleset_updates_the_stored_processed_crash(env: Env) -> None:
+    crash_id = env.store()
+    env.queue.publish("standard", [crash_id])
+    env.drain()
+    env.queue.publish("reprocessing", [f"{crash_id}:regenerate_signature"])
+    env.drain()
+    processed = env.admin.get_processed_crash(crash_id)
+    assert processed["signature"] == "regenerated"
+    assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}  # kept from the full processing
+    assert processed["processor_notes"] == ""  # this run's notes only; the earlier ones are in the history
+    assert processed["processor_history"][-1]["processor_notes"] == "signature rules ran"
+    row = env.index.get(crash_id)
+    assert row is not None and row["signature"] == "regenerated"

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
+
 from crashcart.errors import ConfigError, CrashcartError
 from crashcart.index import db
 from crashcart.index.writer import CrashIndex
@@ -68,15 +70,20 @@ def rule_config(settings: Settings) -> RuleConfig:
     return RuleConfig(schemas=schemas, optional_rules=optional)
 
 
-def stack_rule_factories(walker: Walker, settings: Settings) -> dict[str, RuleFactory]:
-    """Factories of the rules that live outside ``rulesets`` (stack walk, crash facts, signature)."""
+def signature_generator(settings: Settings) -> SignatureGenerator:
+    """siggen with the deployment's lists; raises ``ConfigError`` naming the setting for a bad list."""
     try:
         lists = load_signature_lists(
             settings.signature_lists_dir, include_defaults=settings.signature_lists_include_defaults
         )
     except ConfigError as exc:
         raise ConfigError(f"CRASHCART_SIGNATURE_LISTS_DIR: {exc}") from exc
-    generator = build_signature_generator(lists)
+    return build_signature_generator(lists)
+
+
+def stack_rule_factories(walker: Walker, settings: Settings) -> dict[str, RuleFactory]:
+    """Factories of the rules that live outside ``rulesets`` (stack walk, crash facts, signature)."""
+    generator = signature_generator(settings)
     return {
         "minidump_stackwalk": lambda _: StackwalkRule(walker),
         "module_url_rewrite": lambda _: ModuleURLRewriteRule(),

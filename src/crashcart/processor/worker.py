@@ -31,6 +31,9 @@ DEFAULT_RULESET = "default"
 MAX_HISTORY = 20
 """Earlier processings kept in ``processor_history`` (a crash reprocessed daily must not grow forever)."""
 
+# Fields every processing writes afresh rather than carrying over from the previous one.
+_RECOMPUTED = frozenset({"processor_notes", "processor_history", "date_processed"})
+
 
 class MalformedMessage(CrashcartError):
     """A queue message that is not ``<crash id>`` or ``<crash id>:<ruleset>``."""
@@ -97,7 +100,10 @@ class CrashProcessor:
         workdir = Path(tempfile.mkdtemp(prefix=f"crashcart-{crash_id}-", dir=self._workdir))
         try:
             dumps = {name: self._storage.get_dump_path(crash_id, name, workdir) for name in names}
-            ctx = CrashContext(crash_id=crash_id, raw_crash=raw_crash, dumps=dumps, ruleset=ruleset)
+            # As Socorro: rules update the stored processed crash, so a partial ruleset such as
+            # ``regenerate_signature`` keeps everything it does not recompute (the stack, the facts).
+            start = {k: v for k, v in (previous or {}).items() if k not in _RECOMPUTED}
+            ctx = CrashContext(crash_id=crash_id, raw_crash=raw_crash, dumps=dumps, processed=start, ruleset=ruleset)
             self._note_date_mismatch(ctx)
             run_rules(ctx)
         finally:
