@@ -4,4 +4,4 @@ Helpers for external services live in ``tests/helpers`` and are registered here 
 module can ask for their fixtures by name.
 """
 
-pytest_plugins = ["tests.helpers.s3server"]
+pytest_plugins = ["tests.helpers.s3server", "tests.helpers.postgres"]

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         default=False,
         description="Create the bucket at start if it does not exist (handy for local S3 servers).",
     )
+    queue_prefix: str = Field(
+        default="crashcart.",
+        pattern=r"^[A-Za-z0-9_.:-]{0,64}$",
+        description="Prefix of RabbitMQ queue names (`<prefix>standard`, …), so deployments can share a broker.",
+    )
     database_url: SecretStr = Field(
         default=SecretStr(""),
         description="Crash index database: `sqlite:///absolute/path.sqlite3` (embedded) or "

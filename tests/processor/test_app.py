@@ -97,7 +97,7 @@ def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_ur
 class ProcessorProcess:
     """``crashcart processor --workers 2`` in a subprocess, up once its status port answers."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, workers: int = 2, **env: str) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         base = {k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")}
@@ -110,9 +110,10 @@ class ProcessorProcess:
             "CRASHCART_PROCESSOR_IDLE_SECONDS": "0.05",
             **env,
         }
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir / "processor.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crashcart.cli", "processor", "--workers", "2", "--port", str(self.port)],
+            [sys.executable, "-m", "crashcart.cli", "processor", "--workers", str(workers), "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

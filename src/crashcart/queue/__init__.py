@@ -82,5 +82,6 @@ def open_queue(settings: Settings) -> CrashQueue:
             settings.queue_lease_seconds,
             settings.queue_retry_base_seconds,
             timeout=settings.queue_publish_timeout,
+            prefix=settings.queue_prefix,
         )
     raise ConfigError(f"unsupported queue URL scheme {scheme!r}: use sqlite:///path or amqp://host")
