@@ -21,7 +21,8 @@ from typing import Any, TextIO
 _crash_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("crash_id", default=None)
 
 # Attributes every LogRecord has; anything else passed through ``extra=`` is rendered as a field.
-_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Record attributes that are not extras; uvicorn's ``color_message`` (the message with ANSI colours) is noise.
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def bind_crash_id(crash_id: str | None) -> contextvars.Token[str | None]:
