@@ -165,3 +165,9 @@ def test_signature_shows_stored_and_regenerated_with_the_debug_log(tmp_path: Pat
     assert lines.index("debug log:") < len(lines) - 1  # the generator's log follows
     missing = crashcart("signature", create_crash_id(dt.datetime.now(dt.UTC)), data_dir=tmp_path)
     assert missing.returncode == 1 and "no processed crash" in missing.stderr
+
+
+def test_run_refuses_a_bad_processor_configuration_at_start(tmp_path: Path) -> None:
+    out = crashcart("run", "--port", "0", data_dir=tmp_path, CRASHCART_PROCESSOR_OPTIONAL_RULES="no_such_rule")
+    assert out.returncode == 1
+    assert "CRASHCART_PROCESSOR_OPTIONAL_RULES" in out.stderr and "no_such_rule" in out.stderr

@@ -43,6 +43,13 @@ def run(host: str, port: int) -> None:
     settings = _settings()
     _setup_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from crashcart.errors import ConfigError
+    from crashcart.processor.app import validate_configuration
+
+    try:
+        validate_configuration(settings)  # here, so a mistake stops `run` instead of only its processor child
+    except ConfigError as exc:
+        raise click.ClickException(f"cannot start: {exc}") from exc
     processor = ProcessorProcess(settings, host)
     try:
         _serve(serve_collector, settings, host, port, None)

@@ -225,9 +225,19 @@ def _metrics_dir(settings: Settings) -> Any:
     return settings.metrics_dir / "processor"
 
 
+def validate_configuration(settings: Settings) -> None:
+    """Build every ruleset once, so a bad schema file, signature list or optional rule stops the node at start
+    (``ConfigError`` naming the setting) instead of crash-looping its workers."""
+    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    try:
+        build_pipelines(settings, walker)
+    finally:
+        walker.close()
+
+
 def prepare(settings: Settings) -> tuple[CrashQueue, Any]:
     """Start-up steps, once per node and idempotent: validate configuration, migrate, declare, check."""
-    build_pipelines(settings, InProcessWalker(build_symbol_provider(settings), walk_options(settings)))
+    validate_configuration(settings)
     db.migrate(settings)
     queue = open_queue(settings)
     try:
