@@ -216,3 +216,44 @@ def test_old_inline_format_keeps_functions_and_lines(tmp_path: Path) -> None:
     module = SymbolCache(tmp_path).load("linux_inline", "BBA6FA10B8AAB33D00000000000000000", Fetcher(old))
     [location] = module.symcache.lookup(0x15B90)  # inline frames are lost, the function and line are not
     assert (location.function, location.function_address, location.line) == ("main", 0x15B30, 9)
+
+
+def test_local_source_is_asked_before_the_lock_and_leaves_no_marker(tmp_path: Path) -> None:
+    """``local=True`` (a ``file://`` source): a miss writes nothing (no lock file, no ``.missing``), and a file
+    added to the directory later is found on the next load."""
+    cache = SymbolCache(tmp_path / "cache")
+    fetch = Fetcher(SymbolNotFound("not in the directory"))
+    for _ in range(2):
+        with pytest.raises(SymbolNotFound):
+            cache.load(TEST_FILE, TEST_ID, fetch, local=True)
+    assert fetch.calls == 2
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").rglob("*"))
+    fetch.result = TEST_SYM
+    assert cache.load(TEST_FILE, TEST_ID, fetch, local=True).symcache.lookup(0x3000)
+    assert fetch.calls == 3
+
+
+def test_a_recent_walk_recorded_by_another_process_replaces_the_first_walk(tmp_path: Path) -> None:
+    clock = Clock()
+    first = SymbolCache(tmp_path, clock=clock)
+    first.load(TEST_FILE, TEST_ID, Fetcher(TEST_SYM))
+    total, _ = first.usage()
+    first._write_usage(total)  # what a walk over USAGE_MIN_ENTRIES entries leaves behind
+    walks: list[int] = []
+
+    class Counting(SymbolCache):
+        def usage(self) -> tuple[int, list[tuple[float, int, Path]]]:
+            walks.append(1)
+            return super().usage()
+
+    second = Counting(tmp_path, clock=clock)
+    second.load(TEST_FILE, f"{2:033X}", Fetcher(TEST_SYM))
+    assert walks == []  # started from the recorded total; still under the cap
+    clock.now += 10_000  # the record is stale now: a new process walks
+    third = Counting(tmp_path, clock=clock)
+    third.load(TEST_FILE, f"{3:033X}", Fetcher(TEST_SYM))
+    assert walks == [1]
+    over = Counting(tmp_path, clock=clock, max_size=1)  # over the cap: the estimate never stops a needed walk
+    over._write_usage(total)
+    over.load(TEST_FILE, f"{4:033X}", Fetcher(TEST_SYM))
+    assert walks == [1, 1]

@@ -21,9 +21,21 @@ class ProviderSupplier:
 
     def __init__(self, provider: SymbolProvider) -> None:
         self.provider = provider
+        self._refs: dict[int, tuple[Module, _ModuleRef]] = {}
+
+    def _ref(self, module: Module) -> _ModuleRef:
+        """One ``_ModuleRef`` per ``Module`` (the walker asks about the same modules thousands of times)."""
+        found = self._refs.get(id(module))
+        if found is not None and found[0] is module:
+            return found[1]
+        if len(self._refs) >= _MAX_REFS:
+            self._refs.clear()  # a worker walks many dumps; their modules need not stay alive
+        ref = _ModuleRef(module)
+        self._refs[id(module)] = (module, ref)
+        return ref
 
     def has_symbols(self, module: Module) -> bool:
-        return self.provider.has_symbols(_ref(module))
+        return self.provider.has_symbols(self._ref(module))
 
     def function_at(self, module: Module, rel_addr: int) -> str | None:
         info = self.symbolize(module, rel_addr)
@@ -33,18 +45,18 @@ class ProviderSupplier:
         """Function, offset, file, line and inline frames at ``rel_addr``; None without symbols there."""
         if rel_addr < 0:
             return None
-        return self.provider.lookup(_ref(module), rel_addr)
+        return self.provider.lookup(self._ref(module), rel_addr)
 
     def status(self, module: Module) -> str:
         """``ok``, ``not_loaded`` or the error code of the last failure (``symbol_not_found``, …)."""
-        return self.provider.status(_ref(module))
+        return self.provider.status(self._ref(module))
 
     def cfi_rules(self, module: Module, rel_addr: int) -> CfiRules | None:
-        rules = self.provider.cfi_rules(_ref(module), rel_addr)
+        rules = self.provider.cfi_rules(self._ref(module), rel_addr)
         return None if rules is None else CfiRules(rules.merged())
 
     def windows_frame_info(self, module: Module, rel_addr: int) -> WindowsFrameInfo | None:
-        ref = _ref(module)
+        ref = self._ref(module)
         records = self.provider.win_records(ref, rel_addr)
         if records:
             record = records[0]  # the provider puts FrameData before FPO, innermost of each type
@@ -77,8 +89,7 @@ class _ModuleRef:
         self.code_id = module.code_id or ""
 
 
-def _ref(module: Module) -> _ModuleRef:
-    return _ModuleRef(module)
+_MAX_REFS = 4096
 
 
 class RecordingSupplier:

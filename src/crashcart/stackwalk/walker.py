@@ -23,9 +23,10 @@ from crashcart.minidump import (
 )
 from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
 from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier
-from crashcart.stackwalk.unwind import UnwindEnv, Unwinder, unwinder_for
+from crashcart.stackwalk.unwind import UnwindEnv, Unwinder, amd64, arm, arm64, unwinder_for, x86
 from crashcart.stackwalk.unwind._common import ModuleLookup
 
+_UNWINDERS = (amd64, arm, arm64, x86)  # loaded with the walker (``unwinder_for`` imports them lazily)
 _SCANNED = frozenset({Trust.SCAN, Trust.CFI_SCAN, Trust.NONE})
 
 

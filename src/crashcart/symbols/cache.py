@@ -12,6 +12,8 @@ Layout under the cache root (``CRASHCART_SYMBOLS_CACHE_DIR``)::
         <debug_file>/<DEBUG_ID>.missing   no source had the file (valid for ``missing_ttl`` from the time in it)
         <debug_file>/<DEBUG_ID>.malformed the file could not be converted (for ``malformed_ttl``)
         <debug_file>/<DEBUG_ID>.lock      ``flock``-ed while one process converts; others wait, then reuse
+    .usage                                when the last eviction walk ran and the bytes it found (a process's
+                                          first estimate, instead of a walk of its own)
 
 The format version is part of the path, so a new release never reads an old layout; old directories are never
 touched again and ``evict`` removes them first. After a conversion the cache evicts least recently used
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -58,6 +61,10 @@ VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_
 GiB = 1024 * 1024 * 1024
 STALE_TEMP_SECONDS = 3600.0
 RESCAN_SECONDS = 300.0
+#: Under the root (outside the version directories): when the last walk of the cache was and the total it found.
+USAGE_FILE = ".usage"
+#: Below this many entries a walk costs less than writing ``USAGE_FILE``, which is then left as it is.
+USAGE_MIN_ENTRIES = 200
 
 
 @dataclass
@@ -113,11 +120,17 @@ class SymbolCache:
             raise SymbolNotFound(f"no usable debug file/id: {debug_file!r} {debug_id!r}")
         return self.version_root / name / ident
 
-    def load(self, debug_file: str, debug_id: str, fetch: Callable[[], SymbolData]) -> CachedModule:
+    def load(
+        self, debug_file: str, debug_id: str, fetch: Callable[[], SymbolData], *, local: bool = False
+    ) -> CachedModule:
         """The module's symbols, converting what ``fetch`` returns if the cache has no entry yet.
 
         Raises ``SymbolNotFound`` (now or recently missing), ``SymbolMalformed`` (now or recently unusable)
         or ``SymbolSourceUnavailable`` (sources could not be asked; nothing cached).
+
+        ``local``: ``fetch`` only looks at local files (``FileSymbolSource``). It is then asked before the lock
+        is taken, and a miss is not recorded with a ``.missing`` marker: a few ``stat`` calls cost less than the
+        marker, and a file added to the directory is seen at once.
         """
         entry = self.entry_dir(debug_file, debug_id)
         key = (entry.parent.name, entry.name)
@@ -128,6 +141,8 @@ class SymbolCache:
             if module is not None:
                 return module
             self._check_negative(entry, key)
+            if local:
+                fetch = _prefetched(fetch())  # SymbolNotFound goes to the caller, nothing written
             entry.parent.mkdir(parents=True, exist_ok=True)
             with self._lock(entry):
                 # Another process may have converted (or found it missing) while we waited for the lock.
@@ -203,7 +218,8 @@ class SymbolCache:
             else:
                 source = data
             try:
-                meta = self._build(source, temp, key[1])
+                with _gc_paused():
+                    meta = self._build(source, temp, key[1])
             except SymbolMalformed as exc:
                 self._mark_malformed(entry, key, str(exc))
                 raise
@@ -326,13 +342,20 @@ class SymbolCache:
         """Evict after a conversion, without walking the whole cache every time.
 
         The walk happens when the estimate (last walk + what this process added) is over the cap, or when the
-        last walk is older than ``RESCAN_SECONDS`` (other processes add entries too).
+        last walk is older than ``RESCAN_SECONDS`` (other processes add entries too). A process starts from the
+        total the last walk by any process recorded in ``USAGE_FILE``, if that walk is recent enough, so a
+        short-lived process (``crashcart stackwalk``) does not walk a big cache for its first conversion.
         """
         try:
             added = sum(f.stat().st_size for f in _listdir(entry))
         except FileNotFoundError:  # already evicted by another process
             added = 0
         now = time.monotonic()
+        if self._estimated_size is None:
+            recorded = self._read_usage()
+            if recorded is not None:
+                self._estimated_size, age = recorded
+                self._last_scan = now - age
         if self._estimated_size is not None and now - self._last_scan < RESCAN_SECONDS:
             self._estimated_size += added
             if self._estimated_size <= self.max_size:
@@ -356,9 +379,27 @@ class SymbolCache:
             freed += size
         self._estimated_size = total - freed
         self._last_scan = time.monotonic()
+        if len(entries) >= USAGE_MIN_ENTRIES:
+            self._write_usage(total - freed)
         if freed:
             LOGGER.info("evicted %d bytes from the symbol cache %s", freed, self.root)
         return freed
+
+    def _read_usage(self) -> tuple[int, float] | None:
+        """``(bytes, seconds since)`` from the last walk's ``USAGE_FILE``, or ``None`` (absent, unreadable, stale)."""
+        marker = _read_marker(self.root / USAGE_FILE)
+        if marker is None:
+            return None
+        age = self._clock() - marker[0]
+        try:
+            total = int(marker[1])
+        except ValueError:
+            return None
+        return (total, age) if 0 <= age < RESCAN_SECONDS and total >= 0 else None
+
+    def _write_usage(self, total: int) -> None:
+        if self.root.is_dir():
+            self._write_marker(self.root / USAGE_FILE, str(total))
 
     def _remove_entry(self, path: Path) -> None:
         trash = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.evict")
@@ -367,6 +408,29 @@ class SymbolCache:
         except OSError:
             return  # already gone (another process evicted it)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while converting.
+
+    A conversion allocates hundreds of thousands of tuples and lists that live until it ends and hold no
+    reference cycles. Each allocation counts towards the collector's thresholds, so with the collector on, a
+    conversion triggers full collections that walk every object of the process (~10 ms each after the imports
+    of a CLI or worker process); for a small ``.sym`` file that is most of the conversion. Collection resumes
+    afterwards (other threads' cycles wait until then).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _prefetched(data: SymbolData) -> Callable[[], SymbolData]:
+    return lambda: data
 
 
 def _read_marker(path: Path) -> tuple[float, str] | None:

@@ -20,6 +20,8 @@ class ChainSymbolSource:
 
     def __init__(self, sources: Sequence[SymbolSource]) -> None:
         self.sources = list(sources)
+        #: Every source is local (``FileSymbolSource``): a miss is cheaper to ask again than to remember.
+        self.is_local = bool(self.sources) and all(getattr(s, "is_local", False) for s in self.sources)
 
     def __repr__(self) -> str:
         return f"ChainSymbolSource({self.sources!r})"

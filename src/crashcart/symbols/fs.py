@@ -13,6 +13,9 @@ class FileSymbolSource:
     (``paths.candidate_paths``); hands back the file's path. A ``.dSYM`` bundle is a directory: keep its DWARF
     file at the SSQP path (``_.dwarf/mach-uuid-sym-<uuid>/_.dwarf``) or next to the ``.sym`` files."""
 
+    #: Asking costs a few ``stat`` calls, less than reading or writing a negative-cache marker (``SymbolCache``).
+    is_local = True
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

@@ -84,6 +84,7 @@ class SymbolProvider:
         self._clock = clock
         self._loaded: OrderedDict[tuple[str, str], CachedModule] = OrderedDict()
         self._failed: dict[tuple[str, str], tuple[CrashcartError, float]] = {}
+        self._local = bool(getattr(source, "is_local", False))
 
     def close(self) -> None:
         self._loaded.clear()
@@ -113,7 +114,7 @@ class SymbolProvider:
             )
 
         try:
-            loaded = self.cache.load(debug_file, debug_id, fetch)
+            loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local)
         except SymbolNotFound as exc:
             self._failed[key] = (exc, self._clock() + self.missing_ttl)
             return None

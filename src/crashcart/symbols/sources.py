@@ -8,24 +8,28 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from crashcart.errors import ConfigError
-from crashcart.storage.s3 import make_s3_client
 from crashcart.symbols.chain import ChainSymbolSource
 from crashcart.symbols.fs import FileSymbolSource
-from crashcart.symbols.http import HttpSymbolSource
 from crashcart.symbols.interfaces import SymbolSource
-from crashcart.symbols.s3 import S3SymbolSource, parse_symbols_s3_url
 
 if TYPE_CHECKING:
     from crashcart.settings import Settings
 
 
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
 def split_urls(value: str) -> list[str]:
     """``"file:///a, https://b  s3://c"`` → ``["file:///a", "https://b", "s3://c"]`` (order kept)."""
-    return [url for url in re.split(r"[,\s]+", value) if url]
+    return [url for url in _SEPARATORS.split(value) if url]
 
 
 def build_source(url: str, settings: Settings) -> SymbolSource:
-    """One source for one URL; ``ConfigError`` for a scheme or URL it cannot serve."""
+    """One source for one URL; ``ConfigError`` for a scheme or URL it cannot serve.
+
+    The HTTP and S3 sources are imported only when a URL needs them (httpx and boto3 take ~100 ms to import,
+    which ``crashcart stackwalk`` with local symbols would otherwise pay at every start).
+    """
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
@@ -34,8 +38,13 @@ def build_source(url: str, settings: Settings) -> SymbolSource:
     if parts.scheme in ("http", "https"):
         if not parts.netloc:
             raise ConfigError(f"symbols URL has no host: {url!r}")
+        from crashcart.symbols.http import HttpSymbolSource  # noqa: PLC0415 (see above)
+
         return HttpSymbolSource(url, timeout=settings.symbols_http_timeout)
     if parts.scheme == "s3":
+        from crashcart.storage.s3 import make_s3_client  # noqa: PLC0415 (see above)
+        from crashcart.symbols.s3 import S3SymbolSource, parse_symbols_s3_url  # noqa: PLC0415
+
         bucket, prefix = parse_symbols_s3_url(url)
         return S3SymbolSource(make_s3_client(settings), bucket, prefix)
     raise ConfigError(f"unsupported symbols URL scheme {parts.scheme!r} in {url!r}: use file://, https://, s3://")

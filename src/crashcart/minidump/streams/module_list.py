@@ -16,8 +16,9 @@ Identifiers follow the conventions symbol stores use:
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from crashcart.minidump import errors
 from crashcart.minidump import format as fmt
@@ -34,6 +35,33 @@ _WINDOWS = (PlatformId.WIN32_NT, PlatformId.WIN32_WINDOWS)
 _APPLE = (PlatformId.MAC_OS_X, PlatformId.IOS)
 #: Platforms whose overlapping module ranges Breakpad resolves by truncating the lower one.
 _TRUNCATE_LOWER = (PlatformId.LINUX, PlatformId.ANDROID)
+
+
+_T = TypeVar("_T")
+
+
+class _computed_once(Generic[_T]):  # noqa: N801 (used like ``property``)
+    """A read-only property computed on first access and kept in the instance's ``__dict__`` (which then wins,
+    as this is a non-data descriptor). ``functools.cached_property`` takes a lock on every first access, which
+    costs more than the basenames below; frozen dataclasses are fine, as ``__dict__`` is written directly."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _computed_once[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | _computed_once[_T]:
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
 
 
 def basename(path: str) -> str:
@@ -120,6 +148,7 @@ class CodeViewUnknown:
 
 
 CodeView = CodeViewPdb70 | CodeViewPdb20 | CodeViewElf | CodeViewUnknown
+_PDB = (CodeViewPdb70, CodeViewPdb20)  # a tuple: ``isinstance`` with it is quicker than with a union
 
 
 @dataclass(frozen=True)
@@ -148,12 +177,12 @@ class Module:
     def code_file(self) -> str:
         return self.name
 
-    @property
+    @_computed_once
     def filename(self) -> str:
-        """Basename of the code file."""
+        """Basename of the code file (the output names a frame's module by it)."""
         return basename(self.name)
 
-    @property
+    @_computed_once
     def debug_filename(self) -> str:
         """Basename of the debug file (what symbol stores are keyed by)."""
         return basename(self.debug_file)
@@ -203,10 +232,10 @@ def _misc_debug_file(raw: bytes) -> str:
     return text.split("\0", 1)[0]
 
 
-def debug_identifier(codeview: CodeView | None) -> str:
-    """The Breakpad debug id of a CodeView record (empty without one)."""
+def debug_identifier(codeview: CodeView | None, guid: str | None = None) -> str:
+    """The Breakpad debug id of a CodeView record (empty without one); ``guid``: ``codeview.guid``, if known."""
     if isinstance(codeview, CodeViewPdb70):
-        return f"{codeview.guid}{codeview.age:x}"
+        return f"{codeview.guid if guid is None else guid}{codeview.age:x}"
     if isinstance(codeview, CodeViewPdb20):
         return f"{codeview.signature:08X}{codeview.age:x}"
     if isinstance(codeview, CodeViewElf):
@@ -216,13 +245,15 @@ def debug_identifier(codeview: CodeView | None) -> str:
     return ""
 
 
-def code_identifier(codeview: CodeView | None, platform_id: int | None, time_date_stamp: int, size: int) -> str | None:
-    """The code id (lowercase) rust-minidump reports for a module."""
+def code_identifier(
+    codeview: CodeView | None, platform_id: int | None, time_date_stamp: int, size: int, guid: str | None = None
+) -> str | None:
+    """The code id (lowercase) rust-minidump reports for a module; ``guid``: ``codeview.guid``, if known."""
     if isinstance(codeview, CodeViewElf):
         return None if not any(codeview.build_id) else codeview.build_id.hex()
     if isinstance(codeview, CodeViewPdb70) and platform_id in _APPLE:
-        return codeview.guid.lower()
-    if isinstance(codeview, CodeViewPdb70 | CodeViewPdb20) or (codeview is None and platform_id in _WINDOWS):
+        return (codeview.guid if guid is None else guid).lower()
+    if isinstance(codeview, _PDB) or (codeview is None and platform_id in _WINDOWS):
         return f"{time_date_stamp:08x}{size:x}"
     return None
 
@@ -373,7 +404,7 @@ def _module(
         except MinidumpError as exc:
             ctx.recover(exc, stream, f"module {index} ({name}): ")
     debug_file = ""
-    if isinstance(codeview, CodeViewPdb70 | CodeViewPdb20):
+    if isinstance(codeview, _PDB):
         debug_file = codeview.pdb_file_name
     elif isinstance(codeview, CodeViewElf):
         debug_file = name
@@ -382,6 +413,7 @@ def _module(
             debug_file = _misc_debug_file(_debug_record(ctx, misc_loc, "misc debug record"))
         except MinidumpError as exc:
             ctx.recover(exc, stream, f"module {index} ({name}): ")
+    guid = codeview.guid if isinstance(codeview, CodeViewPdb70) else None  # formatted once for both ids
     return Module(
         index,
         base,
@@ -394,6 +426,6 @@ def _module(
         cv_loc,
         misc_loc,
         debug_file,
-        debug_identifier(codeview),
-        code_identifier(codeview, platform_id, stamp, size),
+        debug_identifier(codeview, guid),
+        code_identifier(codeview, platform_id, stamp, size, guid),
     )

@@ -25,7 +25,8 @@ class Unwinder(Protocol):
 
 
 def unwinder_for(cpu: str) -> Unwinder | None:
-    from crashcart.stackwalk.unwind import amd64, arm, arm64, x86  # noqa: PLC0415 (avoid an import cycle)
+    # Imported here to avoid an import cycle; ``walker`` imports them at load time, so no walk pays for it.
+    from crashcart.stackwalk.unwind import amd64, arm, arm64, x86  # noqa: PLC0415
 
     table: dict[str, Unwinder] = {
         "amd64": amd64.AMD64,

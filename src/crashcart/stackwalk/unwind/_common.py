@@ -38,10 +38,15 @@ class UnwindEnv:
     address_mask: int = 0
 
     def read_word(self, address: int) -> int | None:
-        if self.stack is None or address < 0:
+        # ``MemoryRegion.read`` inlined: stack scans read tens of thousands of words per dump.
+        stack = self.stack
+        if stack is None or address < 0:
             return None
-        raw = self.stack.read(address, self.pointer_size)
-        return None if raw is None else int.from_bytes(raw, "little")
+        offset = address - stack.base
+        end = offset + self.pointer_size
+        if offset < 0 or end > len(stack.data):
+            return None
+        return int.from_bytes(stack.data[offset:end], "little")
 
     def module_at(self, address: int) -> Module | None:
         return self.modules.module_at(address)
