@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import logging
 import os
 import signal
@@ -193,6 +194,9 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
     metrics = Metrics(_metrics_dir(settings))
     metrics.start_snapshots()
     parts = build_worker(settings, metrics)
+    # Start-up objects (schemas, lists, rules, imported modules) live as long as the worker: keep them out of
+    # every later collection, which otherwise rescans them on each full GC in the middle of a stack walk.
+    gc.freeze()
 
     def started(body: str) -> None:
         busy_since[slot] = dt.datetime.now(dt.UTC).timestamp()
