@@ -43,8 +43,8 @@ start_collector() {  # label port extra-env...
   wait_up "http://127.0.0.1:$port/__lbheartbeat__"
 }
 
-for target in $TARGETS; do
-  case $target in
+start_target() {  # target → sets URL and PID (and EXTRA_TREE for s3)
+  case $1 in
     noop) start_noop; URL=http://127.0.0.1:8102; PID=$NOOP_PID ;;
     fs) start_collector fs 8300; URL=http://127.0.0.1:8300; PID=${PIDS[-1]} ;;
     s3)
@@ -56,16 +56,26 @@ for target in $TARGETS; do
       URL=http://127.0.0.1:8301; PID=${PIDS[-1]}
       export EXTRA_TREE="s3server=$MOTO" ;;
   esac
+}
+
+# Each (target, mode, concurrency) point runs against a fresh store, which is checked for lost reports and
+# then removed: a full run answers several hundred thousand 150 KB reports, more than the disk holds at once.
+for target in $TARGETS; do
   for mode in $MODES; do
-    GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) "$LOADGEN/run_load.sh" "$URL" "$target-$mode" "$PID" \
-      | tee -a "$OUT/run.log"
+    for c in $CONCURRENCY; do
+      start_target "$target"
+      GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) CONCURRENCY=$c \
+        "$LOADGEN/run_load.sh" "$URL" "$target-$mode" "$PID" | tee -a "$OUT/run.log"
+      unset EXTRA_TREE
+      if [ "$target" != noop ]; then
+        # integrity: every id wrk saw answered must be stored (returned_but_missing must be 0)
+        "$PY" bench/collector/integrity.py "$WORK/$target" "$OUT/raw" "$target" \
+          "$target-$mode/crashids-c$c-*" "$target-$mode/crashids-warmup*" >> "$OUT/integrity.jsonl"
+      fi
+      cleanup; PIDS=()
+      rm -rf "${WORK:?}/$target"
+    done
   done
-  unset EXTRA_TREE
-  if [ "$target" != noop ]; then
-    # integrity: every id wrk saw answered must be stored (returned_but_missing must be 0)
-    "$PY" bench/collector/integrity.py "$WORK/$target" "$OUT/raw" "$target" >> "$OUT/integrity.jsonl"
-  fi
-  cleanup; PIDS=()
 done
 
 for mode in $MODES; do
