@@ -74,6 +74,9 @@ for target in $TARGETS; do
       fi
       cleanup; PIDS=()
       rm -rf "${WORK:?}/$target"
+      # This disk is mounted with online discard: let the freed store's discards finish before the next point
+      # (otherwise they land in the next point's syncfs calls and its numbers).
+      sync; sleep 5
     done
   done
 done
