@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from crashcart.symbols.paths import candidate_paths, clean_file_name, code_id_sym_path, sym_path
+from crashcart.symbols.paths import (
+    BINARY,
+    DEBUG,
+    candidate_paths,
+    clean_file_name,
+    code_id_sym_path,
+    companion_paths,
+    pe_code_id_forms,
+    sym_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +67,11 @@ def test_candidates_native_files_after_the_sym_files() -> None:
         "test.pdb/AB1/test.pdb",
         "test.dll/5F3A/test.dll",
     ]
+    # symstore's PE key: TimeDateStamp upper case, SizeOfImage lower case; then all upper case
+    assert candidate_paths("crash.pdb", "AB1", "crash.exe", "5ab380779a000")[-2:] == [
+        "crash.exe/5AB380779a000/crash.exe",
+        "crash.exe/5AB380779A000/crash.exe",
+    ]
     # ELF: the debug file in the Breakpad layout, then SSQP by build id (split debug file, then the binary)
     build_id = "db4c55d26192c436b9766a086583b9b5a6d2e271"
     assert candidate_paths("crash", "D2554CDB926136C4B9766A086583B9B50", "crash", build_id) == [
@@ -67,8 +81,29 @@ def test_candidates_native_files_after_the_sym_files() -> None:
         f"_.debug/elf-buildid-sym-{build_id}/_.debug",
         f"crash/elf-buildid-{build_id}/crash",
     ]
-    # Mach-O: the debug id is the UUID (the code id) plus age 0 → SSQP's dSYM DWARF file
+    # Mach-O: the debug id is the UUID (the code id) plus age 0 → SSQP's dSYM DWARF file first, then the
+    # Breakpad layout (either file), then SSQP's key for the binary
     uuid = "67e9247c814e392ba027dbde6748fcbf"
-    assert candidate_paths("crash", uuid.upper() + "0", "crash", uuid)[-1] == (f"_.dwarf/mach-uuid-sym-{uuid}/_.dwarf")
+    assert candidate_paths("crash", uuid.upper() + "0", "crash", uuid)[2:] == [
+        f"_.dwarf/mach-uuid-sym-{uuid}/_.dwarf",
+        f"crash/{uuid.upper()}0/crash",
+        f"crash/mach-uuid-{uuid}/crash",
+    ]
     # nothing unsafe reaches a native path either
     assert candidate_paths("..", "AB1", "y", "../1") == []
+
+
+def test_pe_code_id_forms() -> None:
+    assert pe_code_id_forms("54e3aecfd3000") == ["54E3AECFd3000", "54E3AECFD3000"]
+    assert pe_code_id_forms("5AB380779000") == ["5AB380779000"]  # no letters in the size: one form
+    assert pe_code_id_forms("abc") == ["ABC"]
+
+
+def test_companion_paths_by_what_is_wanted() -> None:
+    uuid = "67e9247c814e392ba027dbde6748fcbf"
+    mac = ("crash", uuid.upper() + "0", "crash", uuid)
+    assert companion_paths(*mac, BINARY) == [f"crash/{uuid.upper()}0/crash", f"crash/mach-uuid-{uuid}/crash"]
+    assert companion_paths(*mac, DEBUG) == [f"_.dwarf/mach-uuid-sym-{uuid}/_.dwarf", f"crash/{uuid.upper()}0/crash"]
+    assert companion_paths("test.pdb", "AB1", "test.dll", "5f3a", BINARY) == ["test.dll/5F3A/test.dll"]
+    assert companion_paths("test.pdb", "AB1", "test.dll", "5f3a", DEBUG) == ["test.pdb/AB1/test.pdb"]
+    assert companion_paths("..", "AB1", "y", "../1", BINARY) == []

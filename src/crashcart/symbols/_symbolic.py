@@ -8,14 +8,23 @@ first). For native files, ``Object.make_cficache()`` converts the unwind tables 
 compact unwind, ``.pdata``, PDB frame data) into Breakpad ``STACK CFI``/``STACK WIN`` text, which the cache
 indexes like a ``.sym`` file's records. symbolic's errors (including Rust panics, ``symbolic.Panic``) become
 ``SymbolMalformed`` here; its untyped calls get types here.
+
+symbolic's Python API keeps native function names as the object file has them (mangled); ``demangle`` turns
+Itanium C++ names (and legacy Rust ones, which use the same scheme) into what Breakpad's ``dump_syms`` prints.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import cpp_demangle
+except ImportError:  # no wheel for this platform (see pyproject.toml): names from native files stay mangled
+    cpp_demangle = None
 from symbolic.cfi import CFICACHE_LATEST_VERSION
 from symbolic.debuginfo import Archive, Object, id_from_breakpad
 from symbolic.exceptions import CfiError, SymbolicError
@@ -32,6 +41,7 @@ __all__ = [
     "SymbolicError",
     "build_native",
     "build_symcache",
+    "demangle",
 ]
 
 LOGGER = logging.getLogger(__name__)
@@ -51,6 +61,42 @@ class Location:
 
 
 _NO_ADDRESS = 0xFFFFFFFF  # symbolic's sym_addr for inlined frames (they have no start of their own)
+
+#: Longer mangled names are left as they are (the longest in a libxul are a few KiB).
+MAX_MANGLED_LENGTH = 4096
+#: A demangled name longer than this is not used (the mangled one is kept): substitutions can make the output
+#: much longer than the input.
+MAX_DEMANGLED_LENGTH = 16384
+#: The hash suffix of a legacy Rust symbol (``core::fmt::write::h0123456789abcdef``), which rustc-demangle's
+#: usual output (and Mozilla's ``dump_syms``) leaves out.
+_RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
+
+
+@functools.lru_cache(maxsize=8192)
+def demangle(name: str) -> str:
+    """``name`` demangled if it is an Itanium C++ name (``_Z…``, or ``__Z…`` as Mach-O symbol tables spell it),
+    else unchanged; so is a name the demangler refuses, or one over the length bounds.
+
+    The demangler is the ``cpp_demangle`` Rust crate (via the ``cpp-demangle`` package), which formats like
+    ``c++filt`` and Breakpad (``google_breakpad::MinidumpFileWriter::Open(char const*)``) and bounds its
+    recursion, so a hostile symbol file's names give an error here, not a crash or a hang. Legacy Rust names
+    (``_ZN…17h<hash>E``) demangle through the same scheme; their hash is dropped. Rust v0 names (``_R…``) are
+    left mangled.
+    """
+    if cpp_demangle is None or len(name) > MAX_MANGLED_LENGTH or not name.startswith(("_Z", "__Z")):
+        return name
+    mangled = name[1:] if name.startswith("__Z") else name
+    try:
+        demangled = cpp_demangle.demangle(mangled)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # ValueError for a bad name; a Rust panic would be pyo3's PanicException
+        return name
+    if not isinstance(demangled, str) or not demangled or len(demangled) > MAX_DEMANGLED_LENGTH:
+        return name
+    if mangled.startswith("_ZN") and mangled.endswith("E") and "17h" in mangled:
+        demangled = _RUST_HASH.sub("", demangled)
+    return demangled
 
 
 def build_symcache(source: Path, out: Path) -> None:
@@ -191,9 +237,10 @@ def _normalize(source: Path, target: Path) -> None:
 
 
 class SymCacheFile:
-    """A SymCache mapped from disk."""
+    """A SymCache mapped from disk; ``demangle``: function names are demangled at lookup (native files)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, demangle: bool = False) -> None:
+        self._demangle = demangle
         try:
             self._symcache: SymCache = SymCache.open(str(path))  # type: ignore[no-untyped-call]
         except SymbolicError as exc:
@@ -204,7 +251,7 @@ class SymCacheFile:
         found = self._symcache.lookup(address)  # type: ignore[no-untyped-call]
         return [
             Location(
-                function=str(loc.symbol),
+                function=demangle(str(loc.symbol)) if self._demangle else str(loc.symbol),
                 function_address=None if loc.sym_addr == _NO_ADDRESS else int(loc.sym_addr),
                 file=loc.full_path,
                 line=int(loc.line or 0),

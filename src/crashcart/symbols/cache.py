@@ -8,7 +8,8 @@ Layout under the cache root (``CRASHCART_SYMBOLS_CACHE_DIR``)::
             symcache                      symbolic SymCache: functions, lines, inlines, PUBLIC symbols
             cfi                           ``cfi.CfiIndex`` file: STACK CFI / STACK WIN by address, line starts
             meta.json                     identity (MODULE / INFO CODE_ID, or the native object's), ``kind``
-                                          (``breakpad`` or ``native``); its mtime is the entry's last use
+                                          (``breakpad`` or ``native``), the native ``companion`` file (if
+                                          any); its mtime is the entry's last use
         <debug_file>/<DEBUG_ID>.missing   no source had the file (valid for ``missing_ttl`` from the time in it)
         <debug_file>/<DEBUG_ID>.malformed the file could not be converted (for ``malformed_ttl``)
         <debug_file>/<DEBUG_ID>.lock      ``flock``-ed while one process converts; others wait, then reuse
@@ -43,6 +44,7 @@ from typing import Any
 from crashcart.symbols._symbolic import (
     CFICACHE_LATEST_VERSION,
     SYMCACHE_LATEST_VERSION,
+    NativeObject,
     SymbolicError,
     SymCacheFile,
     build_native,
@@ -50,12 +52,12 @@ from crashcart.symbols._symbolic import (
 )
 from crashcart.symbols.cfi import CFI_FORMAT_VERSION, CfiIndex, write_cfi_index
 from crashcart.symbols.interfaces import SymbolData, SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
-from crashcart.symbols.paths import clean_file_name, clean_id
+from crashcart.symbols.paths import BINARY, DEBUG, clean_file_name, clean_id
 from crashcart.symbols.symfile import SymLimits, scan_stack_records, scan_sym_file
 
 LOGGER = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 2
+CACHE_FORMAT_VERSION = 3  # 3: native entries may combine two files (``companion`` in meta.json)
 #: symbolic's CfiCache text is indexed for native files, so its version is part of the layout too.
 VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_VERSION}-cf{CFICACHE_LATEST_VERSION}"
 GiB = 1024 * 1024 * 1024
@@ -65,6 +67,11 @@ RESCAN_SECONDS = 300.0
 USAGE_FILE = ".usage"
 #: Below this many entries a walk costs less than writing ``USAGE_FILE``, which is then left as it is.
 USAGE_MIN_ENTRIES = 200
+
+Companion = Callable[[str, Path | None], SymbolData]
+"""Fetches a second native file for a module: called with ``paths.BINARY`` (the file found has no unwind
+information) or ``paths.DEBUG`` (it has no debug information) and the first file if a local source handed it
+over (not to be found again); raises as a source does."""
 
 
 @dataclass
@@ -121,7 +128,13 @@ class SymbolCache:
         return self.version_root / name / ident
 
     def load(
-        self, debug_file: str, debug_id: str, fetch: Callable[[], SymbolData], *, local: bool = False
+        self,
+        debug_file: str,
+        debug_id: str,
+        fetch: Callable[[], SymbolData],
+        *,
+        local: bool = False,
+        companion: Companion | None = None,
     ) -> CachedModule:
         """The module's symbols, converting what ``fetch`` returns if the cache has no entry yet.
 
@@ -131,6 +144,10 @@ class SymbolCache:
         ``local``: ``fetch`` only looks at local files (``FileSymbolSource``). It is then asked before the lock
         is taken, and a miss is not recorded with a ``.missing`` marker: a few ``stat`` calls cost less than the
         marker, and a file added to the directory is seen at once.
+
+        ``companion``: when a native file lacks unwind information (a dSYM, a split ELF ``.debug`` file, an amd64
+        PDB) or debug information (a stripped binary), the other file of the module is fetched with it and the
+        entry takes its CFI (or its SymCache) from that one: ``_build_companion``.
         """
         entry = self.entry_dir(debug_file, debug_id)
         key = (entry.parent.name, entry.name)
@@ -149,7 +166,7 @@ class SymbolCache:
                 if (entry / "meta.json").exists():
                     continue
                 self._check_negative(entry, key)
-                self._convert(entry, key, fetch)
+                self._convert(entry, key, fetch, companion)
             self._maybe_evict(entry)
         raise SymbolSourceUnavailable(f"{debug_file}/{debug_id}: cache entry kept vanishing")
 
@@ -158,7 +175,7 @@ class SymbolCache:
     def _open(self, entry: Path, debug_file: str, debug_id: str) -> CachedModule | None:
         try:
             meta = json.loads((entry / "meta.json").read_text("utf-8"))
-            symcache = SymCacheFile(entry / "symcache")
+            symcache = SymCacheFile(entry / "symcache", demangle=meta.get("kind") == "native")
             cfi = CfiIndex(entry / "cfi")
             os.utime(entry / "meta.json")
         except FileNotFoundError:
@@ -200,7 +217,9 @@ class SymbolCache:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _convert(self, entry: Path, key: tuple[str, str], fetch: Callable[[], SymbolData]) -> None:
+    def _convert(
+        self, entry: Path, key: tuple[str, str], fetch: Callable[[], SymbolData], companion: Companion | None = None
+    ) -> None:
         try:
             data = fetch()
         except SymbolNotFound as exc:
@@ -219,7 +238,7 @@ class SymbolCache:
                 source = data
             try:
                 with _gc_paused():
-                    meta = self._build(source, temp, key[1])
+                    meta = self._build(source, temp, key[1], companion)
             except SymbolMalformed as exc:
                 self._mark_malformed(entry, key, str(exc))
                 raise
@@ -239,7 +258,7 @@ class SymbolCache:
         with contextlib.suppress(FileNotFoundError):
             entry.with_name(entry.name + ".missing").unlink()
 
-    def _build(self, source: Path, temp: Path, debug_id: str) -> dict[str, Any]:
+    def _build(self, source: Path, temp: Path, debug_id: str, companion: Companion | None = None) -> dict[str, Any]:
         """Convert ``source`` into ``temp``; a ``.sym`` file starts with ``MODULE``, anything else is handed to
         symbolic as a native debug file."""
         try:
@@ -253,10 +272,7 @@ class SymbolCache:
         if size > self.limits.max_file_size:
             raise SymbolMalformed(f"debug file is {size} bytes, over the {self.limits.max_file_size}-byte limit")
         native = build_native(source, debug_id, temp / "symcache", temp / "cfi.txt")
-        records = scan_stack_records(temp / "cfi.txt", self.limits)
-        (temp / "cfi.txt").unlink()
-        write_cfi_index(records, temp / "cfi")
-        return {
+        meta: dict[str, Any] = {
             "kind": "native",
             "file_format": native.file_format,
             "object_kind": native.kind,
@@ -265,6 +281,77 @@ class SymbolCache:
             "code_id": native.code_id,
             "features": list(native.features),
             "cfi_error": native.cfi_error,
+            "companion": None,
+        }
+        # A debug companion file (dSYM, split .debug, PDB) without unwind tables wants the binary; a binary
+        # without debug information wants the debug file.
+        if native.kind == "dbg":
+            wanted = BINARY if not native.has_cfi else None
+        else:
+            wanted = DEBUG if "debug" not in native.features else None
+        if companion is not None and wanted is not None:
+            meta["companion"] = self._build_companion(source, temp, debug_id, native, companion, wanted)
+            if meta["companion"] is not None and "cfi" in meta["companion"]["used_for"]:
+                meta["cfi_error"] = ""
+        records = scan_stack_records(temp / "cfi.txt", self.limits)
+        (temp / "cfi.txt").unlink()
+        write_cfi_index(records, temp / "cfi")
+        return meta
+
+    def _build_companion(
+        self, first: Path, temp: Path, debug_id: str, found: NativeObject, companion: Companion, wanted: str
+    ) -> dict[str, Any] | None:
+        """Fetch and convert the module's other native file (``wanted``: ``BINARY`` or ``DEBUG``); use its CFI
+        if ``found`` (the first file) has none, and its SymCache if it has debug information and ``found`` has
+        not. Its description, or ``None``.
+
+        One more fetch (a few requests per source, once per conversion; the entry then records what was found).
+        A companion that is missing, the same file again, unreadable, too big, another build's or without
+        what was wanted is left out (logged): the first file's entry stands. A source that is unavailable
+        raises ``SymbolSourceUnavailable`` (nothing is cached, the module is tried again later), as when the
+        first file's lookup meets one.
+        """
+        try:
+            data = companion(wanted, None if first.parent == temp else first)
+        except (SymbolNotFound, SymbolMalformed) as exc:
+            LOGGER.info("no %s file to go with %s: %s", wanted, first.name, exc)
+            return None
+        other = temp / "companion"
+        other.mkdir()
+        try:
+            if isinstance(data, bytes):
+                source = other / "download"
+                source.write_bytes(data)
+                del data
+            else:
+                source = data
+                if source == first:
+                    return None
+            size = source.stat().st_size
+            if size > self.limits.max_file_size:
+                LOGGER.warning("the %s file to go with %s is %d bytes, over the limit", wanted, first.name, size)
+                return None
+            native = build_native(source, debug_id, other / "symcache", other / "cfi.txt")
+            roles = []
+            if native.has_cfi and not found.has_cfi:
+                os.replace(other / "cfi.txt", temp / "cfi.txt")
+                roles.append("cfi")
+            if "debug" in native.features and "debug" not in found.features:
+                os.replace(other / "symcache", temp / "symcache")
+                roles.append("symcache")
+            if not roles:
+                LOGGER.info("the %s file found for %s does not have what it lacks", wanted, first.name)
+                return None
+        except SymbolMalformed as exc:
+            LOGGER.warning("unusable %s file to go with %s: %s", wanted, first.name, exc)
+            return None
+        finally:
+            shutil.rmtree(other, ignore_errors=True)
+        return {
+            "used_for": roles,
+            "file_format": native.file_format,
+            "object_kind": native.kind,
+            "features": list(native.features),
         }
 
     def _build_sym(self, source: Path, temp: Path) -> dict[str, Any]:

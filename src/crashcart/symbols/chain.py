@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSource, SymbolSourceUnavailable
 
@@ -41,6 +43,28 @@ class ChainSymbolSource:
         if unavailable is not None:
             raise SymbolSourceUnavailable(f"{debug_file}/{debug_id}: {unavailable}") from unavailable
         raise SymbolNotFound(f"{debug_file}/{debug_id} not in any of {len(self.sources)} source(s)")
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        """The first source's file at the first of ``paths`` it has (native files for ``paths.companion_paths``),
+        other than the local file ``exclude``, with ``locate``'s handling of unavailable sources. Sources
+        without ``locate_paths`` are skipped."""
+        unavailable: SymbolSourceUnavailable | None = None
+        for source in self.sources:
+            locate_paths: Any = getattr(source, "locate_paths", None)
+            if locate_paths is None:
+                continue
+            try:
+                found: SymbolData = locate_paths(paths, what, exclude)
+            except SymbolNotFound:
+                continue
+            except SymbolSourceUnavailable as exc:
+                LOGGER.warning("symbol source %r unavailable: %s", source, exc)
+                unavailable = exc
+            else:
+                return found
+        if unavailable is not None:
+            raise SymbolSourceUnavailable(f"{what}: {unavailable}") from unavailable
+        raise SymbolNotFound(f"{what} not in any of {len(self.sources)} source(s)")
 
     def close(self) -> None:
         for source in self.sources:

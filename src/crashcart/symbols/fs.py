@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSourceUnavailable
@@ -25,14 +26,19 @@ class FileSymbolSource:
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
     ) -> SymbolData:
-        for relative in candidate_paths(debug_file, debug_id, code_file, code_id):
+        return self.locate_paths(candidate_paths(debug_file, debug_id, code_file, code_id), f"{debug_file}/{debug_id}")
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        """The first of these relative paths that exists and is not ``exclude`` (``what`` names the module in
+        the error)."""
+        for relative in paths:
             path = self.root / relative
             try:
-                if path.is_file():
+                if path != exclude and path.is_file():
                     return path
             except OSError as exc:  # permission denied on a directory, I/O error
                 raise SymbolSourceUnavailable(f"cannot read {path}: {exc}") from exc
-        raise SymbolNotFound(f"{debug_file}/{debug_id} not in {self.root}")
+        raise SymbolNotFound(f"{what} not in {self.root}")
 
     def close(self) -> None:
         """Nothing to release."""

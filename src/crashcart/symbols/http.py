@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -58,11 +59,16 @@ class HttpSymbolSource:
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
     ) -> SymbolData:
-        for relative in candidate_paths(debug_file, debug_id, code_file, code_id):
+        return self.locate_paths(candidate_paths(debug_file, debug_id, code_file, code_id), f"{debug_file}/{debug_id}")
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        """The body at the first of these relative paths the server has (``what`` names the module; ``exclude``,
+        a local file, is never one of ours)."""
+        for relative in paths:
             data = self._get(self.base_url + quote(relative))
             if data is not None:
                 return data
-        raise SymbolNotFound(f"{debug_file}/{debug_id} not on {self.base_url}")
+        raise SymbolNotFound(f"{what} not on {self.base_url}")
 
     def close(self) -> None:
         self._client.close()

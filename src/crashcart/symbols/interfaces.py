@@ -56,7 +56,11 @@ class ModuleRef(Protocol):
 @runtime_checkable
 class SymbolSource(Protocol):
     """Somewhere symbol files live, in the Breakpad/Tecken layout (``paths.sym_path``), or native debug files in
-    the symbol-server layouts of ``paths.native_paths``; ``paths.candidate_paths`` is the order to try."""
+    the symbol-server layouts of ``paths.native_paths``; ``paths.candidate_paths`` is the order to try.
+
+    The sources here also have ``locate_paths(paths, what, exclude=None)``: the first of the given relative
+    paths they have (other than the local file ``exclude``), for a native file's companion
+    (``paths.companion_paths``). It is optional: a source without it is not asked for companions."""
 
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None

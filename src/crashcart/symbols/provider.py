@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from crashcart.errors import CrashcartError
 from crashcart.symbols._symbolic import SymCacheFile
@@ -25,6 +26,7 @@ from crashcart.symbols.interfaces import (
     SymbolSource,
     SymbolSourceUnavailable,
 )
+from crashcart.symbols.paths import companion_paths
 
 LOGGER = logging.getLogger(__name__)
 
@@ -113,8 +115,18 @@ class SymbolProvider:
                 module.debug_file or module.code_file, module.debug_id, module.code_file or None, module.code_id or None
             )
 
+        def companion(wanted: str, exclude: Path | None) -> SymbolData:
+            """The module's other native file (see ``SymbolCache.load``), from sources that can be asked for one."""
+            locate_paths = getattr(self.source, "locate_paths", None)
+            code_file, code_id = module.code_file or None, module.code_id or None
+            paths = companion_paths(module.debug_file or module.code_file, module.debug_id, code_file, code_id, wanted)
+            if locate_paths is None or not paths:
+                raise SymbolNotFound(f"{debug_file}/{debug_id}: no {wanted} file to look for")
+            found: SymbolData = locate_paths(paths, f"{debug_file}/{debug_id} ({wanted})", exclude)
+            return found
+
         try:
-            loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local)
+            loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local, companion=companion)
         except SymbolNotFound as exc:
             self._failed[key] = (exc, self._clock() + self.missing_ttl)
             return None

@@ -7,6 +7,8 @@ timeouts, retries). ``NoSuchKey``/404 means "not here"; any other botocore error
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -47,12 +49,17 @@ class S3SymbolSource:
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
     ) -> SymbolData:
-        for relative in candidate_paths(debug_file, debug_id, code_file, code_id):
+        return self.locate_paths(candidate_paths(debug_file, debug_id, code_file, code_id), f"{debug_file}/{debug_id}")
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        """The object at the first of these relative keys the bucket has (``what`` names the module; ``exclude``,
+        a local file, is never one of ours)."""
+        for relative in paths:
             key = f"{self.prefix}/{relative}" if self.prefix else relative
             data = self._get(key)
             if data is not None:
                 return data
-        raise SymbolNotFound(f"{debug_file}/{debug_id} not in s3://{self.bucket}/{self.prefix}")
+        raise SymbolNotFound(f"{what} not in s3://{self.bucket}/{self.prefix}")
 
     def close(self) -> None:
         self._client.close()
