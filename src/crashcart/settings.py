@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="Comma-separated optional processing rules to switch on (e.g. Mozilla's "
         "`esr_version_rewrite,fenix_version_rewrite`); unknown names stop the processor at start.",
     )
+    beta_versions_file: Path | None = Field(
+        default=None,
+        description="CSV (`product,channel,build_id,version`) or YAML list mapping beta/aurora build ids to "
+        "version strings, for the optional `beta_version` rule (Socorro asked its web app). Re-read when it changes.",
+    )
     schema_extra_fields: Path | None = Field(
         default=None,
         description="YAML file declaring this deployment's own annotation and processed-crash fields "

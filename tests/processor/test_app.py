@@ -317,3 +317,30 @@ def test_poison_crash_is_dead_lettered_and_a_misdated_crash_filed_under_its_id(p
     assert day == yesterday.date().isoformat()
     assert processor.stop() == 0
     queue.close()
+
+
+def test_beta_version_rule_reads_the_deployments_file(tmp_path: Path, index_url: str) -> None:
+    from crashcart.processor.app import build_pipelines
+    from crashcart.processor.walker import failure_document
+
+    versions = tmp_path / "betas.csv"
+    versions.write_text("product,channel,build_id,version\nFirefox,beta,20261120101010,146.0b7\n")
+    settings = load_settings(
+        environ={},
+        data_dir=tmp_path,
+        database_url=index_url,
+        processor_optional_rules="beta_version",
+        beta_versions_file=versions,
+    )
+    pipeline = build_pipelines(settings, lambda dump, raw: failure_document("no_dump"))["default"]
+    from crashcart.processor.context import CrashContext
+
+    raw = {"ProductName": "Firefox", "Version": "146.0", "ReleaseChannel": "beta", "BuildID": "20261120101010"}
+    ctx = CrashContext(create_crash_id(dt.datetime.now(dt.UTC)), raw)
+    pipeline.run(ctx)
+    assert ctx.processed["version"] == "146.0b7"
+    unset = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, processor_optional_rules="beta_version"
+    )
+    with pytest.raises(ConfigError, match="CRASHCART_BETA_VERSIONS_FILE"):
+        prepare(unset)

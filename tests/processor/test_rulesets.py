@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from typing import ClassVar
+import gzip
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -68,9 +72,18 @@ def test_unknown_optional_rule_is_refused() -> None:
         build_ruleset("default", RuleConfig(optional_rules=frozenset({"esr_typo"})), factories=STUBS)
 
 
-def test_unimplemented_optional_rule_is_refused() -> None:
-    with pytest.raises(RulesetError, match=r"no factory for rule.*beta_version"):
-        build_ruleset("default", RuleConfig(optional_rules=frozenset({"beta_version"})), factories=STUBS)
+def test_every_optional_rule_has_a_factory() -> None:
+    assert set(RULE_FACTORIES) >= OPTIONAL_RULES
+
+
+def test_beta_version_needs_its_file(tmp_path: Path) -> None:
+    config = RuleConfig(optional_rules=frozenset({"beta_version"}))
+    with pytest.raises(RulesetError, match="beta_version needs a beta versions file"):
+        build_ruleset("default", config, factories=STUBS)
+    bad = tmp_path / "betas.csv"
+    bad.write_text("product,version\n")
+    with pytest.raises(RulesetError, match=r"beta_version: .*betas.csv: CSV header lacks channel, build_id"):
+        build_ruleset("default", replace(config, beta_versions_file=bad), factories=STUBS)
 
 
 def test_unknown_ruleset() -> None:
@@ -117,3 +130,97 @@ def test_default_ruleset_end_to_end() -> None:
     assert p["minidump_sha256_hash"] == "ab" * 32
     assert "Empty" not in p["crash_report_keys"]
     assert p["stubs"][-1] == "signature_generator"
+
+
+def test_default_ruleset_with_every_optional_rule(tmp_path: Path) -> None:
+    """Every optional rule switched on, over a realistic Firefox beta crash: nothing raises."""
+    pid = 7046
+    memory_report = {
+        "version": 1,
+        "hasMozMallocUsableSize": True,
+        "reports": [
+            {"process": f"Main Process (pid {pid})", "path": "heap-allocated", "kind": 2, "units": 0, "amount": 500},
+            {"process": f"Main Process (pid {pid})", "path": "explicit/a", "kind": 1, "units": 0, "amount": 300},
+        ],
+    }
+    report_path = tmp_path / "memory_report"
+    report_path.write_bytes(gzip.compress(json.dumps(memory_report).encode()))
+    betas = tmp_path / "betas.csv"
+    betas.write_text("product,channel,build_id,version\nFirefox,beta,20210705185941,91.0b3\n")
+
+    class FakeStackwalk(Rule):
+        name: ClassVar[str] = "minidump_stackwalk"
+
+        def action(self, ctx: CrashContext) -> None:
+            ctx.processed["json_dump"] = {"pid": pid, "status": "OK", "threads": [{"frames": []}, {"frames": []}]}
+
+    class FakeSignature(Rule):
+        name: ClassVar[str] = "signature_generator"
+
+        def action(self, ctx: CrashContext) -> None:
+            ctx.processed["signature"] = "shutdownhang | mozilla::SpinEventLoopUntil"
+
+    factories = {
+        **STUBS,
+        "minidump_stackwalk": lambda config: FakeStackwalk(),
+        "signature_generator": lambda config: FakeSignature(),
+    }
+    config = RuleConfig(optional_rules=OPTIONAL_RULES, beta_versions_file=betas)
+    rules = build_ruleset("default", config, factories=factories)
+    assert {rule.name for rule in rules} >= OPTIONAL_RULES
+
+    raw: dict[str, Any] = {
+        "uuid": "de1bb258-cbbf-4589-a673-34f800210705",
+        "submitted_timestamp": "2021-07-05T19:00:00+00:00",
+        "ProductName": "Firefox",
+        "Version": "91.0",
+        "BuildID": "20210705185941",
+        "ReleaseChannel": "beta",
+        "CrashTime": "1625511500",
+        "StartupTime": "1625511000",
+        "InstallTime": "1625000000",
+        "ProcessType": "parent",
+        "SubmittedFromInfobar": "true",
+        "Accessibility": "Active",
+        "EMCheckCompatibility": "true",
+        "Add-ons": "formautofill%40mozilla.org:1.0.1,{972ce4c6-7e08-4474-a285-3208198ce6fd}:91.0",
+        "PHCKind": "FreedPage",
+        "PHCBaseAddress": "4096",
+        "PHCUsableSize": "32",
+        "PHCAllocStack": "1,2,3",
+        "PHCFreeStack": "4,5",
+        "Breadcrumbs": json.dumps({"values": [{"timestamp": "2021-07-05T18:59:00", "category": "ui"}]}),
+        "MozCrashReason": "Failed to load module https://example.com/secret.js",
+        "UtilityActorsName": "audio-decoder-generic",
+        "TelemetryEnvironment": json.dumps({"partner": {"distributionId": None}}),
+        "ShutdownProgress": "profile-before-change",
+        "AsyncShutdownTimeout": json.dumps({"phase": "profile-before-change", "conditions": []}),
+        "metadata": {"dump_checksums": {"upload_file_minidump": "ab" * 32}, "collector_notes": []},
+    }
+    ctx = CrashContext(crash_id=raw["uuid"], raw_crash=raw, dumps={"memory_report": report_path})
+    result = Pipeline(rules).run(ctx)
+    assert result.ok, result.failures
+    p = ctx.processed
+    assert p["version"] == "91.0b3"
+    assert p["submitted_from"] == "Infobar"
+    assert p["submitted_from_infobar"] is True
+    assert p["accessibility"] is True
+    assert p["addons_checked"] is True
+    assert p["addons"] == [
+        "formautofill@mozilla.org:1.0.1",
+        "{972ce4c6-7e08-4474-a285-3208198ce6fd} (default theme):91.0",
+    ]
+    assert p["phc_base_address"] == "0x1000"
+    assert p["breadcrumbs"] == [{"timestamp": "2021-07-05T18:59:00", "category": "ui"}]
+    assert p["moz_crash_reason"] == "sanitized--see moz_crash_reason_raw"
+    assert p["utility_actors_name"] == ["audio-decoder-generic"]
+    assert p["distribution_id"] == "mozilla"
+    assert p["memory_report"] == memory_report
+    assert p["memory_measures"]["explicit"] == 500
+    assert p["memory_measures"]["heap_unclassified"] == 200
+    assert p["crashing_thread"] == 0
+    assert p["report_type"] == "hang"
+    schema = config.schemas.processed_crash
+    for name in p:
+        if name != "stubs":
+            assert schema.get(name) is not None, name

@@ -68,7 +68,7 @@ def rule_config(settings: Settings) -> RuleConfig:
     except ValueError as exc:
         raise ConfigError(f"CRASHCART_SCHEMA_EXTRA_FIELDS: {exc}") from exc
     optional = frozenset(name.strip() for name in settings.processor_optional_rules.split(",") if name.strip())
-    return RuleConfig(schemas=schemas, optional_rules=optional)
+    return RuleConfig(schemas=schemas, optional_rules=optional, beta_versions_file=settings.beta_versions_file)
 
 
 def signature_generator(settings: Settings) -> SignatureGenerator:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from crashcart.processor.rules.base import Rule
 from crashcart.processor.rules.dates import DatesAndTimesRule
@@ -25,6 +26,22 @@ from crashcart.processor.rules.general import (
     ReportTypeRule,
 )
 from crashcart.processor.rules.java import JavaExceptionRule, JavaStackTraceRule
+from crashcart.processor.rules.memory_report import MemoryReportExtractionRule
+from crashcart.processor.rules.mozilla import (
+    AccessibilityRule,
+    AddonsRule,
+    BetaVersionRule,
+    BreadcrumbsRule,
+    DistributionIdRule,
+    FileVersionLookup,
+    MozCrashReasonRule,
+    OutOfMemoryBinaryRule,
+    PHCRule,
+    ShutdownHangCrashingThreadRule,
+    SubmittedFromRule,
+    ThemePrettyNameRule,
+    UtilityActorsNameRule,
+)
 from crashcart.processor.rules.schema_copy import CopyFromRawCrashRule
 from crashcart.processor.rules.versions import (
     ESRVersionRewriteRule,
@@ -41,10 +58,13 @@ class RulesetError(ValueError):
 
 @dataclass(frozen=True)
 class RuleConfig:
-    """What rule factories may use: the schemas and the deployment's choice of optional rules."""
+    """What rule factories may use: the schemas, the deployment's choice of optional rules, and the
+    optional rules' own inputs (``beta_versions_file``: the product/channel/build id → version table the
+    ``beta_version`` rule reads, from ``CRASHCART_BETA_VERSIONS_FILE``)."""
 
     schemas: Schemas = field(default_factory=builtin_schemas)
     optional_rules: frozenset[str] = frozenset()
+    beta_versions_file: Path | None = None
 
 
 RuleFactory = Callable[[RuleConfig], Rule]
@@ -140,6 +160,17 @@ RULESETS: Mapping[str, tuple[str, ...]] = {
     "regenerate_signature": ("signature_generator",),
 }
 
+
+def _beta_version_rule(config: RuleConfig) -> Rule:
+    if config.beta_versions_file is None:
+        raise RulesetError("optional rule beta_version needs a beta versions file (CRASHCART_BETA_VERSIONS_FILE)")
+    try:
+        lookup = FileVersionLookup(config.beta_versions_file)
+    except ValueError as exc:
+        raise RulesetError(f"optional rule beta_version: {exc}") from exc
+    return BetaVersionRule(lookup)
+
+
 #: Factories for the rules defined in this package's general rule modules.
 RULE_FACTORIES: Mapping[str, RuleFactory] = {
     "de_null": lambda config: DeNullRule(),
@@ -157,6 +188,20 @@ RULE_FACTORIES: Mapping[str, RuleFactory] = {
     "java_stack_trace": lambda config: JavaStackTraceRule(),
     "java_exception": lambda config: JavaExceptionRule(),
     "report_type": lambda config: ReportTypeRule(),
+    # Optional (Mozilla) rules: built only when switched on.
+    "submitted_from": lambda config: SubmittedFromRule(),
+    "accessibility": lambda config: AccessibilityRule(),
+    "addons": lambda config: AddonsRule(),
+    "out_of_memory_binary": lambda config: OutOfMemoryBinaryRule(),
+    "phc": lambda config: PHCRule(),
+    "breadcrumbs": lambda config: BreadcrumbsRule(),
+    "moz_crash_reason": lambda config: MozCrashReasonRule(),
+    "utility_actors_name": lambda config: UtilityActorsNameRule(),
+    "distribution_id": lambda config: DistributionIdRule(),
+    "beta_version": _beta_version_rule,
+    "theme_pretty_name": lambda config: ThemePrettyNameRule(),
+    "memory_report_extraction": lambda config: MemoryReportExtractionRule(),
+    "shutdown_hang_crashing_thread": lambda config: ShutdownHangCrashingThreadRule(),
 }
 
 
