@@ -63,6 +63,9 @@ start_target() {  # target → sets URL and PID (and EXTRA_TREE for s3)
 for target in $TARGETS; do
   for mode in $MODES; do
     for c in $CONCURRENCY; do
+      # The load script appends returned ids to its warm-up log: start each point's log afresh, since the
+      # store of the previous point (whose warm-up ids it holds) is gone.
+      rm -f "$OUT/raw/$target-$mode/crashids-warmup"*
       start_target "$target"
       GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) CONCURRENCY=$c \
         "$LOADGEN/run_load.sh" "$URL" "$target-$mode" "$PID" | tee -a "$OUT/run.log"
