@@ -166,11 +166,13 @@ class SlowSymbolServer:
     def __init__(self, hang: str) -> None:
         self.release = threading.Event()
         self.held = threading.Event()
+        self.held_from = 0  # client port of the held request
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if hang in self.path:
+                    server.held_from = self.client_address[1]
                     server.held.set()
                     server.release.wait(120)
                 self.send_response(404)
@@ -187,10 +189,11 @@ class SlowSymbolServer:
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
 
     def holder(self, workers: list[psutil.Process]) -> psutil.Process:
-        """The worker whose request the server is holding."""
+        """The worker whose request the server is holding (other workers may keep idle connections to it)."""
         for worker in workers:
-            if any(c.raddr and c.raddr.port == self.port for c in worker.net_connections("tcp")):
-                return worker
+            for conn in worker.net_connections("tcp"):
+                if conn.raddr and conn.raddr.port == self.port and conn.laddr.port == self.held_from:
+                    return worker
         raise AssertionError("no worker is connected to the symbol server")
 
     def close(self) -> None:
