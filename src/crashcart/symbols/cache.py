@@ -230,12 +230,8 @@ class SymbolCache:
             raise
         temp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
         try:
-            if isinstance(data, bytes):
-                source = temp / "download"
-                source.write_bytes(data)
-                del data
-            else:
-                source = data
+            source = _as_local_file(data, temp)
+            del data
             try:
                 with _gc_paused():
                     meta = self._build(source, temp, key[1], companion)
@@ -319,14 +315,10 @@ class SymbolCache:
         other = temp / "companion"
         other.mkdir()
         try:
-            if isinstance(data, bytes):
-                source = other / "download"
-                source.write_bytes(data)
-                del data
-            else:
-                source = data
-                if source == first:
-                    return None
+            source = _as_local_file(data, other)
+            del data
+            if source == first:
+                return None
             size = source.stat().st_size
             if size > self.limits.max_file_size:
                 LOGGER.warning("the %s file to go with %s is %d bytes, over the limit", wanted, first.name, size)
@@ -538,3 +530,13 @@ def _listdir(path: Path) -> list[Path]:
         return list(path.iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def _as_local_file(data: bytes | Path, directory: Path) -> Path:
+    """A fetched symbol file as a local path: downloaded bytes are written to ``directory/download``; a local
+    source's file is used where it is."""
+    if isinstance(data, bytes):
+        source = directory / "download"
+        source.write_bytes(data)
+        return source
+    return data
