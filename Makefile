@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services bench-collector bench-stackwalk clean docs
+.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -15,7 +15,7 @@ setup: ## Install uv if missing and the locked dependencies into .venv
 run: setup ## Run Crashcart with embedded backends on http://127.0.0.1:8000
 	.venv/bin/crashcart run
 
-test: setup services ## Lint, type-check and run the whole test suite (starts any service it needs)
+test: setup services system ## Lint, type-check and run the whole test suite (starts any service it needs)
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
@@ -31,6 +31,9 @@ fmt: setup ## Format and auto-fix
 
 typecheck: setup ## mypy --strict
 	.venv/bin/mypy
+
+system: ## Install the Debian packages the real-client tests load (libcurl4) if missing and possible
+	@scripts/ensure-system-packages.sh
 
 services: ## Start PostgreSQL, RabbitMQ and Redis on localhost if they are down
 	@scripts/ensure-services.sh
