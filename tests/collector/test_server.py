@@ -27,12 +27,13 @@ pytestmark = pytest.mark.slow
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 REALCLIENT = SHARED / "tools" / "realclient"
+CORPUS = SHARED / "corpus"
 
 
 def _libcurl_present() -> bool:
     """Breakpad's uploader loads libcurl (or its GnuTLS build) at run time; `make test` installs it when it can."""
     return any(ctypes.util.find_library(name) for name in ("curl", "curl-gnutls"))
-CORPUS = SHARED / "corpus"
+
 
 BOUNDARY = "----crashcart-test-boundary"
 DUMP = b"MDMP" + os.urandom(150_000)
