@@ -24,6 +24,14 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq, pytest.mark.s3]
 
 
+def _wait_worker_ready(node: ProcessorProcess, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while "processor worker 0 ready" not in (node.data_dir / "processor.log").read_text():
+        assert node.process.poll() is None, (node.data_dir / "processor.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, "the node's worker never became ready"
+        time.sleep(0.1)
+
+
 def test_two_nodes_on_shared_backends_process_each_crash_once(
     tmp_path: Path, s3_server: S3Server, s3_bucket: str, pg_database: str
 ) -> None:
@@ -44,6 +52,10 @@ def test_two_nodes_on_shared_backends_process_each_crash_once(
     try:
         # Each node has its own (disposable) data directory: the only shared state is the three services.
         nodes = [ProcessorProcess(tmp_path / f"node{i}", workers=1, **env) for i in range(2)]
+        # A node's status port answers before its spawned worker has imported, migrated and connected: publish
+        # only once both workers consume, or the first node up can take every crash before the other starts.
+        for node in nodes:
+            _wait_worker_ready(node)
         data = DUMP.read_bytes()
         ids = []
         for _ in range(24):
