@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,18 @@ class Harness:
         )
         return await self.client.post("/submit", content=body, headers={"content-type": ctype, **(headers or {})})
 
-    def queued(self) -> list[str]:
-        out = []
-        while (msg := self.queue.consume()) is not None:
-            out.append(msg.body)
-            self.queue.ack(msg)
-        return out
+    def queued(self, expect: int = 0, timeout: float = 10.0) -> list[str]:
+        """Ids on the queue, waiting up to ``timeout`` for ``expect`` of them: the committer publishes just
+        after it answers."""
+        out: list[str] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            while (msg := self.queue.consume()) is not None:
+                out.append(msg.body)
+                self.queue.ack(msg)
+            if len(out) >= expect or time.monotonic() > deadline:
+                return out
+            time.sleep(0.01)
 
 
 def crash_id_of(response: httpx.Response) -> str:
@@ -109,7 +116,7 @@ async def test_accepted_crash_is_stored_and_queued(harness: Harness) -> None:
     ]
     assert harness.storage.get_dump(crash_id, "upload_file_minidump") == DUMP
     assert date_of(crash_id) == dt.datetime.fromisoformat(raw["submitted_timestamp"]).date()
-    assert harness.queued() == [crash_id]
+    assert harness.queued(1) == [crash_id]
     assert list(harness.storage.list_pending()) == []
 
 
@@ -163,7 +170,7 @@ async def test_throttle_reject_and_fakeaccept_store_nothing(tmp_path: Path) -> N
         assert fake[-7] == "3"
         assert not h.storage.has_raw_crash(fake)
         kept = crash_id_of(await h.submit({"ProductName": "Test"}))
-        assert h.queued() == [kept]
+        assert h.queued(1) == [kept]
     finally:
         await h.client.aclose()
         h.app.close()
@@ -207,7 +214,12 @@ async def test_queue_down_still_accepts_and_sweep_publishes(tmp_path: Path) -> N
         crash_id = crash_id_of(await h.submit())
         assert h.storage.has_raw_crash(crash_id)
         assert [p.crash_id for p in h.storage.list_pending()] == [crash_id]
+        deadline = time.monotonic() + 10  # the publish is tried just after the answer
+        while h.metrics.counter_value("crashcart_collector_publish_failures_total") == 0:
+            assert time.monotonic() < deadline, "the failed publish was never counted"
+            time.sleep(0.01)
         assert h.metrics.counter_value("crashcart_collector_publish_failures_total") == 1
+        assert [p.crash_id for p in h.storage.list_pending()] == [crash_id], "the marker stays for the sweep"
     finally:
         await h.client.aclose()
         h.app.close()
@@ -275,6 +287,10 @@ async def test_heartbeat_lists_failing_backends(tmp_path: Path) -> None:
 async def test_metrics_endpoint_counts_outcomes(harness: Harness) -> None:
     await harness.submit()
     await harness.client.post("/submit", content=b"x")
+    deadline = time.monotonic() + 10  # the committer publishes just after it answers
+    while harness.queue.depth()["standard"].ready == 0:
+        assert time.monotonic() < deadline, "the accepted crash was never queued"
+        time.sleep(0.01)
     text = (await harness.client.get("/metrics")).text
     assert "crashcart_collector_received_total 2" in text
     assert 'crashcart_collector_accepted_total{result="accept"} 1' in text
@@ -296,7 +312,7 @@ async def test_accepted_crash_on_s3_backend(tmp_path: Path, s3_server: Any, s3_b
         keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]}
         assert f"crashes/v1/dump/{crash_id}" in keys
         assert f"crashes/v1/raw_crash/20{crash_id[-6:]}/{crash_id}" in keys
-        assert h.queued() == [crash_id]
+        assert h.queued(1) == [crash_id]
     finally:
         await h.client.aclose()
         h.app.close()

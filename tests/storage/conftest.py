@@ -90,14 +90,34 @@ class FSBackend(Backend):
 
     @contextlib.contextmanager
     def record_writes(self) -> Iterator[list[str]]:
+        # A file becomes visible when it is created at its final name (a new crash's parts), linked there (a
+        # spooled dump) or renamed there (the raw crash); temp names start with a dot.
         order: list[str] = []
-        real_replace = os.replace
+        real_replace, real_open, real_link = os.replace, os.open, os.link
 
-        def spy(src: Any, dst: Any, **kwargs: Any) -> None:
+        def visible(path: Any) -> None:
+            if not Path(path).name.startswith("."):
+                order.append(Path(path).relative_to(self.root).as_posix())
+
+        def replace(src: Any, dst: Any, **kwargs: Any) -> None:
             real_replace(src, dst, **kwargs)
-            order.append(Path(dst).relative_to(self.root).as_posix())
+            visible(dst)
 
-        with mock.patch.object(os, "replace", spy):
+        def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            fd = real_open(path, flags, *args, **kwargs)
+            if flags & os.O_CREAT and Path(path).is_relative_to(self.root):
+                visible(path)
+            return fd
+
+        def link(src: Any, dst: Any, **kwargs: Any) -> None:
+            real_link(src, dst, **kwargs)
+            visible(dst)
+
+        with (
+            mock.patch.object(os, "replace", replace),
+            mock.patch.object(os, "open", open_),
+            mock.patch.object(os, "link", link),
+        ):
             yield order
 
 

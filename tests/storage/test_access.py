@@ -111,7 +111,7 @@ def test_fs_webapp_only_reads_and_its_check_writes_nothing(stored: tuple[Path, s
     with pytest.raises(StorageForbidden):
         list(webapp.list_pending())
     with pytest.raises(StorageForbidden):
-        webapp.commit_staged([])
+        webapp.sync_staged()
 
 
 def test_fs_webapp_check_fails_when_root_is_missing(tmp_path: Path) -> None:

@@ -104,17 +104,17 @@ def test_spooled_dump_on_another_filesystem_is_copied_in_chunks(
     spool = tmp_path / "spool.dmp"
     data = os.urandom(8 * 1024 * 1024)
     dump = spooled_dump("upload_file_minidump", spool, data)
-    real_rename = os.rename
+    real_link = os.link
 
     def cross_device(src: Any, dst: Any, **kwargs: Any) -> None:
         if Path(src) == spool:
             raise OSError(errno.EXDEV, "Invalid cross-device link")
-        real_rename(src, dst, **kwargs)
+        real_link(src, dst, **kwargs)
 
     del data
     tracemalloc.start()
     try:
-        with mock.patch.object(os, "rename", cross_device):
+        with mock.patch.object(os, "link", cross_device):
             storage.save_raw_crash(crash_id, raw_crash(crash_id), [dump])
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -159,7 +159,7 @@ def _save_with(tmp_path: Path, operation: str, fail_at: int) -> tuple[FSCrashSto
     return storage, crash_id, injector, failure is not None
 
 
-@pytest.mark.parametrize("operation", ["fsync", "replace", "write", "rename", "open"])
+@pytest.mark.parametrize("operation", ["fsync", "replace", "write", "link", "open"])
 def test_a_save_failing_anywhere_leaves_no_temp_file_and_no_raw_crash(tmp_path: Path, operation: str) -> None:
     """Fail the n-th call of one system call, for every n a save makes."""
     _, _, counter, failed = _save_with(tmp_path, operation, fail_at=0)
@@ -177,8 +177,8 @@ def test_a_save_failing_anywhere_leaves_no_temp_file_and_no_raw_crash(tmp_path: 
 
 
 def test_durable_order_of_fsyncs_and_renames(root: Path, tmp_path: Path) -> None:
-    """Without group commit: each file is fsync'd before its rename, and the raw crash is renamed only after
-    the directories of every other part are fsync'd; its own directory is fsync'd before the save returns."""
+    """Without group commit: every part is fsync'd at its final name and its directory fsync'd before the raw
+    crash, itself fsync'd under a temp name, is renamed into place; its directory is fsync'd before return."""
     storage = FSCrashStorage(root, group_commit=False)
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc/self/fd to name fsync'd descriptors")
@@ -205,18 +205,41 @@ def test_durable_order_of_fsyncs_and_renames(root: Path, tmp_path: Path) -> None
         storage.save_raw_crash(crash_id, raw_crash(crash_id), dumps, pending_queue="standard")
 
     replaced = [path for kind, path in events if kind == "replace"]
-    assert len(replaced) == 5
-    for tmp in replaced:
-        assert events.index(("fsync", tmp)) < events.index(("replace", tmp))
-    raw_tmp = replaced[-1]
+    assert len(replaced) == 1, "only the raw crash is renamed: a new id's parts are written in place"
+    raw_tmp = replaced[0]
     assert Path(raw_tmp).parent == root / "v1/raw_crash/20261126"
     raw_at = events.index(("replace", raw_tmp))
+    assert events.index(("fsync", raw_tmp)) < raw_at
     synced_before_raw = {path for kind, path in events[:raw_at] if kind == "fsync"}
-    for directory in ("v1/dump", "v1/memory_report", "v1/dump_names", "v1/pending_publish"):
-        assert str(root / directory) in synced_before_raw
+    for part in (
+        keys.dump_key(crash_id, "upload_file_minidump"),
+        keys.dump_key(crash_id, "memory_report"),
+        keys.dump_names_key(crash_id),
+        keys.pending_publish_key(crash_id),
+    ):
+        assert str(root / part) in synced_before_raw
+        assert str((root / part).parent) in synced_before_raw
     assert ("fsync", str(root / "v1/raw_crash/20261126")) in events[raw_at:]
     dir_syncs = [path for kind, path in events if kind == "fsync" and Path(path).is_dir()]
     assert len(dir_syncs) == len(set(dir_syncs)) == 5, "each touched directory fsync'd once"
+
+
+def test_a_resubmitted_id_replaces_its_parts_before_its_raw_crash(storage: FSCrashStorage) -> None:
+    """Parts that exist already are not written over in place: they are staged and renamed, before the raw crash."""
+    crash_id = new_crash_id()
+    storage.save_raw_crash(crash_id, raw_crash(crash_id), [memory_dump("upload_file_minidump", b"MDMP-old")])
+    job = storage.stage_raw_crash(
+        crash_id, {"uuid": crash_id, "v": 2}, [memory_dump("upload_file_minidump", b"MDMP-new")]
+    )
+    assert storage.get_dump(crash_id, "upload_file_minidump") == b"MDMP-old", "nothing replaced before a sync"
+    storage.sync_staged()
+    assert storage.advance_staged(job) is False  # the replaced parts first
+    assert storage.get_dump(crash_id, "upload_file_minidump") == b"MDMP-new"
+    assert storage.get_raw_crash(crash_id) != {"uuid": crash_id, "v": 2}
+    storage.sync_staged()
+    assert storage.advance_staged(job) is True
+    assert storage.get_raw_crash(crash_id) == {"uuid": crash_id, "v": 2}
+    assert temp_files(storage.root) == []
 
 
 def test_readers_never_see_a_partial_file(storage: FSCrashStorage) -> None:
@@ -377,9 +400,9 @@ def test_close_is_idempotent(storage: FSCrashStorage) -> None:
     storage.close()
 
 
-def test_group_commit_syncs_between_rename_phases(root: Path, tmp_path: Path) -> None:
-    """Group commit: a syncfs makes temp data durable before any rename, another separates the parts' renames
-    from the raw crash's, and a last one follows it, for every save in a concurrent batch."""
+def test_group_commit_syncs_before_and_after_the_raw_crash_renames(root: Path, tmp_path: Path) -> None:
+    """Group commit: a syncfs makes every part and temp file durable before any raw crash is renamed, and another
+    follows the renames before any save returns, for every save in a concurrent batch."""
     from crashcart.storage import fs as fs_module
 
     storage = FSCrashStorage(root)
@@ -388,11 +411,13 @@ def test_group_commit_syncs_between_rename_phases(root: Path, tmp_path: Path) ->
     lock = threading.Lock()
     real_syncfs = storage._group._syncfs
     real_replace = os.replace
+    real_open = os.open
+    returned: dict[str, int] = {}
 
     def syncfs(fd: int) -> None:
         with lock:
             events.append(("syncfs", ""))
-            first = len(events) == 1
+            first = len([e for e in events if e[0] == "syncfs"]) == 1
         if first:
             time.sleep(0.2)  # a slow disk: the other savers pile up into the next batch
         real_syncfs(fd)
@@ -402,17 +427,23 @@ def test_group_commit_syncs_between_rename_phases(root: Path, tmp_path: Path) ->
             events.append(("replace", os.fspath(dst)))
         real_replace(src, dst, **kwargs)
 
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:
+            with lock:
+                events.append(("create", os.fspath(path)))
+        return real_open(path, flags, *args, **kwargs)
+
+    def save(cid: str) -> None:
+        storage.save_raw_crash(
+            cid, raw_crash(cid), [memory_dump("upload_file_minidump", MINIDUMP)], pending_queue="standard"
+        )
+        with lock:
+            returned[cid] = len(events)
+
     storage._group._syncfs = syncfs
     ids = [new_crash_id() for _ in range(12)]
-    with mock.patch.object(fs_module.os, "replace", replace):
-        threads = [
-            threading.Thread(
-                target=storage.save_raw_crash,
-                args=(cid, raw_crash(cid), [memory_dump("upload_file_minidump", MINIDUMP)]),
-                kwargs={"pending_queue": "standard"},
-            )
-            for cid in ids
-        ]
+    with mock.patch.object(fs_module.os, "replace", replace), mock.patch.object(fs_module.os, "open", open_):
+        threads = [threading.Thread(target=save, args=(cid,)) for cid in ids]
         for t in threads:
             t.start()
         for t in threads:
@@ -420,16 +451,14 @@ def test_group_commit_syncs_between_rename_phases(root: Path, tmp_path: Path) ->
     for cid in ids:
         assert storage.get_dump(cid, "upload_file_minidump") == MINIDUMP
         raw_at = events.index(("replace", os.path.join(root, keys.raw_crash_key(cid))))
-        dump_at = events.index(("replace", os.path.join(root, keys.dump_key(cid, "upload_file_minidump"))))
-        between = [kind for kind, _ in events[dump_at:raw_at]]
-        assert "syncfs" in between, "raw crash renamed without a sync after its dump"
-        assert ("syncfs", "") in events[raw_at:], "no sync after the raw crash was renamed"
-        assert events[0] == ("syncfs", ""), "temp data must be synced before the first rename"
-    # batching happened: fewer sync rounds than saves
-    assert events.count(("syncfs", "")) < 3 * len(ids)
+        dump_at = events.index(("create", os.path.join(root, keys.dump_key(cid, "upload_file_minidump"))))
+        assert "syncfs" in [kind for kind, _ in events[dump_at:raw_at]], "raw crash renamed before its dump synced"
+        assert "syncfs" in [kind for kind, _ in events[raw_at : returned[cid]]], "returned before the rename synced"
+    # batching happened: fewer sync rounds than two per save
+    assert events.count(("syncfs", "")) < 2 * len(ids)
 
 
-def test_staged_saves_become_visible_only_when_committed(root: Path) -> None:
+def test_staged_saves_become_visible_only_when_advanced(root: Path) -> None:
     from crashcart.storage.interfaces import StagedSave
 
     storage = FSCrashStorage(root)
@@ -442,12 +471,39 @@ def test_staged_saves_become_visible_only_when_committed(root: Path) -> None:
         for cid in ids
     ]
     assert not any(storage.has_raw_crash(cid) for cid in ids), "staged crashes must not be visible"
-    # one crash's temp raw file disappears before the commit: only that crash fails
-    os.unlink(staged[1].last[0].tmp)
-    errors = storage.commit_staged(staged)
-    assert errors[0] is None and errors[2] is None
-    assert isinstance(errors[1], StorageUnavailable)
+    assert list(storage.list_pending()) == [], "a marker without its raw crash is not pending"
+    storage.sync_staged()
+    # one crash's temp raw file disappears before it is advanced: only that crash fails, and is cleaned up
+    os.unlink(staged[1].phases[-1][0].tmp)
+    assert storage.advance_staged(staged[0]) is True
+    with pytest.raises(StorageUnavailable):
+        storage.advance_staged(staged[1])
+    storage.discard_staged(staged[1])
+    assert storage.advance_staged(staged[2]) is True
+    storage.sync_staged()
     assert storage.has_raw_crash(ids[0]) and storage.has_raw_crash(ids[2])
     assert not storage.has_raw_crash(ids[1])
+    assert not (root / keys.dump_key(ids[1], "upload_file_minidump")).exists(), "a failed save's parts are removed"
     assert storage.get_dump(ids[2], "upload_file_minidump") == MINIDUMP
-    assert {p.crash_id for p in storage.list_pending()} >= {ids[0], ids[2]}
+    assert {p.crash_id for p in storage.list_pending()} == {ids[0], ids[2]}
+    assert temp_files(root) == []
+
+
+def test_markers_of_saves_that_never_completed_are_skipped_then_dropped(root: Path) -> None:
+    now = [time.time()]
+    storage = FSCrashStorage(root, clock=lambda: now[0])
+    crash_id = new_crash_id()
+    storage.stage_raw_crash(crash_id, raw_crash(crash_id), [], pending_queue="standard")  # its process dies here
+    marker = root / keys.pending_publish_key(crash_id)
+    assert marker.exists()
+    assert list(storage.list_pending()) == []
+    assert marker.exists(), "a save may still be under way"
+    now[0] += fs_module_abandoned() + 1
+    assert list(storage.list_pending()) == []
+    assert not marker.exists()
+
+
+def fs_module_abandoned() -> float:
+    from crashcart.storage import fs as fs_module
+
+    return fs_module.ABANDONED_SAVE_SECONDS

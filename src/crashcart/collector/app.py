@@ -159,7 +159,9 @@ def build_collector(
         max_workers=settings.collector_threads, thread_name_prefix="collector-io"
     )
     # Explicit capability check (not duck typing): local storage that can stage saves gets the committer.
-    committer = Committer(backends.storage, backends.queue) if isinstance(backends.storage, StagedSave) else None
+    committer = (
+        Committer(backends.storage, backends.queue, metrics) if isinstance(backends.storage, StagedSave) else None
+    )
     submitter = Submitter(
         SubmitConfig(
             limits=Limits.from_settings(settings),

@@ -1,23 +1,32 @@
 """Durable saves without a thread hop per request: files are written on the event loop, one thread syncs.
 
-With a backend that can stage (``StagedSave``: the filesystem), a request writes its crash's files under
-temp names right on the event loop (page-cache writes: CPU the request costs anyway) and waits on an asyncio
-future. One committer thread per process takes everything staged so far, makes it durable and visible
-(``commit_staged``: syncfs, renames, raw crash last), publishes the batch's ids in one call, clears their
-pending markers, and resolves the batch's futures with a single ``call_soon_threadsafe``. Measured on the
-loadgen body, the executor-per-request design spent ~0.7 ms of kernel time per request in thread switches;
-this one wakes two threads per batch instead of four per request.
+With a backend that can stage (``StagedSave``: the filesystem), a request writes its crash's files right on
+the event loop (page-cache writes: CPU the request costs anyway; the raw crash under a temp name) and waits
+on an asyncio future. One committer thread per process runs the durability barrier for everybody, in
+overlapping cycles: sync (the files staged so far are durable, and so are the raw crashes renamed in the
+last cycle) → answer the crashes of the last cycle → rename the raw crashes of the new batch → loop. Each
+sync serves two batches, so a crash costs one sync per cycle instead of two or three, and a cycle starts as
+soon as the previous one ends: batches grow with load, nobody waits on a timer.
+
+The request is answered once its crash is durable. Publishing its id is a separate thread's job (one
+``publish`` call for everything saved meanwhile, then the pending markers are cleared): the queue's commit
+is off the request's path, and a crash whose publish fails, or whose process dies first, keeps its marker
+for the sweep. The thread handoffs are one ``call_soon_threadsafe`` per cycle, not one per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from crashcart.errors import CrashcartError, StorageUnavailable
+from crashcart.metrics import Metrics
 from crashcart.queue.interfaces import STANDARD, CrashQueue
 from crashcart.storage.interfaces import DumpFile, RawCrashWriter, StagedSave
 
@@ -28,18 +37,25 @@ LOGGER = logging.getLogger(__name__)
 class _Entry:
     crash_id: str
     staged: Any
-    future: asyncio.Future[bool]
+    future: asyncio.Future[None]
+    revealed: bool = False
 
 
 class Committer:
-    """Owns the committer thread of one event loop. ``save`` returns whether the id was published."""
+    """Owns the committer and publisher threads of one event loop."""
 
-    def __init__(self, storage: RawCrashWriter, queue: CrashQueue, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        storage: RawCrashWriter,
+        queue: CrashQueue,
+        metrics: Metrics | None = None,
+        max_batch: int = 256,
+        max_publish: int = 1000,
+    ) -> None:
         if not isinstance(storage, StagedSave):
             raise TypeError(f"{storage!r} cannot stage saves")
         self._storage = storage
         self._staging: StagedSave = storage
-        self._queue = queue
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
@@ -47,73 +63,158 @@ class Committer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._publisher = _Publisher(storage, queue, metrics, max_publish)
 
-    async def save(self, crash_id: str, raw_crash: dict[str, Any], dumps: list[DumpFile]) -> bool:
-        """Store durably (raise ``StorageUnavailable`` if not), then try to publish; True if published."""
+    async def save(self, crash_id: str, raw_crash: dict[str, Any], dumps: list[DumpFile]) -> None:
+        """Return once the crash is durable (raise ``StorageUnavailable`` if it cannot be); its id is queued next."""
         loop = asyncio.get_running_loop()
         if self._thread is None:
             self._loop = loop
             self._thread = threading.Thread(target=self._run, name="collector-committer", daemon=True)
             self._thread.start()
+            self._publisher.start()
         staged = self._staging.stage_raw_crash(crash_id, raw_crash, dumps, pending_queue=STANDARD)
-        future: asyncio.Future[bool] = loop.create_future()
+        future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._pending.append(_Entry(crash_id, staged, future))
         self._wakeup.set()
-        return await future
+        await future
 
     def _run(self) -> None:
+        in_flight: list[_Entry] = []  # raw crash renamed or still to rename: the next sync concerns them
         while True:
-            self._wakeup.wait()
+            if not in_flight:
+                self._wakeup.wait()
             with self._lock:
                 self._wakeup.clear()
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 if self._pending:
                     self._wakeup.set()
                 stopping = self._stopping
-            if batch:
-                self._commit(batch)
+            if batch or in_flight:
+                in_flight = self._cycle(in_flight, batch)
             elif stopping:
                 return
 
-    def _commit(self, batch: list[_Entry]) -> None:
-        outcomes: list[BaseException | bool]
+    def _cycle(self, in_flight: list[_Entry], batch: list[_Entry]) -> list[_Entry]:
+        """One sync, then the crashes it made durable are answered and the others move one step on."""
+        outcomes: list[tuple[_Entry, StorageUnavailable | None]] = []
         try:
-            errors = self._staging.commit_staged([entry.staged for entry in batch])
-        except Exception as exc:  # a failure of the whole batch: every request in it gets a 503
-            LOGGER.exception("committing %d staged crashes failed", len(batch))
-            errors = [StorageUnavailable(f"commit failed: {exc}")] * len(batch)
-        saved = [entry.crash_id for entry, error in zip(batch, errors, strict=True) if error is None]
-        published = False
-        if saved:
+            self._staging.sync_staged()
+        except Exception as exc:  # every crash of both batches gets a 503; nothing of theirs is kept
+            LOGGER.exception("syncing %d staged crashes failed", len(in_flight) + len(batch))
+            error = exc if isinstance(exc, StorageUnavailable) else StorageUnavailable(f"sync failed: {exc}")
+            for entry in (*in_flight, *batch):
+                self._staging.discard_staged(entry.staged)
+                outcomes.append((entry, error))
+            self._resolve(outcomes)
+            return []
+        still: list[_Entry] = []
+        saved: list[str] = []
+        for entry in in_flight:
+            if entry.revealed:
+                outcomes.append((entry, None))
+                saved.append(entry.crash_id)
+            else:
+                still.append(entry)
+        moving, still = [*still, *batch], []
+        for entry in moving:
             try:
-                self._queue.publish(STANDARD, saved)
-                published = True
-            except CrashcartError as exc:
-                LOGGER.warning("stored %d crashes but could not publish them (the sweep will): %s", len(saved), exc)
-        if published:
-            for crash_id in saved:
-                try:
-                    self._storage.clear_pending(crash_id)
-                except CrashcartError as exc:
-                    LOGGER.warning("could not clear pending marker: %s", exc, extra={"crash_id": crash_id})
-        outcomes = [error if error is not None else published for error in errors]
+                entry.revealed = self._staging.advance_staged(entry.staged)
+            except StorageUnavailable as exc:
+                self._staging.discard_staged(entry.staged)
+                outcomes.append((entry, exc))
+            else:
+                still.append(entry)
+        if outcomes:
+            self._resolve(outcomes)
+        if saved:
+            self._publisher.add(saved)
+        return still
+
+    def _resolve(self, outcomes: list[tuple[_Entry, StorageUnavailable | None]]) -> None:
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve, batch, outcomes)
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            self._loop.call_soon_threadsafe(_resolve, outcomes)
 
     def close(self) -> None:
+        """Finish the crashes in flight, then publish what is saved (what cannot be waits for the sweep)."""
         with self._lock:
             self._stopping = True
         self._wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self._publisher.close()
 
 
-def _resolve(batch: list[_Entry], outcomes: list[BaseException | bool]) -> None:
-    for entry, outcome in zip(batch, outcomes, strict=True):
+def _resolve(outcomes: list[tuple[_Entry, StorageUnavailable | None]]) -> None:
+    for entry, error in outcomes:
         if entry.future.done():
             continue
-        if isinstance(outcome, BaseException):
-            entry.future.set_exception(StorageUnavailable(str(outcome)))
+        if error is not None:
+            entry.future.set_exception(StorageUnavailable(str(error)))
         else:
-            entry.future.set_result(outcome)
+            entry.future.set_result(None)
+
+
+class _Publisher:
+    """Publishes saved crash ids in batches, then clears their pending markers.
+
+    Ids whose publish fails are dropped here (their markers stay, so the sweep publishes them): nothing piles
+    up in memory while the queue is down.
+    """
+
+    def __init__(self, storage: RawCrashWriter, queue: CrashQueue, metrics: Metrics | None, max_batch: int) -> None:
+        self._storage = storage
+        self._queue = queue
+        self._metrics = metrics
+        self._max_batch = max_batch
+        self._ids: deque[str] = deque()
+        self._wakeup = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="collector-publisher", daemon=True)
+            self._thread.start()
+
+    def add(self, ids: list[str]) -> None:
+        self._ids.extend(ids)
+        self._wakeup.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait()
+            self._wakeup.clear()
+            while self._ids:
+                ids = [self._ids.popleft() for _ in range(min(self._max_batch, len(self._ids)))]
+                self._publish(ids)
+            if self._stopping:
+                return
+
+    def _publish(self, ids: list[str]) -> None:
+        start = time.perf_counter()
+        try:
+            self._queue.publish(STANDARD, ids)
+        except CrashcartError as exc:
+            LOGGER.warning("stored %d crashes but could not publish them (the sweep will): %s", len(ids), exc)
+            if self._metrics is not None:
+                self._metrics.incr("crashcart_collector_publish_failures_total", len(ids))
+            return
+        except Exception:
+            LOGGER.exception("unexpected error publishing %d crash ids (the sweep will publish them)", len(ids))
+            return
+        if self._metrics is not None:
+            self._metrics.observe("crashcart_collector_publish_seconds", time.perf_counter() - start)
+        for crash_id in ids:
+            try:
+                self._storage.clear_pending(crash_id)
+            except CrashcartError as exc:
+                LOGGER.warning("could not clear pending marker: %s", exc, extra={"crash_id": crash_id})
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

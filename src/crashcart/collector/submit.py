@@ -7,6 +7,8 @@ Order of work per request, each step for a reason:
 4. store everything, raw crash last, with a pending-publish marker, and only then
 5. publish the id; a publish failure still answers 200 because the sweep will publish from the marker;
 6. answer, then clear the marker (a lost clear only means one harmless duplicate publish later).
+With filesystem storage the committer answers at step 4 (the crash is durable) and publishes right after,
+off the request's path; the marker covers the gap.
 A storage failure is the only server-side refusal (503 + Retry-After): the client keeps the report and
 retries. Every other failure mode is a 4xx with a machine-readable ``Discarded=`` reason.
 """
@@ -202,15 +204,12 @@ class Submitter:
         assert self._committer is not None
         start = time.perf_counter()
         try:
-            published = await self._committer.save(crash_id, raw_crash, payload.dumps)
+            await self._committer.save(crash_id, raw_crash, payload.dumps)  # durable; queued right after
         except StorageUnavailable as exc:
             await self._refuse_storage_unavailable(send, exc)
             return
         self._metrics.observe("crashcart_collector_save_seconds", time.perf_counter() - start)
         self._observe_dumps(payload)
-        if not published:
-            self._metrics.incr("crashcart_collector_publish_failures_total")
-            LOGGER.warning("stored but not published (the sweep will publish it)")
         self._metrics.incr("crashcart_collector_accepted_total", result=result_name)
         await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
 

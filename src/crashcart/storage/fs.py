@@ -6,15 +6,19 @@ one ``keys`` module serves both backends.
 
 Durability and visibility, which the collector relies on before it answers 200:
 
-* every file is written to a unique temp file in its final directory (``.<name>.<pid>.<random>.tmp``, so many
-  processes and threads can write at once), fsync'd, renamed into place, and its directory fsync'd;
-* a crash is complete when its raw crash file exists. That file is renamed into place only after every
-  other file of the crash (dumps, dump names, pending marker) is renamed and its directory fsync'd, so
-  neither a reader nor recovery after a power loss can see a raw crash without its parts.
+* a crash is complete when its raw crash file exists, and that file is the last of a crash's files to appear
+  or to become durable: neither a reader nor recovery after a power loss can see a raw crash without its
+  parts;
+* the parts (dumps, dump names, pending marker) of a new crash id are written straight to their final names:
+  nothing reads a part whose raw crash does not exist, and a failed save removes them. The raw crash, and any
+  part that replaces an existing file (a resubmitted id), is written to a unique temp file in its final
+  directory (``.<name>.<pid>.<tag><n>.tmp``) and renamed into place once everything before it is durable.
 
-On Linux the syncing is done in groups (``_GroupCommit``): concurrent saves write their temp files unsynced,
-then one thread makes the whole batch durable with ``syncfs`` between the rename phases. Where ``syncfs`` is
-missing, every temp file is fsync'd, renamed in the contract order, and each touched directory fsync'd once.
+On Linux the syncing is done in groups with ``syncfs``: sync (the batch's data is durable) → rename the raw
+crashes → sync (the renames are durable). The collector's committer overlaps batches so that one ``syncfs``
+serves two: the sync that makes a new batch's data durable also makes the previous batch's renames durable
+(``sync_staged`` and ``advance_staged``). Where ``syncfs`` is missing, every file is fsync'd when written and
+each directory fsync'd before the raw crash is renamed, and after.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ COPY_CHUNK = 1024 * 1024
 
 HEALTH_DIR = keys.HEALTH_PREFIX.rstrip("/")
 
+ABANDONED_SAVE_SECONDS = 3600.0
+"""A marker this old whose raw crash does not exist belongs to a save that died; ``list_pending`` drops it."""
+
 _TMP_SUFFIX = ".tmp"
 _TMP_TAG = secrets.token_hex(4)
 _TMP_COUNTER = itertools.count()
@@ -72,26 +79,36 @@ def _load_syncfs() -> Callable[[int], None] | None:
 
 @dataclass
 class _Job:
-    """One save waiting for the group commit: files to make visible first, then the raw crash."""
+    """One crash on its way to durable: groups of renames, each after a sync; the raw crash's comes last.
 
-    first: Sequence[_Staged]
-    last: Sequence[_Staged]
+    A fresh crash id has one group (its raw crash); a part that replaces an existing file adds a group
+    before it. ``created`` are the parts written straight to their final names, removed if the save fails.
+    """
+
+    phases: Sequence[Sequence[_Staged]]
+    created: Sequence[str] = ()
+    created_dirs: Sequence[str] = ()
+    next_phase: int = 0
     done: bool = False
     error: BaseException | None = None
     wakeup: threading.Event = field(default_factory=threading.Event)
 
+    @property
+    def revealed(self) -> bool:
+        """Every rename is done: the crash is durable after the next sync."""
+        return self.next_phase >= len(self.phases)
+
 
 class _GroupCommit:
-    """Makes the saves of many threads durable with three ``syncfs`` calls per batch instead of ~8 fsyncs each.
+    """Makes the saves of many threads durable with two ``syncfs`` calls per batch instead of an fsync per file.
 
     fsyncs do not overlap on a journaling filesystem: every one waits for its own journal commit, so a
     collector fsyncing each file and directory tops out at a few hundred crashes per second however many
-    threads it has. Here each saving thread writes its temp files without syncing and joins a batch. One of
-    the waiting savers (the leader) runs: syncfs (all temp data durable) → rename dumps, names and markers →
-    syncfs → rename raw crashes → syncfs, wakes the savers of that batch, and hands leadership to the first
-    saver that arrived meanwhile. The contract is unchanged: when a save returns its files are durable, and a
-    raw crash never becomes durable before its dumps. Batches grow with load; nobody waits on a timer, and
-    each saver is woken exactly once (no thundering herd, no extra committer thread to hop through).
+    threads it has. Here each saving thread writes its files without syncing and joins a batch. One of the
+    waiting savers (the leader) runs: syncfs (all data durable) → rename the raw crashes → syncfs, wakes the
+    savers of that batch, and hands leadership to the first saver that arrived meanwhile. Batches grow with
+    load; nobody waits on a timer, and each saver is woken exactly once. (The collector does not come here:
+    its committer thread pipelines batches with ``sync_staged`` and ``advance_staged``.)
     """
 
     def __init__(self, root: str, syncfs: Callable[[int], None]) -> None:
@@ -101,8 +118,14 @@ class _GroupCommit:
         self._pending: list[_Job] = []
         self._busy = False
 
-    def commit(self, first: Sequence[_Staged], last: Sequence[_Staged]) -> None:
-        job = _Job(first, last)
+    def sync(self) -> None:
+        fd = os.open(self._root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        try:
+            self._syncfs(fd)
+        finally:
+            os.close(fd)
+
+    def commit(self, job: _Job) -> None:
         with self._lock:
             self._pending.append(job)
             lead = not self._busy
@@ -131,44 +154,40 @@ class _GroupCommit:
                 else:
                     self._busy = False
 
-    def run_batch(self, batch: list[_Job]) -> None:
-        """Commit a batch in the calling thread (the collector's committer thread)."""
-        self._run(batch)
-
     def _run(self, batch: list[_Job]) -> None:
+        active = batch
         try:
-            fd = os.open(self._root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
-            try:
-                self._syncfs(fd)
-                for job in batch:
-                    _rename_all(job, job.first)
-                self._syncfs(fd)
-                for job in batch:
-                    _rename_all(job, job.last)
-                self._syncfs(fd)
-            finally:
-                os.close(fd)
+            while True:
+                self.sync()  # the data, and every rename made so far, are durable
+                active = [job for job in active if job.error is None and not job.revealed]
+                if not active:
+                    break
+                for job in active:
+                    _advance(job)
         except BaseException as exc:
-            for job in batch:
+            for job in active:
                 job.error = job.error or exc
         finally:
             for job in batch:
                 job.done = True
 
 
-def _rename_all(job: _Job, items: Sequence[_Staged]) -> None:
-    if job.error is not None:
+def _advance(job: _Job) -> None:
+    """Rename the job's next group of files into place (recording, not raising, a failure)."""
+    if job.error is not None or job.revealed:
         return
     try:
-        for item in items:
+        for item in job.phases[job.next_phase]:
             os.replace(item.tmp, item.final)
     except OSError as exc:
         job.error = exc
+        return
+    job.next_phase += 1
 
 
 @dataclass
 class _Staged:
-    """A durable file waiting in its final directory under a temp name until it is renamed into place."""
+    """A file waiting in its final directory under a temp name until it is renamed into place."""
 
     tmp: str
     final: str
@@ -243,17 +262,17 @@ class FSCrashStorage:
         *,
         pending_queue: str | None = None,
     ) -> None:
-        """Store dumps, dump names, the pending marker and the raw crash, made visible in that order.
+        """Store dumps, dump names, the pending marker and the raw crash, the raw crash durable last.
 
         Everything that can be refused (ids, dump names, JSON) is checked before the first byte is written.
         """
         job = self.stage_raw_crash(crash_id, raw_crash, dumps, pending_queue=pending_queue)
         try:
             if self._group is not None:
-                self._group.commit(job.first, job.last)
+                self._group.commit(job)
             else:
-                self._commit(job.first)
-                self._commit(job.last)
+                while not self.advance_staged(job):
+                    pass
         except BaseException as exc:
             self.discard_staged(job)
             if isinstance(exc, OSError):
@@ -269,11 +288,11 @@ class FSCrashStorage:
         *,
         pending_queue: str | None = None,
     ) -> _Job:
-        """Write every file of a crash under temp names, unsynced; ``commit_staged`` makes a batch durable.
+        """Write every file of a crash, unsynced: the parts at their final names, the raw crash under a temp one.
 
-        Split from ``save_raw_crash`` so the collector can write on its event loop and hand only the
-        durability barrier to one committer thread (no thread hop per request). Everything that can be
-        refused (ids, dump names, JSON) is checked before the first byte is written.
+        Split from ``save_raw_crash`` so the collector can write on its event loop and leave only the
+        durability barrier, for whole batches, to one committer thread. Everything that can be refused (ids,
+        dump names, JSON) is checked before the first byte is written.
         """
         require(self.role, Operation.WRITE_RAW)
         raw_path = self._path(keys.raw_crash_key(crash_id))
@@ -285,54 +304,73 @@ class FSCrashStorage:
             parts.append((self._path(keys.pending_publish_key(crash_id)), marker))
         raw_blob = _codec.encode_object(raw_crash)
 
-        staged: list[_Staged] = []  # everything to clean up on failure
+        created: list[str] = []  # parts written at their final names
+        replacing: list[_Staged] = []  # parts that replace an existing file: renamed before the raw crash
+        raw: _Staged | None = None
         try:
-            # Created files first: the first one tells us the mode that moved-in dumps should get.
+            # The raw crash first: the file it creates tells us the mode that moved-in dumps should get.
             raw = self._stage_bytes(raw_path, raw_blob)
-            staged.append(raw)
-            staged_parts = []
             for path, blob in parts:
-                staged_parts.append(self._stage_bytes(path, blob))
-                staged.append(staged_parts[-1])
-            staged_dumps = []
+                self._place_bytes(path, blob, created, replacing)
             for dump, path in zip(dumps, dump_paths, strict=True):
-                staged_dumps.append(self._stage_dump(dump, path))
-                staged.append(staged_dumps[-1])
+                if dump.data is not None:
+                    self._place_bytes(path, dump.data, created, replacing)
+                else:
+                    assert dump.path is not None
+                    self._place_spooled(os.fspath(dump.path), path, created, replacing)
         except BaseException as exc:
-            for item in staged:
-                _unlink_quietly(item.tmp)
+            for tmp in [*(item.tmp for item in replacing), *([raw.tmp] if raw else [])]:
+                _unlink_quietly(tmp)
+            for path in created:
+                _unlink_quietly(path)
             if isinstance(exc, OSError):
                 raise StorageUnavailable(f"{crash_id}: could not save raw crash: {exc}") from exc
             raise
-        return _Job([*staged_dumps, *staged_parts], [raw])
+        phases = [replacing, [raw]] if replacing else [[raw]]
+        return _Job(phases, created, sorted({os.path.dirname(path) for path in created}))
 
-    def commit_staged(self, batch: Sequence[_Job]) -> list[BaseException | None]:
-        """Make staged crashes durable and visible (raw crash last); one error (or None) per crash."""
+    def sync_staged(self) -> None:
+        """The durability barrier: every file staged and every rename made so far is durable on return."""
         require(self.role, Operation.WRITE_RAW)
-        jobs = list(batch)
+        if self._group is None:
+            return  # without syncfs each file and rename is fsync'd as it is made
+        try:
+            self._group.sync()
+        except OSError as exc:
+            raise StorageUnavailable(f"could not sync storage: {exc}") from exc
+
+    def advance_staged(self, job: _Job) -> bool:
+        """Rename a staged crash's next group of files into place; True once its raw crash is in place.
+
+        Call only after a ``sync_staged`` that followed the staging (or the previous advance); the crash is
+        complete and durable after the ``sync_staged`` that follows the call that returned True.
+        """
+        require(self.role, Operation.WRITE_RAW)
         if self._group is not None:
-            self._group.run_batch(jobs)
-        else:
-            for job in jobs:
-                try:
-                    self._commit(job.first)
-                    self._commit(job.last)
-                except OSError as exc:
-                    job.error = exc
-                job.done = True
-        errors: list[BaseException | None] = []
-        for job in jobs:
-            if job.error is not None:
-                self.discard_staged(job)
-                errors.append(StorageUnavailable(f"could not save raw crash: {job.error}"))
+            _advance(job)
+        elif job.error is None and not job.revealed:
+            try:
+                if job.next_phase == 0:
+                    for directory in job.created_dirs:
+                        _fsync_dir(directory)  # the parts' names are durable before the raw crash's
+                self._commit(job.phases[job.next_phase])
+            except OSError as exc:
+                job.error = exc
             else:
-                errors.append(None)
-        return errors
+                job.next_phase += 1
+        if job.error is not None:
+            raise StorageUnavailable(f"could not save raw crash: {job.error}") from job.error
+        return job.revealed
 
     def discard_staged(self, job: _Job) -> None:
-        """Remove the temp files of a staged crash that will not be committed (renamed ones are kept)."""
-        for item in (*job.first, *job.last):
-            _unlink_quietly(item.tmp)
+        """Remove what a crash that failed to save wrote, its raw crash too if this save put it in place."""
+        for phase in job.phases:
+            for item in phase:
+                _unlink_quietly(item.tmp)
+        if job.revealed:
+            _unlink_quietly(job.phases[-1][0].final)
+        for path in job.created:
+            _unlink_quietly(path)
 
     def get_raw_crash(self, crash_id: str) -> dict[str, Any]:
         require(self.role, Operation.READ_CRASH)
@@ -399,7 +437,7 @@ class FSCrashStorage:
             raise StorageUnavailable(f"{crash_id}: could not clear pending marker: {exc}") from exc
 
     def list_pending(self, older_than: float = 0.0) -> Iterator[PendingCrash]:
-        """Markers whose file is at least ``older_than`` seconds old (by mtime), oldest first."""
+        """Markers of complete crashes whose file is at least ``older_than`` seconds old (by mtime), oldest first."""
         require(self.role, Operation.MANAGE_PENDING)
         directory = self._path(keys.PENDING_PUBLISH_PREFIX)
         cutoff = self._clock() - older_than
@@ -420,7 +458,14 @@ class FSCrashStorage:
         except OSError as exc:
             raise StorageUnavailable(f"cannot list pending markers: {exc}") from exc
         found.sort()
+        now = self._clock()
         for mtime, crash_id in found:
+            if not os.path.exists(self._path(keys.raw_crash_key(crash_id))):
+                # A save that never completed (its process died mid-save): nothing to publish. Its parts are
+                # left for an operator; the marker goes once no save can still be under way.
+                if now - mtime > ABANDONED_SAVE_SECONDS:
+                    _unlink_quietly(self._path(keys.pending_publish_key(crash_id)))
+                continue
             try:
                 blob = self._read(keys.pending_publish_key(crash_id), crash_id, "pending marker")
             except CrashNotFound:
@@ -484,8 +529,8 @@ class FSCrashStorage:
             self._ensure_dir(directory)
             return tmp, os.open(tmp, _CREATE_FLAGS, 0o666)
 
-    def _stage_bytes(self, final: str, data: bytes) -> _Staged:
-        """Write ``data`` to a durable temp file next to ``final``."""
+    def _stage_bytes(self, final: str, data: bytes | memoryview) -> _Staged:
+        """Write ``data`` to a new temp file next to ``final`` (fsync'd where there is no group sync)."""
         tmp, fd = self._create_temp(final)
         try:
             try:
@@ -501,35 +546,49 @@ class FSCrashStorage:
             raise
         return _Staged(tmp, final)
 
-    def _stage_dump(self, dump: DumpFile, final: str) -> _Staged:
-        if dump.data is not None:
-            return self._stage_bytes(final, dump.data)
-        assert dump.path is not None
-        return self._stage_spooled(os.fspath(dump.path), final)
-
-    def _stage_spooled(self, source: str, final: str) -> _Staged:
-        """Move a spooled dump next to ``final`` when on the same filesystem, else copy it in chunks."""
+    def _place_bytes(self, final: str, data: bytes | memoryview, created: list[str], replacing: list[_Staged]) -> None:
+        """Write a part at its final name, or to a temp file when that name exists (it is renamed later)."""
         self._ensure_dir(os.path.dirname(final))
-        tmp = self._temp_path(final)
         try:
-            os.rename(source, tmp)
+            fd = os.open(final, _CREATE_FLAGS, 0o666)
+        except FileExistsError:
+            replacing.append(self._stage_bytes(final, data))
+            return
+        except FileNotFoundError:
+            self._known_dirs.discard(os.path.dirname(final))  # removed under us: made again by _stage_bytes
+            replacing.append(self._stage_bytes(final, data))
+            return
+        created.append(final)
+        try:
+            _write_all(fd, data)
+            if self._sync_each:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _place_spooled(self, source: str, final: str, created: list[str], replacing: list[_Staged]) -> None:
+        """Move a spooled dump to its final name (hard link: never over an existing file), else copy it."""
+        self._ensure_dir(os.path.dirname(final))
+        try:
+            os.link(source, final)
+        except FileExistsError:
+            replacing.append(self._stage_copy(source, final))
+            return
         except OSError as exc:
-            if exc.errno != errno.EXDEV:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
                 raise
-            return self._stage_copy(source, final)
-        try:
-            fd = os.open(tmp, os.O_RDONLY | _O_CLOEXEC)
+            replacing.append(self._stage_copy(source, final))  # renamed into place before the raw crash
+            return
+        created.append(final)
+        _unlink_quietly(source)
+        if self._file_mode is not None:
+            os.chmod(final, self._file_mode)  # spool files are private (0o600); stored ones are not
+        if self._sync_each:
+            fd = os.open(final, os.O_RDONLY | _O_CLOEXEC)
             try:
-                if self._file_mode is not None:
-                    os.fchmod(fd, self._file_mode)  # spool files are private (0o600); stored ones are not
-                if self._sync_each:
-                    os.fsync(fd)  # the spooler need not have synced it
+                os.fsync(fd)  # the spooler need not have synced it
             finally:
                 os.close(fd)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        return _Staged(tmp, final)
 
     def _stage_copy(self, source: str, final: str) -> _Staged:
         with open(source, "rb", buffering=0) as src:

@@ -130,8 +130,9 @@ class CrashStorage(RawCrashWriter, ProcessedCrashWriter, Protocol):
 class StagedSave(Protocol):
     """An optional capability of a local backend: write a crash's files now, make batches durable later.
 
-    The collector uses it (when the backend has it) to write on its event loop and leave only the
-    durability barrier, for a whole batch, to one committer thread. Object stores do not have it.
+    The collector uses it (when the backend has it) to write on its event loop and leave the durability
+    barrier to one committer thread, which overlaps batches: each ``sync_staged`` makes the new batch's files
+    durable and the previous batch's renames too. Object stores do not have it.
     """
 
     def stage_raw_crash(
@@ -142,9 +143,13 @@ class StagedSave(Protocol):
         *,
         pending_queue: str | None = None,
     ) -> Any:
-        """Write every file under temp names (unsynced); raise ``StorageUnavailable`` on failure."""
+        """Write every file of the crash, unsynced, the raw crash hidden; raise ``StorageUnavailable``."""
 
-    def commit_staged(self, batch: Sequence[Any]) -> list[BaseException | None]:
-        """Make the staged crashes durable and visible, raw crash last; one error (or None) per crash."""
+    def sync_staged(self) -> None:
+        """Make everything staged and every rename made so far durable; raise ``StorageUnavailable``."""
 
-    def discard_staged(self, staged: Any) -> None: ...
+    def advance_staged(self, staged: Any) -> bool:
+        """Make the crash's next group of files visible; True once the raw crash is (durable at the next sync)."""
+
+    def discard_staged(self, staged: Any) -> None:
+        """Remove what a crash that could not be saved wrote."""
