@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import time
@@ -21,6 +22,7 @@ from crashcart.metrics import Metrics
 from crashcart.queue import open_queue
 from crashcart.settings import Settings, load_settings
 from crashcart.storage import open_storage
+from crashcart.storage.fs import FSCrashStorage
 
 DUMP = b"MDMP" + bytes(range(256)) * 40
 
@@ -117,7 +119,41 @@ async def test_accepted_crash_is_stored_and_queued(harness: Harness) -> None:
     assert harness.storage.get_dump(crash_id, "upload_file_minidump") == DUMP
     assert date_of(crash_id) == dt.datetime.fromisoformat(raw["submitted_timestamp"]).date()
     assert harness.queued(1) == [crash_id]
-    assert list(harness.storage.list_pending()) == []
+    _wait_no_pending(harness)
+
+
+def _wait_no_pending(harness: Harness, timeout: float = 10.0) -> None:
+    """The publisher removes a batch's marker just after the batch is queued."""
+    deadline = time.monotonic() + timeout
+    while list(harness.storage.list_pending()) or any(
+        (harness.settings.data_dir / "storage/v1/pending_publish").iterdir()
+    ):
+        assert time.monotonic() < deadline, "pending markers were never cleared"
+        time.sleep(0.01)
+
+
+async def test_concurrent_crashes_share_batch_markers_that_go_once_queued(harness: Harness) -> None:
+    """The committer writes one pending marker per commit batch (none per crash) and removes it once queued."""
+    markers: set[str] = set()
+    pending_dir = harness.settings.data_dir / "storage/v1/pending_publish"
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        while not stop.is_set():
+            if pending_dir.is_dir():
+                markers.update(p.name for p in pending_dir.iterdir())
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    responses = await asyncio.gather(*(harness.submit() for _ in range(40)))
+    stop.set()
+    await watcher
+    ids = [crash_id_of(r) for r in responses]
+    assert sorted(harness.queued(len(ids))) == sorted(ids)
+    assert markers, "a marker must exist while crashes are being saved"
+    assert all(name.startswith("batch.") for name in markers), markers
+    assert len(markers) < len(ids), "crashes saved together share a marker"
+    _wait_no_pending(harness)
 
 
 async def test_id_date_agrees_with_timestamp_at_end_of_day(tmp_path: Path) -> None:
@@ -361,3 +397,28 @@ async def test_no_request_gets_a_500(
     response = await harness.client.post("/submit", content=body, headers=headers)
     assert response.status_code in (200, 400, 413), (response.status_code, response.text)
     assert response.text.startswith(("CrashID=bp-", "Discarded="))
+
+
+def test_sweep_publishes_a_batch_markers_complete_crashes_and_then_removes_it(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage, queue = open_storage(settings, None), open_queue(settings)
+    queue.declare()
+    assert isinstance(storage, FSCrashStorage)
+    ids = [create_crash_id(dt.datetime.now(dt.UTC)) for _ in range(3)]
+    jobs = [storage.stage_raw_crash(cid, {"ProductName": "Test"}, []) for cid in ids]
+    marker = storage.mark_pending_batch(ids, "standard")
+    storage.sync_staged()
+    for job in jobs[:2]:  # the third crash's collector died before revealing it
+        storage.advance_staged(job)
+    storage.sync_staged()
+
+    down = open_queue(
+        load_settings({"CRASHCART_DATA_DIR": str(tmp_path), "CRASHCART_QUEUE_URL": "amqp://g:g@127.0.0.1:1/"})
+    )
+    assert sweep_pending(storage, down, min_age=0).failed == 2
+    assert (tmp_path / "storage/v1/pending_publish" / marker).exists(), "kept while its crashes are not queued"
+
+    result = sweep_pending(storage, queue, min_age=0)
+    assert result.published == 2
+    assert sorted(m.body for m in iter(queue.consume, None)) == sorted(ids[:2])
+    assert not (tmp_path / "storage/v1/pending_publish" / marker).exists()

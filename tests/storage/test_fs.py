@@ -20,6 +20,7 @@ from unittest import mock
 import pytest
 
 import crashcart.storage
+from crashcart.crashid import is_crash_id
 from crashcart.errors import ConfigError, CrashNotFound, StorageUnavailable
 from crashcart.settings import Settings, load_settings
 from crashcart.storage import keys, open_storage
@@ -63,7 +64,8 @@ def test_files_follow_the_key_layout(storage: FSCrashStorage, root: Path) -> Non
         ]
     )
     stored = root / "v1/raw_crash/20261126" / crash_id
-    assert stored.read_text() == json.dumps(raw_crash(crash_id), sort_keys=True)
+    assert json.loads(stored.read_text()) == raw_crash(crash_id)
+    assert list(json.loads(stored.read_text())) == sorted(raw_crash(crash_id)), "keys sorted: stable bytes"
     assert json.loads((root / "v1/dump_names" / crash_id).read_text()) == [
         "memory_report",
         "upload_file_minidump",
@@ -507,3 +509,32 @@ def fs_module_abandoned() -> float:
     from crashcart.storage import fs as fs_module
 
     return fs_module.ABANDONED_SAVE_SECONDS
+
+
+def test_a_batch_marker_lists_its_complete_crashes_until_cleared(root: Path) -> None:
+    now = [time.time() + 5]  # markers written from here on are already of age
+    storage = FSCrashStorage(root, clock=lambda: now[0])
+    ids = [new_crash_id() for _ in range(3)]
+    jobs = [storage.stage_raw_crash(cid, raw_crash(cid), []) for cid in ids]
+    name = storage.mark_pending_batch(ids, "standard")
+    assert not is_crash_id(name) and not name.startswith(".")
+    assert [p.name for p in (root / "v1/pending_publish").iterdir()] == [name], "one marker for the batch"
+    storage.sync_staged()
+    for job in jobs[:2]:
+        assert storage.advance_staged(job)
+    storage.discard_staged(jobs[2])  # the third crash failed to save
+    storage.sync_staged()
+    pending = list(storage.list_pending())
+    assert [(p.crash_id, p.queue, p.batch) for p in pending] == [(cid, "standard", name) for cid in ids[:2]]
+    storage.clear_pending_batch(name)
+    assert list(storage.list_pending()) == []
+    with pytest.raises(ValueError):
+        storage.clear_pending_batch("../raw_crash")
+    # a batch none of whose crashes completed is dropped once no save can still be under way
+    orphan = new_crash_id()
+    lost = storage.mark_pending_batch([orphan], "standard")
+    assert list(storage.list_pending()) == []
+    assert (root / "v1/pending_publish" / lost).exists()
+    now[0] += fs_module_abandoned() + 1
+    assert list(storage.list_pending()) == []
+    assert not (root / "v1/pending_publish" / lost).exists()

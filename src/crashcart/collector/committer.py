@@ -8,10 +8,14 @@ last cycle) → answer the crashes of the last cycle → rename the raw crashes 
 sync serves two batches, so a crash costs one sync per cycle instead of two or three, and a cycle starts as
 soon as the previous one ends: batches grow with load, nobody waits on a timer.
 
+Pending-publish markers are per batch: before a batch's first sync the committer writes one marker listing
+its crash ids (``mark_pending_batch``), made durable by that sync before any of them is revealed.
+
 The request is answered once its crash is durable. Publishing its id is a separate thread's job (one
-``publish`` call for everything saved meanwhile, then the pending markers are cleared): the queue's commit
-is off the request's path, and a crash whose publish fails, or whose process dies first, keeps its marker
-for the sweep. The thread handoffs are one ``call_soon_threadsafe`` per cycle, not one per request.
+``publish`` call for everything saved meanwhile, then each batch marker whose crashes are all queued is
+removed): the queue's commit is off the request's path, and a crash whose publish fails, or whose process
+dies first, keeps its marker for the sweep. The thread handoffs are one ``call_soon_threadsafe`` per cycle,
+not one per request.
 """
 
 from __future__ import annotations
@@ -34,11 +38,20 @@ LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
+class _Marker:
+    """A batch's pending marker and how many of its crashes are not yet queued (or failed to save)."""
+
+    name: str
+    remaining: int
+
+
+@dataclass
 class _Entry:
     crash_id: str
     staged: Any
     future: asyncio.Future[None]
     revealed: bool = False
+    marker: _Marker | None = None
 
 
 class Committer:
@@ -63,7 +76,7 @@ class Committer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._publisher = _Publisher(storage, queue, metrics, max_publish)
+        self._publisher = _Publisher(self._staging, queue, metrics, max_publish)
 
     async def save(self, crash_id: str, raw_crash: dict[str, Any], dumps: list[DumpFile]) -> None:
         """Return once the crash is durable (raise ``StorageUnavailable`` if it cannot be); its id is queued next."""
@@ -73,7 +86,8 @@ class Committer:
             self._thread = threading.Thread(target=self._run, name="collector-committer", daemon=True)
             self._thread.start()
             self._publisher.start()
-        staged = self._staging.stage_raw_crash(crash_id, raw_crash, dumps, pending_queue=STANDARD)
+        # No marker per crash: the committer writes one for the whole batch before the batch's first sync.
+        staged = self._staging.stage_raw_crash(crash_id, raw_crash, dumps)
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._pending.append(_Entry(crash_id, staged, future))
@@ -91,10 +105,27 @@ class Committer:
                 if self._pending:
                     self._wakeup.set()
                 stopping = self._stopping
+            if batch:
+                batch = self._mark(batch)
             if batch or in_flight:
                 in_flight = self._cycle(in_flight, batch)
             elif stopping:
                 return
+
+    def _mark(self, batch: list[_Entry]) -> list[_Entry]:
+        """Write the batch's pending marker (made durable by the coming sync); without one, refuse the batch."""
+        try:
+            name = self._staging.mark_pending_batch([entry.crash_id for entry in batch], STANDARD)
+        except StorageUnavailable as exc:
+            LOGGER.error("could not write the pending marker of %d crashes: %s", len(batch), exc)
+            for entry in batch:
+                self._staging.discard_staged(entry.staged)
+            self._resolve([(entry, exc) for entry in batch])
+            return []
+        marker = _Marker(name, len(batch))
+        for entry in batch:
+            entry.marker = marker
+        return batch
 
     def _cycle(self, in_flight: list[_Entry], batch: list[_Entry]) -> list[_Entry]:
         """One sync, then the crashes it made durable are answered and the others move one step on."""
@@ -108,13 +139,15 @@ class Committer:
                 self._staging.discard_staged(entry.staged)
                 outcomes.append((entry, error))
             self._resolve(outcomes)
+            self._publisher.add([], [entry.marker for entry in (*in_flight, *batch)])
             return []
         still: list[_Entry] = []
-        saved: list[str] = []
+        saved: list[_Entry] = []
+        failed: list[_Entry] = []
         for entry in in_flight:
             if entry.revealed:
                 outcomes.append((entry, None))
-                saved.append(entry.crash_id)
+                saved.append(entry)
             else:
                 still.append(entry)
         moving, still = [*still, *batch], []
@@ -124,12 +157,13 @@ class Committer:
             except StorageUnavailable as exc:
                 self._staging.discard_staged(entry.staged)
                 outcomes.append((entry, exc))
+                failed.append(entry)
             else:
                 still.append(entry)
         if outcomes:
             self._resolve(outcomes)
-        if saved:
-            self._publisher.add(saved)
+        if saved or failed:
+            self._publisher.add([(entry.crash_id, entry.marker) for entry in saved], [e.marker for e in failed])
         return still
 
     def _resolve(self, outcomes: list[tuple[_Entry, StorageUnavailable | None]]) -> None:
@@ -158,18 +192,19 @@ def _resolve(outcomes: list[tuple[_Entry, StorageUnavailable | None]]) -> None:
 
 
 class _Publisher:
-    """Publishes saved crash ids in batches, then clears their pending markers.
+    """Publishes saved crash ids in batches, then removes each batch marker once all its crashes are queued.
 
-    Ids whose publish fails are dropped here (their markers stay, so the sweep publishes them): nothing piles
+    Ids whose publish fails are dropped here (their marker stays, so the sweep publishes them): nothing piles
     up in memory while the queue is down.
     """
 
-    def __init__(self, storage: RawCrashWriter, queue: CrashQueue, metrics: Metrics | None, max_batch: int) -> None:
+    def __init__(self, storage: StagedSave, queue: CrashQueue, metrics: Metrics | None, max_batch: int) -> None:
         self._storage = storage
         self._queue = queue
         self._metrics = metrics
         self._max_batch = max_batch
-        self._ids: deque[str] = deque()
+        self._saved: deque[tuple[str, _Marker | None]] = deque()
+        self._unsaved: deque[_Marker | None] = deque()  # markers of crashes that failed: nothing to publish
         self._wakeup = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -179,21 +214,25 @@ class _Publisher:
             self._thread = threading.Thread(target=self._run, name="collector-publisher", daemon=True)
             self._thread.start()
 
-    def add(self, ids: list[str]) -> None:
-        self._ids.extend(ids)
+    def add(self, saved: list[tuple[str, _Marker | None]], unsaved: list[_Marker | None]) -> None:
+        self._saved.extend(saved)
+        self._unsaved.extend(unsaved)
         self._wakeup.set()
 
     def _run(self) -> None:
         while True:
             self._wakeup.wait()
             self._wakeup.clear()
-            while self._ids:
-                ids = [self._ids.popleft() for _ in range(min(self._max_batch, len(self._ids)))]
-                self._publish(ids)
+            while self._unsaved:
+                self._settle(self._unsaved.popleft())
+            while self._saved:
+                items = [self._saved.popleft() for _ in range(min(self._max_batch, len(self._saved)))]
+                self._publish(items)
             if self._stopping:
                 return
 
-    def _publish(self, ids: list[str]) -> None:
+    def _publish(self, items: list[tuple[str, _Marker | None]]) -> None:
+        ids = [crash_id for crash_id, _ in items]
         start = time.perf_counter()
         try:
             self._queue.publish(STANDARD, ids)
@@ -207,11 +246,19 @@ class _Publisher:
             return
         if self._metrics is not None:
             self._metrics.observe("crashcart_collector_publish_seconds", time.perf_counter() - start)
-        for crash_id in ids:
+        for _, marker in items:
+            self._settle(marker)
+
+    def _settle(self, marker: _Marker | None) -> None:
+        """One crash of the marker's batch needs no publish any more; the last one removes the marker."""
+        if marker is None:
+            return
+        marker.remaining -= 1
+        if marker.remaining == 0:
             try:
-                self._storage.clear_pending(crash_id)
+                self._storage.clear_pending_batch(marker.name)
             except CrashcartError as exc:
-                LOGGER.warning("could not clear pending marker: %s", exc, extra={"crash_id": crash_id})
+                LOGGER.warning("could not clear pending marker %s: %s", marker.name, exc)
 
     def close(self) -> None:
         self._stopping = True

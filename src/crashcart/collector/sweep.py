@@ -1,9 +1,10 @@
 """The sweep: publish crashes that were stored but whose publish failed (or whose collector died first).
 
-Every stored crash carries a pending-publish marker until its id is queued, so the sweep lists only those
-markers — normally none — instead of every raw crash. Markers younger than ``min_age`` belong to uploads
-still in flight and are left alone. Publishing twice is harmless (processing is idempotent); missing a
-publish would lose a crash, so the sweep errs towards publishing.
+Every stored crash carries a pending-publish marker (its own, or its commit batch's on the filesystem) until
+its id is queued, so the sweep lists only those markers — normally none — instead of every raw crash.
+Markers younger than ``min_age`` belong to uploads still in flight and are left alone. Publishing twice is
+harmless (processing is idempotent); missing a publish would lose a crash, so the sweep errs towards
+publishing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from crashcart.crashid import date_of, is_crash_id
 from crashcart.errors import CrashcartError
 from crashcart.metrics import Metrics
 from crashcart.queue.interfaces import STANDARD, CrashQueue
-from crashcart.storage.interfaces import RawCrashWriter
+from crashcart.storage.interfaces import RawCrashWriter, StagedSave
 
 LOGGER = logging.getLogger(__name__)
 
@@ -52,11 +53,25 @@ def sweep_pending(
     ]
     if on_total:
         on_total(len(pendings))
+    # A batch marker (the filesystem collector writes one per commit batch) goes once every crash it lists is
+    # published; a crash-id marker goes with its crash.
+    unpublished: dict[str, int] = {}
+    for pending in pendings:
+        if pending.batch is not None:
+            unpublished[pending.batch] = unpublished.get(pending.batch, 0) + 1
+    batch_of = {pending.crash_id: pending.batch for pending in pendings if pending.batch is not None}
     for pending in pendings:
         batch.setdefault(pending.queue or STANDARD, []).append(pending.crash_id)
         if sum(map(len, batch.values())) >= BATCH:
-            _flush(storage, queue, batch, result, metrics, progress)
-    _flush(storage, queue, batch, result, metrics, progress)
+            _flush(storage, queue, batch, result, metrics, progress, batch_of, unpublished)
+    _flush(storage, queue, batch, result, metrics, progress, batch_of, unpublished)
+    if isinstance(storage, StagedSave):
+        for marker, left in unpublished.items():
+            if left == 0:
+                try:
+                    storage.clear_pending_batch(marker)
+                except CrashcartError as exc:
+                    LOGGER.warning("could not clear pending marker %s: %s", marker, exc)
     return result
 
 
@@ -104,6 +119,8 @@ def _flush(
     result: SweepResult,
     metrics: Metrics | None,
     progress: Callable[[int], None] | None,
+    batch_of: dict[str, str],
+    unpublished: dict[str, int],
 ) -> None:
     for name, ids in batch.items():
         if not _publish_ids(queue, name, ids, result, progress):
@@ -112,6 +129,10 @@ def _flush(
             metrics.incr("crashcart_collector_swept_total", len(ids))
         for crash_id in ids:
             LOGGER.info("swept: published", extra={"crash_id": crash_id})
+            marker = batch_of.get(crash_id)
+            if marker is not None:
+                unpublished[marker] -= 1
+                continue
             try:
                 storage.clear_pending(crash_id)
             except CrashcartError as exc:

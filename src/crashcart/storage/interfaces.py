@@ -45,6 +45,8 @@ class PendingCrash:
     crash_id: str
     queue: str
     marked_at: dt.datetime
+    batch: str | None = None
+    """The batch marker that lists this crash (filesystem collector), cleared with ``clear_pending_batch``."""
 
 
 @runtime_checkable
@@ -147,6 +149,12 @@ class StagedSave(Protocol):
 
     def sync_staged(self) -> None:
         """Make everything staged and every rename made so far durable; raise ``StorageUnavailable``."""
+
+    def mark_pending_batch(self, crash_ids: Sequence[str], queue: str) -> str:
+        """Write one unsynced marker listing staged crashes not yet queued (durable at the next sync); its name."""
+
+    def clear_pending_batch(self, batch: str) -> None:
+        """Remove a batch marker once every crash it lists is queued."""
 
     def advance_staged(self, staged: Any) -> bool:
         """Make the crash's next group of files visible; True once the raw crash is (durable at the next sync)."""
