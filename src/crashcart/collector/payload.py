@@ -114,8 +114,8 @@ TOO_LARGE_LIMITS: dict[str, str] = {
 MULTIPART_TYPES = frozenset({"multipart/form-data", "multipart/mixed"})
 RAW_DUMP_TYPES = frozenset({"application/octet-stream", "application/x-dmp", "application/x-minidump"})
 
-_OUT_CHUNK = 64 * 1024  # most bytes one zlib call may produce
-_IN_CHUNK = 16 * 1024  # input slice per zlib call, so ``unconsumed_tail`` copies stay small
+_OUT_CHUNK = 256 * 1024  # most bytes one zlib call may produce
+_IN_CHUNK = 64 * 1024  # input slice per zlib call, so ``unconsumed_tail`` copies stay small
 _MAX_NOTES = 100
 _NOTE_NAME_MAX = 100
 _DUMP_NAME_MAX = 30
