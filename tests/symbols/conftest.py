@@ -103,3 +103,13 @@ def symbol_server(store: Path) -> Iterator[SymbolServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+def place_file(root: Path, relative: str, content: Path | bytes) -> None:
+    """Put ``content`` (bytes, or a fixture file to copy) at ``root/relative`` in a symbol store."""
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        shutil.copyfile(content, target)

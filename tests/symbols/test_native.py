@@ -17,7 +17,7 @@ import pytest
 from crashcart.symbols.cache import SymbolCache
 from crashcart.symbols.fs import FileSymbolSource
 from crashcart.symbols.provider import InlineFrame, SymbolProvider
-from tests.symbols.conftest import Module
+from tests.symbols.conftest import Module, place_file
 
 SOURCE = """\
 #include <stdio.h>
@@ -76,18 +76,9 @@ def _provider(root: Path, cache: Path) -> SymbolProvider:
     return SymbolProvider(FileSymbolSource(root), SymbolCache(cache))
 
 
-def _place(root: Path, relative: str, content: Path | bytes) -> None:
-    target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        shutil.copyfile(content, target)
-
-
 def test_elf_in_breakpad_layout_gives_function_file_line_and_inlines(built: Built, tmp_path: Path) -> None:
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)  # no .sym: the native file is the fallback
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)  # no .sym: the native file is the fallback
     provider = _provider(root, tmp_path / "cache")
     start, size = built.compute
     infos = [(address, provider.lookup(MODULE, address)) for address in range(start, start + size)]
@@ -115,7 +106,7 @@ def test_elf_in_breakpad_layout_gives_function_file_line_and_inlines(built: Buil
 
 def test_line_address_starts_the_line_range(built: Built, tmp_path: Path) -> None:
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
     provider = _provider(root, tmp_path / "cache")
     start, size = built.compute
     seen: set[int] = set()
@@ -136,7 +127,7 @@ def test_line_address_starts_the_line_range(built: Built, tmp_path: Path) -> Non
 
 def test_cfi_comes_from_eh_frame(built: Built, tmp_path: Path) -> None:
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
     provider = _provider(root, tmp_path / "cache")
     start, _ = built.compute
     rules = provider.cfi_rules(MODULE, start)
@@ -154,7 +145,7 @@ def test_split_debug_file_by_build_id(built: Built, tmp_path: Path) -> None:
     debug = tmp_path / "inliner.debug"
     subprocess.run(["objcopy", "--only-keep-debug", str(built.binary), str(debug)], check=True)
     root = tmp_path / "store"
-    _place(root, f"_.debug/elf-buildid-sym-{BUILD_ID}/_.debug", debug)
+    place_file(root, f"_.debug/elf-buildid-sym-{BUILD_ID}/_.debug", debug)
     provider = _provider(root, tmp_path / "cache")
     start, _ = built.compute
     info = provider.lookup(MODULE, start)
@@ -165,10 +156,10 @@ def test_split_debug_file_by_build_id(built: Built, tmp_path: Path) -> None:
 
 def test_sym_file_wins_over_the_native_file(built: Built, tmp_path: Path) -> None:
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
     start, size = built.compute
     sym = f"MODULE Linux x86_64 {DEBUG_ID} {NAME}\nFILE 0 other.c\nFUNC {start:x} {size:x} 0 from_sym\n"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}.sym", sym.encode())
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}.sym", sym.encode())
     info = _provider(root, tmp_path / "cache").lookup(MODULE, start)
     assert info is not None and info.function == "from_sym"
 
@@ -183,7 +174,7 @@ def test_sym_file_wins_over_the_native_file(built: Built, tmp_path: Path) -> Non
 )
 def test_corrupt_native_file_is_a_cached_failure(content: bytes, tmp_path: Path) -> None:
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", content)
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", content)
     cache = tmp_path / "cache"
     provider = _provider(root, cache)
     assert provider.lookup(MODULE, 0x1000) is None
@@ -199,7 +190,7 @@ def test_corrupt_native_file_is_a_cached_failure(content: bytes, tmp_path: Path)
 def test_debug_id_mismatch_is_refused(built: Built, tmp_path: Path) -> None:
     other_id = "00000000111122223333444455556666" + "0"
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{other_id}/{NAME}", built.binary)
+    place_file(root, f"{NAME}/{other_id}/{NAME}", built.binary)
     provider = _provider(root, tmp_path / "cache")
     module = Module(NAME, other_id, NAME, "")
     assert provider.lookup(module, built.compute[0]) is None
@@ -210,7 +201,7 @@ def test_native_file_over_the_size_limit(built: Built, tmp_path: Path) -> None:
     from crashcart.symbols.symfile import SymLimits
 
     root = tmp_path / "store"
-    _place(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
+    place_file(root, f"{NAME}/{DEBUG_ID}/{NAME}", built.binary)
     cache = SymbolCache(tmp_path / "cache", limits=SymLimits(max_file_size=1024))
     provider = SymbolProvider(FileSymbolSource(root), cache)
     assert provider.lookup(MODULE, built.compute[0]) is None

@@ -35,7 +35,7 @@ from crashcart.symbols.chain import ChainSymbolSource
 from crashcart.symbols.fs import FileSymbolSource
 from crashcart.symbols.interfaces import SymbolSourceUnavailable
 from crashcart.symbols.provider import SymbolProvider
-from tests.symbols.conftest import Module
+from tests.symbols.conftest import Module, place_file
 
 NATIVE = Path(__file__).resolve().parent.parent / "fixtures" / "symbols" / "native"
 WINDOWS = NATIVE / "windows"
@@ -146,12 +146,7 @@ def _store(tmp_path: Path, files: dict[str, Path | bytes]) -> SymbolProvider:
     """A ``file://`` store with ``files`` (relative path → fixture or bytes), and a provider over it."""
     root = tmp_path / "store"
     for relative, content in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            shutil.copyfile(content, target)
+        place_file(root, relative, content)
     root.mkdir(parents=True, exist_ok=True)
     return SymbolProvider(FileSymbolSource(root), SymbolCache(tmp_path / "cache"))
 

@@ -67,7 +67,6 @@ class Committer:
     ) -> None:
         if not isinstance(storage, StagedSave):
             raise TypeError(f"{storage!r} cannot stage saves")
-        self._storage = storage
         self._staging: StagedSave = storage
         self._max_batch = max_batch
         self._lock = threading.Lock()
