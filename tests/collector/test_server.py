@@ -22,12 +22,9 @@ from crashcart.queue import open_queue
 from crashcart.settings import load_settings
 from crashcart.storage import open_storage
 from tests.helpers.collector import CollectorProcess, raw_http, running_collector
+from tests.helpers.shared import CORPUS, REALCLIENT
 
 pytestmark = pytest.mark.slow
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-REALCLIENT = SHARED / "tools" / "realclient"
-CORPUS = SHARED / "corpus"
 
 
 def _libcurl_present() -> bool:

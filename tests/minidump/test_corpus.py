@@ -9,15 +9,13 @@ reader bug may hide behind a MinidumpError.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
 from crashcart.minidump import Minidump, MinidumpError, ThreadList
+from tests.helpers.shared import CORPUS
 from tests.minidump import breakpad_reference
 from tests.minidump.exercise import assert_no_parser_bugs, read_everything
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 pytestmark = pytest.mark.corpus
 

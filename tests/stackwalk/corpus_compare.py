@@ -33,9 +33,8 @@ from pathlib import Path
 from crashcart.minidump import Minidump, MinidumpError, Module
 from crashcart.stackwalk import SimpleSymbols, WalkOptions, walk
 from crashcart.stackwalk.frame import Frame, WalkResult
+from tests.helpers.shared import CORPUS
 from tests.minidump import breakpad_reference
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 #: Breakpad's own limits (``Stackwalker::max_frames_`` 2^20): the comparison measures unwinding, not our
 #: deliberate 1,024-frame production cap (whose effect the report states separately).

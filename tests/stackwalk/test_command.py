@@ -12,11 +12,12 @@ import pytest
 
 from crashcart.settings import load_settings
 from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk, symbol_urls
+from tests.helpers.shared import CORPUS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMP = FIXTURES / "minidump" / "minidump2.dmp"
 STORE = FIXTURES / "symbols" / "store"
-CORPUS_SYMBOLS = Path("/work/shared/corpus/google__breakpad/symbols")
+CORPUS_SYMBOLS = CORPUS / "google__breakpad" / "symbols"
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -115,7 +116,6 @@ def test_bad_raw_crash_is_an_error(tmp_path: Path, content: bytes) -> None:
         run_stackwalk(StackwalkRequest(DUMP, as_json=True, raw_crash=raw), settings)
 
 
-CORPUS = Path("/work/shared/corpus")
 #: Corpus dumps whose symbols have INLINE records: (dump, symbols directory, Breakpad reference text).
 INLINE_DUMPS = {
     "linux_inline": (

@@ -15,10 +15,11 @@ from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.output_json import HexFormatter, build_json
 from crashcart.stackwalk.supplier import ProviderSupplier
 from crashcart.symbols import build_symbol_provider
+from tests.helpers.shared import CORPUS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
 DUMPS = sorted(p.stem for p in FIXTURES.glob("*.dmp"))
-CORPUS_SYMBOLS = Path("/work/shared/corpus/google__breakpad/symbols")
+CORPUS_SYMBOLS = CORPUS / "google__breakpad" / "symbols"
 HEX = re.compile(r"^0x[0-9a-f]+$")
 
 FRAME_KEYS = {

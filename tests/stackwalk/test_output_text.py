@@ -14,11 +14,11 @@ from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.output_text import build_text
 from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
 from crashcart.symbols import build_symbol_provider
+from tests.helpers.shared import CORPUS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
 DUMPS = sorted(p.stem for p in FIXTURES.glob("*.dmp"))
-CORPUS = Path("/work/shared/corpus")
-#: fixture → corpus reference id (``/work/shared/corpus/reference/<id>.{nosym.txt,txt}``) and its symbols.
+#: fixture → corpus reference id (``../shared/corpus/reference/<id>.{nosym.txt,txt}``) and its symbols.
 REFERENCES = {
     "linux-mini": ("rust-minidump__rust-minidump__linux-mini", "rust-minidump__rust-minidump"),
     "minidump2": ("google__breakpad__minidump2", "google__breakpad"),

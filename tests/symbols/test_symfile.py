@@ -12,6 +12,7 @@ from crashcart.symbols.cache import SymbolCache
 from crashcart.symbols.cfi import CfiIndex, write_cfi_index
 from crashcart.symbols.interfaces import SymbolMalformed
 from crashcart.symbols.symfile import SymLimits, SymScan, _line_scan, scan_sym_file
+from tests.helpers.shared import CORPUS
 from tests.symbols.conftest import STORE, TEST_FILE, TEST_ID
 
 HEADER = b"MODULE Linux x86_64 ABCDEF0123456789ABCDEF01234567890 t\n"
@@ -161,7 +162,7 @@ def test_fast_scan_matches_the_line_scan(
 
 def test_fast_scan_over_the_fixture_and_the_corpus() -> None:
     paths = [STORE / TEST_FILE / TEST_ID / "test.sym"]
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+    corpus = CORPUS
     if corpus.is_dir():
         paths += sorted(p for p in corpus.glob("*/symbols/*/*/*.sym") if p.stat().st_size < 4 << 20)[:40]
     for path in paths:
@@ -171,7 +172,7 @@ def test_fast_scan_over_the_fixture_and_the_corpus() -> None:
 def test_indexes_from_both_scans_answer_alike(tmp_path: Path) -> None:
     """The index written from the fast scan's records (raw delta text, bytes) answers every query as the one
     written from the line scan's."""
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+    corpus = CORPUS
     paths = [STORE / TEST_FILE / TEST_ID / "test.sym"]
     if corpus.is_dir():
         paths += sorted(p for p in corpus.glob("*/symbols/*/*/*.sym") if p.stat().st_size < 2 << 20)[:12]
@@ -197,7 +198,7 @@ def test_fast_scan_across_block_boundaries(monkeypatch: pytest.MonkeyPatch, bloc
     not fit in one block)."""
     monkeypatch.setattr(symfile, "_BLOCK", block)
     paths = [STORE / TEST_FILE / TEST_ID / "test.sym"]
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+    corpus = CORPUS
     if corpus.is_dir():
         paths += sorted(p for p in corpus.glob("*/symbols/*/*/*.sym") if p.stat().st_size < 1 << 20)[:25]
     for path in paths:

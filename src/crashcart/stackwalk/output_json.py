@@ -1,6 +1,6 @@
 """The walk as rust-minidump's ``minidump-stackwalk --json`` document (Socorro's ``json_dump``).
 
-Keys and conventions follow ``/work/shared/reference/stackwalk.md`` §3: addresses are ``"0x…"`` strings padded
+Keys and conventions follow rust-minidump's ``json-schema.md``: addresses are ``"0x…"`` strings padded
 to the pointer width, ``threads`` and ``modules`` are in minidump order, ``crash_info.crashing_thread`` is an
 index into ``threads``, a frame's ``offset`` is its lookup address (``return address - 1`` on x86/amd64).
 Every field is optional: what the dump does not have is ``None`` or absent.
