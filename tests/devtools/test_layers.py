@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from devtools.layers import parse_rows
+
 from tests.helpers.shared import REPO
 
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -43,7 +43,12 @@ def _toy(tmp_path: Path, modules: dict[str, str], extra: str = "") -> subprocess
     (tmp_path / ".importlinter").write_text(CONFIG.format(extra=extra))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-logo", "--no-cache"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [str(LINT_IMPORTS), "--no-logo", "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
