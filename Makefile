@@ -55,3 +55,4 @@ conformance: setup ## Rewrite docs/conformance/stackwalk.md: the stack walker ag
 
 docs: setup ## Regenerate docs/configuration.md, docs/metrics.md, docs/collector-refusals.md from the code
 	.venv/bin/python -m crashcart.docgen
+	.venv/bin/python -m devtools.layers docs/architecture.md

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from devtools.layers import parse_rows
+from devtools.layers import package_map, parse_rows, splice_map
 
 from tests.helpers.shared import REPO
 
@@ -88,3 +88,12 @@ def test_rows_parse_and_duplicates_are_refused() -> None:
         parse_rows(["a:", "a: b"])
     with pytest.raises(ValueError, match="allowed packages"):
         parse_rows(["a b"])
+
+
+def test_docs_architecture_shows_the_current_map() -> None:
+    page = REPO / "docs" / "architecture.md"
+    text = page.read_text()
+    assert splice_map(text) == text, "docs/architecture.md is stale: run `make docs`"
+    _, table = package_map()
+    for name in table:
+        assert f"| `{name}` |" in text
