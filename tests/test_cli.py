@@ -211,6 +211,7 @@ def test_queue_commands_on_a_fresh_data_directory(tmp_path: Path) -> None:
         ("queue", "requeue", "priority"),
         ("reprocess", "de1bb258-cbbf-4589-a673-34f800160918"),
         ("reprocess", "--since", "2026-01-01"),
+        ("queue", "republish", "--since", "2026-01-01"),
     ],
 )
 def test_queue_commands_with_the_broker_down(args: tuple[str, ...], tmp_path: Path) -> None:
@@ -237,6 +238,25 @@ def test_reprocess_by_signature_with_the_database_down(tmp_path: Path) -> None:
     line = _one_line_failure(out, "index_unavailable")
     assert '"127.0.0.1", port 1 failed' in line
     assert "hunter2" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (("reprocess", "--since", "2026-01-01"), "list raw crashes of 2026-01-01"),
+        (("crash", "show", "de1bb258-cbbf-4589-a673-34f800160918"), "read processed crash"),
+    ],
+)
+def test_storage_down_is_one_line(args: tuple[str, ...], what: str, tmp_path: Path) -> None:
+    closed = {
+        "CRASHCART_STORAGE_URL": "s3://crashes",
+        "CRASHCART_S3_ENDPOINT_URL": "http://127.0.0.1:1",  # nothing listens on port 1
+        "CRASHCART_S3_ACCESS_KEY_ID": "key",
+        "CRASHCART_S3_SECRET_ACCESS_KEY": "secret",
+        "CRASHCART_S3_MAX_ATTEMPTS": "1",
+    }
+    line = _one_line_failure(crashcart(*args, data_dir=tmp_path, **closed), "storage_unavailable")
+    assert what in line and "Could not connect" in line
 
 
 def test_reprocess_counts_then_shows_progress_without_spamming_a_log(tmp_path: Path) -> None:
