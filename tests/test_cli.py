@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crashcart.crashid import create_crash_id
 from crashcart.queue import open_queue
 from crashcart.settings import load_settings
@@ -171,3 +173,136 @@ def test_run_refuses_a_bad_processor_configuration_at_start(tmp_path: Path) -> N
     out = crashcart("run", "--port", "0", data_dir=tmp_path, CRASHCART_PROCESSOR_OPTIONAL_RULES="no_such_rule")
     assert out.returncode == 1
     assert "CRASHCART_PROCESSOR_OPTIONAL_RULES" in out.stderr and "no_such_rule" in out.stderr
+
+
+# --- operator commands fail with one line, never a traceback ------------------------------------------
+
+BROKER_DOWN = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
+DATABASE_DOWN = "postgresql://postgres:hunter2@127.0.0.1:1/crashcart"
+
+
+def _one_line_failure(out: subprocess.CompletedProcess[str], code: str, exit_code: int = 1) -> str:
+    """The failure's only stderr line, after checking it is one line naming ``code`` and no traceback."""
+    assert out.returncode == exit_code, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(f"Error: {code}: "), lines[0]
+    return lines[0]
+
+
+def test_queue_commands_on_a_fresh_data_directory(tmp_path: Path) -> None:
+    status = crashcart("queue", "status", "--json", data_dir=tmp_path / "new")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) == {
+        name: {"ready": 0, "in_flight": 0, "delayed": 0, "dead": 0} for name in ("priority", "standard", "reprocessing")
+    }
+    dead = crashcart("queue", "dead-letters", "reprocessing", data_dir=tmp_path / "other")
+    assert (dead.returncode, dead.stdout, dead.stderr) == (0, "", "")
+    requeue = crashcart("queue", "requeue", data_dir=tmp_path / "third")
+    assert (requeue.returncode, requeue.stdout) == (0, "requeued 0\n"), requeue.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("queue", "status"),
+        ("queue", "dead-letters"),
+        ("queue", "requeue", "priority"),
+        ("reprocess", "de1bb258-cbbf-4589-a673-34f800160918"),
+        ("reprocess", "--since", "2026-01-01"),
+        ("queue", "republish", "--since", "2026-01-01"),
+    ],
+)
+def test_queue_commands_with_the_broker_down(args: tuple[str, ...], tmp_path: Path) -> None:
+    out = crashcart(*args, data_dir=tmp_path, CRASHCART_QUEUE_URL=BROKER_DOWN)
+    line = _one_line_failure(out, "queue_unavailable")
+    assert "cannot connect to amqp://guest:****@127.0.0.1:1/" in line
+    assert "Connection refused" in line
+
+
+def test_a_malformed_id_is_a_usage_error_before_any_backend_is_touched(tmp_path: Path) -> None:
+    out = crashcart("reprocess", "bp-nope", data_dir=tmp_path, CRASHCART_QUEUE_URL=BROKER_DOWN)
+    assert _one_line_failure(out, "not_a_crash_id", exit_code=2) == "Error: not_a_crash_id: not a crash id: 'bp-nope'"
+
+
+def test_reprocess_by_signature_on_an_index_never_created(tmp_path: Path) -> None:
+    out = crashcart("reprocess", "--signature", "abort | main", data_dir=tmp_path)
+    line = _one_line_failure(out, "index_unavailable")
+    assert "no tables yet, so nothing is indexed" in line
+    assert _drain("reprocessing", tmp_path) == []
+
+
+def test_reprocess_by_signature_with_the_database_down(tmp_path: Path) -> None:
+    out = crashcart("reprocess", "--signature", "abort | main", data_dir=tmp_path, CRASHCART_DATABASE_URL=DATABASE_DOWN)
+    line = _one_line_failure(out, "index_unavailable")
+    assert '"127.0.0.1", port 1 failed' in line
+    assert "hunter2" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (("reprocess", "--since", "2026-01-01"), "list raw crashes of 2026-01-01"),
+        (("crash", "show", "de1bb258-cbbf-4589-a673-34f800160918"), "read processed crash"),
+    ],
+)
+def test_storage_down_is_one_line(args: tuple[str, ...], what: str, tmp_path: Path) -> None:
+    closed = {
+        "CRASHCART_STORAGE_URL": "s3://crashes",
+        "CRASHCART_S3_ENDPOINT_URL": "http://127.0.0.1:1",  # nothing listens on port 1
+        "CRASHCART_S3_ACCESS_KEY_ID": "key",
+        "CRASHCART_S3_SECRET_ACCESS_KEY": "secret",
+        "CRASHCART_S3_MAX_ATTEMPTS": "1",
+    }
+    line = _one_line_failure(crashcart(*args, data_dir=tmp_path, **closed), "storage_unavailable")
+    assert what in line and "Could not connect" in line
+
+
+def test_reprocess_counts_then_shows_progress_without_spamming_a_log(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage = open_storage(settings, None)
+    today = dt.datetime.now(dt.UTC)
+    dump = DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")
+    ids = [create_crash_id(today) for _ in range(1200)]  # three publish batches
+    for crash_id in ids:
+        storage.save_raw_crash(crash_id, {"uuid": crash_id}, [dump])
+    out = crashcart("reprocess", "--since", f"{today:%Y-%m-%d}", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "published 1200 to the reprocessing queue\n"
+    assert out.stderr.splitlines() == ["1200 crash(es) to publish", "publishing"]  # not a tty: no redraws
+    assert sorted(_drain("reprocessing", tmp_path)) == sorted(ids)
+    none = crashcart("reprocess", "--since", "2020-01-01", "--ruleset", "x", data_dir=tmp_path / "empty")
+    assert (none.returncode, none.stderr) == (0, "0 crash(es) to publish\n")
+
+
+# --- crash show: the answers that are not a crash ----------------------------------------------------------
+
+
+def test_crash_show_unknown_unprocessed_and_malformed_ids(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    storage = open_storage(settings, None)
+    unknown, stored = create_crash_id(dt.datetime.now(dt.UTC)), create_crash_id(dt.datetime.now(dt.UTC))
+    storage.save_raw_crash(stored, {"uuid": stored}, [DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")])
+
+    line = _one_line_failure(crashcart("crash", "show", unknown, data_dir=tmp_path), "crash_not_found")
+    assert line == f"Error: crash_not_found: no crash {unknown} in storage"
+    line = _one_line_failure(crashcart("crash", "show", f"bp-{stored}", data_dir=tmp_path), "crash_not_processed")
+    assert line.endswith(f"is stored but not processed yet; queue it with: crashcart reprocess {stored}")
+    hostile = "\x1b[2J\x1b]0;pwned\x07" + unknown
+    line = _one_line_failure(crashcart("crash", "show", hostile, data_dir=tmp_path), "not_a_crash_id", exit_code=2)
+    assert "\x1b" not in line and "\\x1b[2J" in line
+
+
+def test_crash_show_neutralises_control_characters_in_a_signature(tmp_path: Path) -> None:
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    crash_id = create_crash_id(dt.datetime.now(dt.UTC))
+    payload = "abort\x1b[31m\r\x9b2Jmain\u202e"
+    open_storage(settings, None).save_processed_crash(crash_id, {"signature": payload, "processor_notes": payload})
+    out = crashcart("crash", "show", crash_id, data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "signature  abort\\x1b[31m\\r\\x9b2Jmain\\u202e" in out.stdout.splitlines()
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in out.stdout)
+    as_json = crashcart("crash", "show", crash_id, "--json", data_dir=tmp_path)
+    assert json.loads(as_json.stdout)["signature"] == payload
+    assert as_json.stdout.isascii() and "\x1b" not in as_json.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -10,7 +11,43 @@ from typing import Any
 
 import click
 
+from crashcart.errors import CrashcartError
+from crashcart.queue.interfaces import QUEUES, STANDARD
 from crashcart.settings import Settings, SettingsError, describe_settings, load_settings
+
+#: Error codes that mean the command line itself is wrong: exit 2, as click does for usage errors.
+_USAGE_ERRORS = frozenset({"not_a_crash_id"})
+
+
+class CommandFailed(click.ClickException):
+    """A ``CrashcartError`` shown the way people and scripts want it: one line on stderr naming what failed
+    (its stable code first, then the message), no traceback, exit status 1."""
+
+    def __init__(self, error: CrashcartError) -> None:
+        from crashcart.terminal import one_line
+
+        super().__init__(f"{error.code}: {one_line(str(error))}")
+
+
+class CommandMisused(CommandFailed):
+    """A ``CrashcartError`` that says the command line is wrong: exit status 2, like click's usage errors."""
+
+    exit_code = 2
+
+
+class CrashcartGroup(click.Group):
+    """The ``crashcart`` group: the one place a ``CrashcartError`` becomes a ``CommandFailed``.
+
+    Backends translate foreign errors (sqlite3, pika, botocore, Django's) into ``crashcart.errors`` at their
+    edge, so catching the taxonomy here covers every command and subcommand, and no command needs its own
+    try/except to avoid printing a traceback at an operator. Anything else is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrashcartError as exc:
+            raise (CommandMisused if exc.code in _USAGE_ERRORS else CommandFailed)(exc) from exc
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -26,7 +63,7 @@ def _setup_logging(settings: Settings) -> None:
     setup_logging(settings.log_format, settings.log_level)
 
 
-@click.group()
+@click.group(cls=CrashcartGroup)
 @click.version_option(package_name="crashcart")
 def main() -> None:
     """Crashcart: collect, store, process and search crash reports."""
@@ -122,6 +159,7 @@ def queue_status(as_json: bool) -> None:
     settings = _settings()
     q = open_queue(settings)
     try:
+        q.declare()  # idempotent: a fresh embedded queue answers with zeros, not "no such table"
         depths = q.depth()
     finally:
         q.close()
@@ -195,7 +233,7 @@ class _Counter:
 
 
 @queue.command("dead-letters")
-@click.argument("name", default="standard")
+@click.argument("name", default=STANDARD, type=click.Choice(QUEUES))
 @click.option("--limit", default=100, show_default=True)
 def queue_dead_letters(name: str, limit: int) -> None:
     """List dead-lettered messages of queue NAME with the reason they failed."""
@@ -203,6 +241,7 @@ def queue_dead_letters(name: str, limit: int) -> None:
 
     q = open_queue(_settings())
     try:
+        q.declare()
         for dead in q.dead_letters(name, limit):
             click.echo(f"{dead.body}\tattempts={dead.attempts}\t{dead.dead_at:%Y-%m-%d %H:%M:%S}\t{dead.reason}")
     finally:
@@ -210,7 +249,7 @@ def queue_dead_letters(name: str, limit: int) -> None:
 
 
 @queue.command("requeue")
-@click.argument("name", default="standard")
+@click.argument("name", default=STANDARD, type=click.Choice(QUEUES))
 @click.argument("bodies", nargs=-1)
 def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
     """Move dead letters of queue NAME (all, or those given) back onto it."""
@@ -218,6 +257,7 @@ def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
 
     q = open_queue(_settings())
     try:
+        q.declare()
         moved = q.requeue_dead(name, list(bodies) or None)
     finally:
         q.close()
@@ -238,37 +278,33 @@ def reprocess(
 
     if sum(bool(x) for x in (crash_ids, signature, since)) != 1:
         raise click.UsageError("give crash ids, or --signature, or --since (exactly one)")
+    ids = rp.given_ids(crash_ids)  # a typo is reported before any backend is touched
     settings = _settings()
-    q = open_queue(settings)
-    q.declare()
-    try:
+    with contextlib.ExitStack() as stack:
+        q = open_queue(settings)
+        stack.callback(q.close)
+        q.declare()
         if crash_ids:
-            try:
-                ids = rp.given_ids(crash_ids)
-            except rp.NotACrashId as exc:
-                raise click.UsageError(str(exc)) from exc
-            with click.progressbar(length=len(ids), label="publishing", show_pos=True, file=sys.stderr) as bar:
-                published = rp.publish(q, ids, ruleset, bar.update)
+            selection = rp.Selection(len(ids), ids)
+        elif signature:
+            from crashcart.index.writer import CrashIndex
+
+            index = CrashIndex(settings)
+            stack.callback(index.close)
+            selection = rp.with_signature(index, signature)
         else:
-            counter = _Counter("published")
-            if signature:
-                from crashcart.index import db
+            from crashcart.storage import Role, open_storage
 
-                db.configure(settings)
-                published = rp.publish(q, rp.with_signature(signature), ruleset, counter)
-            else:
-                from crashcart.storage import Role, open_storage
-
-                assert since is not None
-                storage = open_storage(settings, Role.WEBAPP)  # listing only: the read-only role suffices
-                try:
-                    today = dt.datetime.now(dt.UTC).date()
-                    published = rp.publish(q, rp.stored_since(storage, since.date(), today), ruleset, counter)
-                finally:
-                    storage.close()
-            counter.done()
-    finally:
-        q.close()
+            assert since is not None
+            storage = open_storage(settings, Role.WEBAPP)  # listing only: the read-only role suffices
+            stack.callback(storage.close)
+            selection = rp.stored_from(storage, since.date(), dt.datetime.now(dt.UTC).date())
+        click.echo(f"{selection.count} crash(es) to publish", err=True)
+        published = 0
+        if selection.count:
+            # On a terminal the bar redraws in place; elsewhere click prints its label once: logs stay clean.
+            with click.progressbar(length=selection.count, label="publishing", show_pos=True, file=sys.stderr) as bar:
+                published = rp.publish(q, selection.crash_ids, ruleset, bar.update)
     click.echo(f"published {published} to the reprocessing queue")
 
 
@@ -276,22 +312,16 @@ def reprocess(
 @click.argument("crash_id")
 def signature(crash_id: str) -> None:
     """Print CRASH_ID's stored signature, the one generated now, and how it was generated (debug log)."""
-    from crashcart.errors import CrashcartError
     from crashcart.processor import reprocess as rp
     from crashcart.processor.app import signature_generator
     from crashcart.processor.signature import signature_data
     from crashcart.storage import Role, open_storage
 
     settings = _settings()
-    try:
-        (crash_id,) = rp.given_ids([crash_id])
-    except rp.NotACrashId as exc:
-        raise click.UsageError(str(exc)) from exc
+    (crash_id,) = rp.given_ids([crash_id])
     storage = open_storage(settings, Role.WEBAPP)
     try:
         processed = storage.get_processed_crash(crash_id)
-    except CrashcartError as exc:
-        raise click.ClickException(f"{crash_id}: {exc}") from exc
     finally:
         storage.close()
     result = signature_generator(settings).generate(signature_data(processed))
@@ -305,6 +335,36 @@ def signature(crash_id: str) -> None:
     click.echo("debug log:")
     for line in result.debug_log:
         click.echo(f"  {line}")
+
+
+@main.group()
+def crash() -> None:
+    """Read processed crashes."""
+
+
+@crash.command("show")
+@click.argument("crash_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole processed crash as JSON.")
+@click.option("--all-frames", is_flag=True, help="Show every frame of the crashing thread, not only the top ones.")
+def crash_show(crash_id: str, as_json: bool, all_frames: bool) -> None:
+    """Summarise processed crash CRASH_ID: product, signature, reason, the crashing thread's frames, notes."""
+    from crashcart.processor import reprocess as rp
+    from crashcart.processor import show
+    from crashcart.storage import Role, open_storage
+
+    settings = _settings()
+    (crash_id,) = rp.given_ids([crash_id])
+    storage = open_storage(settings, Role.WEBAPP)  # reading only: the web app's role
+    try:
+        processed = show.load(storage, crash_id)
+    finally:
+        storage.close()
+    if as_json:
+        # ensure_ascii escapes every control and non-ASCII character: hostile values cannot reach the terminal.
+        click.echo(json.dumps(processed, indent=2, sort_keys=True, ensure_ascii=True))
+        return
+    max_frames = None if all_frames else show.DEFAULT_FRAMES
+    click.echo(show.render(crash_id, processed, max_frames, hint="--all-frames shows them"), nl=False)
 
 
 @main.group()

@@ -10,6 +10,7 @@ import datetime as dt
 import sys
 
 from crashcart.crashid import create_crash_id, date_of
+from crashcart.errors import IndexUnavailable
 from crashcart.index import db
 from crashcart.index.writer import CrashIndex
 from crashcart.settings import load_settings
@@ -17,6 +18,12 @@ from crashcart.settings import load_settings
 
 def main(url: str, data_dir: str) -> None:
     settings = load_settings(environ={}, data_dir=data_dir, database_url=url)
+    try:
+        CrashIndex(settings).count_with_signature("anything")  # before any migration: said, not "no such table"
+    except IndexUnavailable as exc:
+        assert "no tables yet, so nothing is indexed" in str(exc), exc
+    else:
+        raise AssertionError("an unmigrated index answered a query")
     db.migrate(settings)
     db.migrate(settings)  # idempotent: a second start finds nothing to do
     index = CrashIndex(settings)
@@ -42,6 +49,9 @@ def main(url: str, data_dir: str) -> None:
     assert row["uptime"] == 12 and row["install_age"] is None
     assert row["release_channel"] == "x" * 100
     assert row["public"] == {"signature": "abort | ValidateConfig"}
+    assert index.count_with_signature("abort | ValidateConfig") == 1
+    assert list(index.ids_with_signature("abort | ValidateConfig", chunk=1)) == [crash_id]
+    assert index.count_with_signature("abort") == 0 and list(index.ids_with_signature("abort")) == []
 
     index.upsert(crash_id, {**processed, "signature": "std::terminate | ParseInput"}, {})  # reprocessing
     again = index.get(crash_id)

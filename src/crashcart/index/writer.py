@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from crashcart.crashid import date_of
@@ -107,6 +107,51 @@ class CrashIndex:
             self._reset()
             raise IndexUnavailable(f"{crash_id}: cannot read the index: {exc}") from exc
         return dict(found) if found is not None else None
+
+    def count_with_signature(self, signature: str) -> int:
+        """How many indexed crashes have exactly ``signature``."""
+        from django.db import DatabaseError
+
+        from crashcart.index.models import Crash
+
+        self._require_tables()
+        try:
+            count: int = Crash.objects.filter(signature=signature).count()
+        except DatabaseError as exc:
+            self._reset()
+            raise IndexUnavailable(f"cannot count crashes by signature: {exc}") from exc
+        return count
+
+    def ids_with_signature(self, signature: str, chunk: int = 500) -> Iterator[str]:
+        """Ids of the indexed crashes with exactly ``signature``, in id order, read ``chunk`` rows at a time."""
+        from django.db import DatabaseError
+
+        from crashcart.index.models import Crash
+
+        self._require_tables()
+        rows = Crash.objects.filter(signature=signature).order_by("crash_id").values_list("crash_id", flat=True)
+        try:
+            yield from rows.iterator(chunk_size=chunk)
+        except DatabaseError as exc:
+            self._reset()
+            raise IndexUnavailable(f"cannot list crashes by signature: {exc}") from exc
+
+    def _require_tables(self) -> None:
+        """Refuse to query an index that was never migrated, with a message saying so (Django would only
+        say "no such table"). Reading never migrates: schema changes are the processor's, at its start."""
+        from django.db import DatabaseError, connection
+
+        from crashcart.index.models import Crash
+
+        try:
+            tables = connection.introspection.table_names()
+        except DatabaseError as exc:
+            self._reset()
+            raise IndexUnavailable(f"crash index: {exc}") from exc
+        if Crash._meta.db_table not in tables:
+            raise IndexUnavailable(
+                "the crash index has no tables yet, so nothing is indexed (the processor creates them at start)"
+            )
 
     def close(self) -> None:
         from django.db import connections

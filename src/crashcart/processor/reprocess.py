@@ -2,26 +2,43 @@
 
 Reprocessing is background work (its own queue, taken after priority and standard), so a million-crash
 reprocessing never delays fresh crashes. Selection reads only: ids given, ids of a signature from the crash
-index, or ids stored since a date (listing storage, so crashes never indexed are found too).
+index, or ids stored since a date (listing storage, so crashes never indexed are found too). A selection is
+counted before anything is published, so the operator sees how many crashes a command will queue and a
+progress bar can say how far it has gone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from crashcart.crashid import is_crash_id
 from crashcart.errors import CrashcartError
 from crashcart.queue.interfaces import REPROCESSING, CrashQueue
 from crashcart.storage.interfaces import CrashReader
 
+if TYPE_CHECKING:
+    from crashcart.index.writer import CrashIndex
+
 BATCH = 500
 """Ids per publish: one round trip (or one SQLite transaction) per batch."""
 
 
 class NotACrashId(CrashcartError):
+    """A value given as a crash id is not one (a usage error: the command line is wrong)."""
+
     code = "not_a_crash_id"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Crashes chosen for reprocessing: how many there are (counted first) and their ids (read lazily)."""
+
+    count: int
+    crash_ids: Iterable[str]
 
 
 def given_ids(values: Iterable[str]) -> list[str]:
@@ -43,12 +60,14 @@ def stored_since(storage: CrashReader, since: dt.date, until: dt.date) -> Iterat
         day += dt.timedelta(days=1)
 
 
-def with_signature(signature: str, limit: int | None = None) -> Iterator[str]:
-    """Ids of indexed crashes whose signature is exactly ``signature`` (needs ``index.db.configure``)."""
-    from crashcart.index.models import Crash  # noqa: PLC0415  (Django must be set up first)
+def stored_from(storage: CrashReader, first: dt.date, last: dt.date) -> Selection:
+    """Every raw crash stored from ``first`` to ``last``: storage is listed once to count, again to publish."""
+    return Selection(sum(1 for _ in stored_since(storage, first, last)), stored_since(storage, first, last))
 
-    rows = Crash.objects.filter(signature=signature).order_by("crash_id").values_list("crash_id", flat=True)
-    yield from (rows[:limit] if limit is not None else rows.iterator(chunk_size=BATCH))
+
+def with_signature(index: CrashIndex, signature: str) -> Selection:
+    """Every indexed crash whose signature is exactly ``signature``."""
+    return Selection(index.count_with_signature(signature), index.ids_with_signature(signature, BATCH))
 
 
 def publish(
