@@ -169,6 +169,7 @@ def build_collector(
             body_timeout=settings.body_timeout,
             publish_timeout=settings.queue_publish_timeout,
             submitter_token=settings.submitter_token.get_secret_value(),
+            queue_deferred=settings.throttle_defer == "store_and_queue",
         ),
         backends.storage,
         BatchPublisher(backends.queue, executor, on_published=backends.storage.clear_pending),

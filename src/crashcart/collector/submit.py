@@ -53,6 +53,8 @@ class SubmitConfig:
     body_timeout: float
     publish_timeout: float
     submitter_token: str
+    queue_deferred: bool = True
+    """Queue crashes a throttle rule defers (``Throttle.DEFER``); False stores them only (no marker, no publish)."""
 
 
 class BodyTimeout(Exception):
@@ -183,13 +185,19 @@ class Submitter:
                 return
 
             raw_crash = self._raw_crash(scope, payload, annotations, notes, crash_id, submitted, decision)
+            # A store-only deferred crash gets no pending marker either, so the sweep never queues it.
+            queued = decision.result is not Throttle.DEFER or self._config.queue_deferred
             if self._committer is not None:
-                await self._save_with_committer(send, crash_id, raw_crash, payload, result_name)
+                await self._save_with_committer(send, crash_id, raw_crash, payload, result_name, queued)
                 return
             try:
-                await self._in_thread(self._save, crash_id, raw_crash, payload)
+                await self._in_thread(self._save, crash_id, raw_crash, payload, queued)
             except StorageUnavailable as exc:
                 await self._refuse_storage_unavailable(send, exc)
+                return
+            if not queued:
+                self._metrics.incr("crashcart_collector_accepted_total", result=result_name)
+                await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
                 return
 
             # The publisher clears the pending marker once the id is on the queue; if that fails, the
@@ -199,12 +207,19 @@ class Submitter:
             await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
 
     async def _save_with_committer(
-        self, send: Send, crash_id: str, raw_crash: dict[str, Any], payload: Payload, result_name: str
+        self,
+        send: Send,
+        crash_id: str,
+        raw_crash: dict[str, Any],
+        payload: Payload,
+        result_name: str,
+        queued: bool,
     ) -> None:
         assert self._committer is not None
         start = time.perf_counter()
         try:
-            await self._committer.save(crash_id, raw_crash, payload.dumps)  # durable; queued right after
+            # Durable on return; queued right after (unless ``queued`` is False).
+            await self._committer.save(crash_id, raw_crash, payload.dumps, publish=queued)
         except StorageUnavailable as exc:
             await self._refuse_storage_unavailable(send, exc)
             return
@@ -283,9 +298,10 @@ class Submitter:
             [(b"retry-after", RETRY_AFTER_SECONDS)],
         )
 
-    def _save(self, crash_id: str, raw_crash: dict[str, Any], payload: Payload) -> None:
+    def _save(self, crash_id: str, raw_crash: dict[str, Any], payload: Payload, queued: bool) -> None:
+        pending_queue = STANDARD if queued else None
         with crash_context(crash_id), self._metrics.timer("crashcart_collector_save_seconds"):
-            self._storage.save_raw_crash(crash_id, raw_crash, payload.dumps, pending_queue=STANDARD)
+            self._storage.save_raw_crash(crash_id, raw_crash, payload.dumps, pending_queue=pending_queue)
         self._observe_dumps(payload)
         LOGGER.info("saved", extra={"crash_id": crash_id})
 
