@@ -27,7 +27,6 @@ LOGGER = logging.getLogger(__name__)
 
 JSON = "application/json"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-PATHS = frozenset({"/__lbheartbeat__", "/__heartbeat__", "/__version__", "/metrics"})
 
 QueueDepth = Callable[[], Mapping[str, Any]]
 
