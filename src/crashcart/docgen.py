@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crashcart.collector.payload import MALFORMED_CODES, TOO_LARGE_LIMITS
+from crashcart.collector.refusals import Refusal
 from crashcart.metrics import REGISTRY
 from crashcart.settings import Settings, describe_settings, load_settings
 
@@ -52,29 +52,25 @@ def render_metrics() -> str:
 
 
 def render_refusals() -> str:
+    """Every entry of the collector's refusal table, grouped by status family."""
+    families = [
+        ("## 400 malformed\n\nThe request is not a crash report the collector can read. Do not retry.\n\n", 400),
+        ("## 413 too large\n\nThe request is over a size limit (see docs/configuration.md). Do not retry.\n\n", 413),
+    ]
     out = [
         HEADER,
         "# Collector refusals\n\n",
-        "A malformed request gets `400 Discarded=malformed_<code>`; a request over a limit gets "
-        "`413 Discarded=too_large_<limit>`. Clients should not retry either. Storage outages get "
-        "`503 Discarded=storage_unavailable` with `Retry-After`, which clients should retry.\n\n",
-        "## 400 malformed\n\n| code | meaning |\n|---|---|\n",
+        "Every report the collector does not accept gets `Discarded=<reason>` as its body, with the status "
+        "below; the reason is also the `reason` label of `crashcart_collector_rejected_total`. Only "
+        "`storage_unavailable` (503, with `Retry-After`) asks the client to retry.\n\n",
     ]
-    out.extend(f"| `malformed_{code}` | {_cell(text)} |\n" for code, text in MALFORMED_CODES.items())
-    out.append("| `malformed_invalid_uuid` | a trusted resubmitter sent a `uuid` annotation that is not a crash id |\n")
-    out.append(
-        "| `malformed_uuid_date_mismatch` | a resubmitted crash's id date differs from its "
-        "`submitted_timestamp` date |\n"
-    )
-    out.append("| `malformed_unparseable` | the parser failed unexpectedly (a bug: it is logged) |\n")
-    out.append("\n## 413 too large\n\n| limit | meaning |\n|---|---|\n")
-    out.extend(f"| `too_large_{limit}` | {_cell(text)} |\n" for limit, text in TOO_LARGE_LIMITS.items())
-    out.append(
-        "\n## Other refusals\n\n| status | body | meaning |\n|---|---|---|\n"
-        "| 401 | `Discarded=unauthorized_uuid` | a `uuid` annotation without the resubmitter token |\n"
-        "| 408 | `Discarded=body_timeout` | the client stopped sending its body |\n"
-        "| 200 | `Discarded=rule_<name>` | a throttle rule rejected the report |\n"
-    )
+    for title, status in families:
+        out.append(f"{title}| reason | meaning |\n|---|---|\n")
+        out.extend(f"| `{r.pattern}` | {_cell(r.description)} |\n" for r in Refusal if r.status == status)
+        out.append("\n")
+    out.append("## Other refusals\n\n| status | reason | meaning |\n|---|---|---|\n")
+    others = sorted((r for r in Refusal if r.status not in {s for _, s in families}), key=lambda r: r.status)
+    out.extend(f"| {r.status} | `{r.pattern}` | {_cell(r.description)} |\n" for r in others)
     return "".join(out)
 
 

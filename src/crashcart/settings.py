@@ -180,6 +180,13 @@ class Settings(BaseSettings):
         default=None,
         description="YAML file of throttle rules (kept in version control). Empty accepts everything.",
     )
+    throttle_defer: Literal["store_and_queue", "store_only"] = Field(
+        default="store_and_queue",
+        description="What happens to a crash a throttle rule defers (`result: defer`, id digit 1): "
+        "`store_and_queue` stores it and queues it for processing like an accepted crash (Antenna's behaviour); "
+        "`store_only` stores it without queueing it and leaves no pending-publish marker, so neither the "
+        "collector nor the sweep queues it and it is processed only when asked (`crashcart reprocess`).",
+    )
     submitter_token: SecretStr = Field(
         default=SecretStr(""),
         description="Bearer token that lets a trusted resubmitter choose the crash id through a `uuid` "

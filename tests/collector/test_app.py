@@ -212,6 +212,94 @@ async def test_throttle_reject_and_fakeaccept_store_nothing(tmp_path: Path) -> N
         h.app.close()
 
 
+DEFER_RULES = "rules:\n  - name: later\n    when: {ProductName: {equals: Later}}\n    result: defer\n"
+
+
+def deferring_settings(tmp_path: Path, **extra: str) -> Settings:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(DEFER_RULES)
+    return load_settings({"CRASHCART_DATA_DIR": str(tmp_path / "d"), "CRASHCART_THROTTLE_RULES": str(rules), **extra})
+
+
+async def test_deferred_crash_is_stored_and_queued_by_default(tmp_path: Path) -> None:
+    h = Harness(deferring_settings(tmp_path))
+    try:
+        deferred = crash_id_of(await h.submit({"ProductName": "Later"}))
+        assert deferred[-7] == "1"
+        assert h.storage.get_raw_crash(deferred)["metadata"]["throttle_result"] == "defer"
+        assert h.queued(1) == [deferred]
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+async def test_store_only_deferred_crash_gets_no_marker_so_neither_collector_nor_sweep_queues_it(
+    tmp_path: Path,
+) -> None:
+    # The queue is down, so the accepted crash's marker stays: the marker the sweep reads must not list the
+    # deferred crash, whether or not both landed in one commit batch.
+    settings = deferring_settings(
+        tmp_path,
+        CRASHCART_THROTTLE_DEFER="store_only",
+        CRASHCART_QUEUE_URL="amqp://guest:guest@127.0.0.1:1/",
+        CRASHCART_QUEUE_PUBLISH_TIMEOUT="3",
+    )
+    storage, down = open_storage(settings, None), open_queue(settings)
+    metrics = Metrics()
+    app = build_collector(settings, Backends(storage, down), metrics)
+    h = Harness.__new__(Harness)
+    h.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    h.storage = storage
+    try:
+        answers = await asyncio.gather(*(h.submit({"ProductName": name}) for name in ("Later", "Test", "Later")))
+        first_deferred, accepted, second_deferred = (crash_id_of(answer) for answer in answers)
+        deadline = time.monotonic() + 10  # the publish is tried just after the answer
+        while metrics.counter_value("crashcart_collector_publish_failures_total") == 0:
+            assert time.monotonic() < deadline, "the failed publish was never counted"
+            time.sleep(0.01)
+    finally:
+        await h.client.aclose()
+        app.close()
+    assert metrics.counter_value("crashcart_collector_publish_failures_total") == 1, "only the accepted crash"
+    for deferred in (first_deferred, second_deferred):
+        assert deferred[-7] == "1"
+        assert storage.get_raw_crash(deferred)["metadata"]["throttle_result"] == "defer"
+        assert storage.get_dump(deferred, "upload_file_minidump") == DUMP
+    assert [p.crash_id for p in storage.list_pending()] == [accepted]
+
+    up = load_settings({"CRASHCART_DATA_DIR": str(tmp_path / "d")})
+    queue = open_queue(up)
+    queue.declare()
+    assert sweep_pending(storage, queue, min_age=0).published == 1
+    message = queue.consume()
+    assert message is not None and message.body == accepted
+    assert queue.consume() is None
+    assert list(storage.list_pending()) == []
+    assert not any((tmp_path / "d/storage/v1/pending_publish").iterdir()), "no marker left behind"
+    queue.close()
+
+
+async def test_store_only_deferred_crash_on_s3_is_stored_unmarked_and_unqueued(
+    tmp_path: Path, s3_server: Any, s3_bucket: str
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(DEFER_RULES)
+    settings = s3_server.settings(
+        f"s3://{s3_bucket}/crashes", tmp_path, throttle_rules=rules, throttle_defer="store_only"
+    )
+    h = Harness(settings)
+    try:
+        deferred = crash_id_of(await h.submit({"ProductName": "Later"}))
+        accepted = crash_id_of(await h.submit({"ProductName": "Test"}))
+        assert h.storage.get_raw_crash(deferred)["metadata"]["throttle_result"] == "defer"
+        assert h.queued(1) == [accepted]  # published before its answer: a queued deferred crash would be here
+        assert list(h.storage.list_pending()) == []
+        assert sweep_pending(h.storage, h.queue, min_age=0).published == 0
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
 async def test_storage_down_gives_503_with_retry_after(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the storage root should be")

@@ -26,6 +26,7 @@ from crashcart.collector.payload import (
     Malformed,
     Payload,
     PayloadParser,
+    Refusal,
     TooLarge,
     sanitize_dump_name,
 )
@@ -354,7 +355,8 @@ MALFORMED_CASES: dict[str, list[tuple[str | None, str | None, bytes, Limits]]] =
     ],
 }
 
-RAISED_BY_THE_APP = {"client_disconnected"}
+# 400 refusals the request handler raises (tests/collector/test_app.py covers them), not the parser
+RAISED_BY_THE_APP = {"client_disconnected", "invalid_uuid", "uuid_date_mismatch", "unparseable"}
 
 
 def test_every_malformed_code_has_a_case() -> None:
@@ -1003,5 +1005,5 @@ def test_public_api() -> None:
         "max_parts",
         "dump_spool_threshold",
     ]
-    assert Malformed("no_boundary").code == "no_boundary"
-    assert TooLarge("json").limit == "json"
+    assert Malformed(Refusal.NO_BOUNDARY).code == "no_boundary"
+    assert TooLarge(Refusal.TOO_LARGE_JSON).limit == "json"

@@ -179,9 +179,9 @@ def test_a_save_failing_anywhere_leaves_no_temp_file_and_no_raw_crash(tmp_path: 
 
 
 def test_durable_order_of_fsyncs_and_renames(root: Path, tmp_path: Path) -> None:
-    """Without group commit: every part is fsync'd at its final name and its directory fsync'd before the raw
+    """Without syncfs: every part is fsync'd at its final name and its directory fsync'd before the raw
     crash, itself fsync'd under a temp name, is renamed into place; its directory is fsync'd before return."""
-    storage = FSCrashStorage(root, group_commit=False)
+    storage = FSCrashStorage(root, use_syncfs=False)
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc/self/fd to name fsync'd descriptors")
     crash_id = new_crash_id()
@@ -402,16 +402,17 @@ def test_close_is_idempotent(storage: FSCrashStorage) -> None:
     storage.close()
 
 
-def test_group_commit_syncs_before_and_after_the_raw_crash_renames(root: Path, tmp_path: Path) -> None:
-    """Group commit: a syncfs makes every part and temp file durable before any raw crash is renamed, and another
-    follows the renames before any save returns, for every save in a concurrent batch."""
+def test_save_syncs_before_and_after_the_raw_crash_renames(root: Path) -> None:
+    """With syncfs, ``save_raw_crash`` takes the committer's steps: a syncfs makes every part and temp file
+    durable before the raw crash is renamed, and another follows the rename before the save returns, for
+    every save of several threads at once (a resubmitted id's replaced part gets a sync of its own too)."""
     from crashcart.storage import fs as fs_module
 
     storage = FSCrashStorage(root)
-    assert storage._group is not None, "syncfs is available on Linux"
+    assert storage._syncfs is not None, "syncfs is available on Linux"
     events: list[tuple[str, str]] = []
     lock = threading.Lock()
-    real_syncfs = storage._group._syncfs
+    real_syncfs = storage._syncfs
     real_replace = os.replace
     real_open = os.open
     returned: dict[str, int] = {}
@@ -419,9 +420,6 @@ def test_group_commit_syncs_before_and_after_the_raw_crash_renames(root: Path, t
     def syncfs(fd: int) -> None:
         with lock:
             events.append(("syncfs", ""))
-            first = len([e for e in events if e[0] == "syncfs"]) == 1
-        if first:
-            time.sleep(0.2)  # a slow disk: the other savers pile up into the next batch
         real_syncfs(fd)
 
     def replace(src: Any, dst: Any, **kwargs: Any) -> None:
@@ -442,22 +440,27 @@ def test_group_commit_syncs_before_and_after_the_raw_crash_renames(root: Path, t
         with lock:
             returned[cid] = len(events)
 
-    storage._group._syncfs = syncfs
-    ids = [new_crash_id() for _ in range(12)]
+    storage._syncfs = syncfs
+    ids = [new_crash_id() for _ in range(8)]
     with mock.patch.object(fs_module.os, "replace", replace), mock.patch.object(fs_module.os, "open", open_):
         threads = [threading.Thread(target=save, args=(cid,)) for cid in ids]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        save(ids[0])  # resubmitted: its dump replaces the stored one before the raw crash does
     for cid in ids:
         assert storage.get_dump(cid, "upload_file_minidump") == MINIDUMP
         raw_at = events.index(("replace", os.path.join(root, keys.raw_crash_key(cid))))
         dump_at = events.index(("create", os.path.join(root, keys.dump_key(cid, "upload_file_minidump"))))
         assert "syncfs" in [kind for kind, _ in events[dump_at:raw_at]], "raw crash renamed before its dump synced"
         assert "syncfs" in [kind for kind, _ in events[raw_at : returned[cid]]], "returned before the rename synced"
-    # batching happened: fewer sync rounds than two per save
-    assert events.count(("syncfs", "")) < 2 * len(ids)
+    resubmit = [i for i, e in enumerate(events) if e[0] == "replace" and ids[0] in e[1]][-2:]
+    dump_replaced, raw_replaced = resubmit
+    assert events[dump_replaced][1] == os.path.join(root, keys.dump_key(ids[0], "upload_file_minidump"))
+    assert "syncfs" in [kind for kind, _ in events[dump_replaced:raw_replaced]]
+    assert "syncfs" in [kind for kind, _ in events[raw_replaced : returned[ids[0]]]], "returned before rename synced"
+    assert temp_files(root) == []
 
 
 def test_staged_saves_become_visible_only_when_advanced(root: Path) -> None:

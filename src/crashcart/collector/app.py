@@ -7,93 +7,60 @@ Each uvicorn worker process calls ``app_from_environment`` once.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from crashcart import service
 from crashcart.asgi import Receive, Scope, Send, respond
 from crashcart.collector.committer import Committer
-from crashcart.collector.health import Health, HealthCheck
 from crashcart.collector.payload import Limits
 from crashcart.collector.publisher import BatchPublisher
 from crashcart.collector.submit import SubmitConfig, Submitter
 from crashcart.collector.throttle import ThrottleRules
-from crashcart.errors import CrashcartError
 from crashcart.logs import setup_logging
-from crashcart.metrics import Metrics, record_queue_depths
-from crashcart.queue import open_queue
-from crashcart.queue.interfaces import CrashQueue
+from crashcart.metrics import Metrics
+from crashcart.service import Backends, Heartbeat, Status, version_document
+from crashcart.service.http import serve_status
 from crashcart.settings import Settings, load_settings
-from crashcart.storage import Role, open_storage
+from crashcart.storage import Role
 from crashcart.storage.interfaces import RawCrashWriter, StagedSave
-from crashcart.version import version_info
 
 LOGGER = logging.getLogger(__name__)
 
-
-@dataclass
-class Backends:
-    storage: RawCrashWriter
-    queue: CrashQueue
-
-    def close(self) -> None:
-        for closer in (self.storage.close, self.queue.close):
-            try:
-                closer()
-            except CrashcartError as exc:
-                LOGGER.warning("closing backend failed: %s", exc)
+__all__ = ["Backends", "CollectorApp", "app_from_environment", "build_collector", "open_backends"]
 
 
-def open_backends(settings: Settings) -> Backends:
-    """Open storage and queue and run their idempotent start-up steps.
+class BrokenEndpoint(RuntimeError):
+    """Raised on purpose by ``/__broken__`` so error reporting can be tested end to end."""
 
-    A misconfiguration (bad URL, bucket name with a period) raises and stops the node. An *unreachable*
-    backend does not: the collector must come up and keep answering (503 for storage, sweep later for the
-    queue) so that it is ready the moment the backend returns; the heartbeat reports the outage.
-    """
-    storage = open_storage(settings, Role.COLLECTOR)
-    queue = open_queue(settings)
-    try:
-        storage.check()
-    except CrashcartError as exc:
-        LOGGER.error("storage check failed at start: %s", exc)
-    try:
-        queue.declare()
-    except CrashcartError as exc:
-        LOGGER.error("queue declaration failed at start: %s", exc)
-    return Backends(storage, queue)
+
+def open_backends(settings: Settings) -> Backends[RawCrashWriter]:
+    """Storage (the collector's role) and queue, checked at start; an outage does not stop the node."""
+    return service.open_backends(settings, Role.COLLECTOR)
 
 
 class CollectorApp:
-    """Routes requests: the submit path, health endpoints and ``/metrics``."""
+    """Routes requests: the submit path, then the status endpoints every role shares (``crashcart.service``)."""
 
     def __init__(
         self,
         submit_path: str,
         submitter: Submitter,
-        health: Health,
+        status: Status,
         metrics: Metrics,
-        backends: Backends,
+        backends: Backends[RawCrashWriter],
         executor: concurrent.futures.ThreadPoolExecutor,
         committer: Committer | None = None,
     ) -> None:
         self._committer = committer
         self._submit_path = submit_path
         self._submitter = submitter
-        self._health = health
+        self._status = status
         self._metrics = metrics
         self._backends = backends
         self._executor = executor
-        self._routes = {
-            "/__lbheartbeat__": health.lbheartbeat,
-            "/__heartbeat__": health.heartbeat,
-            "/__version__": health.version,
-            "/__broken__": health.broken,
-            "/metrics": self._render_metrics,
-        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -109,22 +76,10 @@ class CollectorApp:
                 return
             await self._submitter(scope, receive, send)
             return
-        route = self._routes.get(path)
-        if route is None or scope["method"] not in ("GET", "HEAD"):
-            await self._health.not_found(scope, receive, send)
-            return
-        await route(scope, receive, send)
-
-    async def _render_metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Queue depth is sampled at scrape time so an autoscaler reading /metrics sees the current backlog.
-        loop = asyncio.get_running_loop()
-        try:
-            depths = await asyncio.wait_for(loop.run_in_executor(self._executor, self._backends.queue.depth), 5)
-        except (CrashcartError, TimeoutError) as exc:
-            LOGGER.warning("could not read queue depth for /metrics: %s", exc)
-        else:
-            record_queue_depths(self._metrics, depths)
-        await respond(send, 200, self._metrics.render().encode(), b"text/plain; version=0.0.4; charset=utf-8")
+        if path == "/__broken__" and scope["method"] == "GET":
+            raise BrokenEndpoint("/__broken__ was called")
+        if not await serve_status(self._status, scope, send):
+            await respond(send, 404, b"Not Found")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -141,13 +96,14 @@ class CollectorApp:
         if self._committer is not None:
             self._committer.close()
         self._metrics.stop_snapshots()
+        self._status.heartbeat.close()
         self._executor.shutdown(wait=True, cancel_futures=False)
         self._backends.close()
 
 
 def build_collector(
     settings: Settings,
-    backends: Backends | None = None,
+    backends: Backends[RawCrashWriter] | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], dt.datetime] | None = None,
 ) -> CollectorApp:
@@ -169,6 +125,7 @@ def build_collector(
             body_timeout=settings.body_timeout,
             publish_timeout=settings.queue_publish_timeout,
             submitter_token=settings.submitter_token.get_secret_value(),
+            queue_deferred=settings.throttle_defer == "store_and_queue",
         ),
         backends.storage,
         BatchPublisher(backends.queue, executor, on_published=backends.storage.clear_pending),
@@ -178,14 +135,8 @@ def build_collector(
         **({"clock": clock} if clock else {}),
         committer=committer,
     )
-    version = version_info(settings)
-    health = Health(
-        [HealthCheck("storage", backends.storage.check), HealthCheck("queue", backends.queue.check)],
-        version,
-        metrics,
-        executor,
-    )
-    return CollectorApp(settings.submit_path, submitter, health, metrics, backends, executor, committer)
+    status = Status(Heartbeat(backends.checks(), metrics), version_document(settings), metrics, backends.queue.depth)
+    return CollectorApp(settings.submit_path, submitter, status, metrics, backends, executor, committer)
 
 
 def app_from_environment() -> CollectorApp:

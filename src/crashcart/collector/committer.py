@@ -9,7 +9,8 @@ sync serves two batches, so a crash costs one sync per cycle instead of two or t
 soon as the previous one ends: batches grow with load, nobody waits on a timer.
 
 Pending-publish markers are per batch: before a batch's first sync the committer writes one marker listing
-its crash ids (``mark_pending_batch``), made durable by that sync before any of them is revealed.
+its crash ids (``mark_pending_batch``), made durable by that sync before any of them is revealed. A crash saved
+with ``publish=False`` (a deferred crash a deployment stores only) is in no marker and is never published.
 
 The request is answered once its crash is durable. Publishing its id is a separate thread's job (one
 ``publish`` call for everything saved meanwhile, then each batch marker whose crashes are all queued is
@@ -50,6 +51,7 @@ class _Entry:
     crash_id: str
     staged: Any
     future: asyncio.Future[None]
+    publish: bool = True
     revealed: bool = False
     marker: _Marker | None = None
 
@@ -77,8 +79,11 @@ class Committer:
         self._stopping = False
         self._publisher = _Publisher(self._staging, queue, metrics, max_publish)
 
-    async def save(self, crash_id: str, raw_crash: dict[str, Any], dumps: list[DumpFile]) -> None:
-        """Return once the crash is durable (raise ``StorageUnavailable`` if it cannot be); its id is queued next."""
+    async def save(
+        self, crash_id: str, raw_crash: dict[str, Any], dumps: list[DumpFile], *, publish: bool = True
+    ) -> None:
+        """Return once the crash is durable (raise ``StorageUnavailable`` if it cannot be); its id is queued next,
+        unless ``publish`` is False: then it is only stored, with no pending marker for the sweep to find."""
         loop = asyncio.get_running_loop()
         if self._thread is None:
             self._loop = loop
@@ -89,7 +94,7 @@ class Committer:
         staged = self._staging.stage_raw_crash(crash_id, raw_crash, dumps)
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
-            self._pending.append(_Entry(crash_id, staged, future))
+            self._pending.append(_Entry(crash_id, staged, future, publish))
         self._wakeup.set()
         await future
 
@@ -112,17 +117,23 @@ class Committer:
                 return
 
     def _mark(self, batch: list[_Entry]) -> list[_Entry]:
-        """Write the batch's pending marker (made durable by the coming sync); without one, refuse the batch."""
+        """Write the batch's pending marker (made durable by the coming sync); without one, refuse the batch.
+
+        Only the crashes to publish are listed; a batch of store-only crashes needs no marker at all.
+        """
+        to_publish = [entry for entry in batch if entry.publish]
+        if not to_publish:
+            return batch
         try:
-            name = self._staging.mark_pending_batch([entry.crash_id for entry in batch], STANDARD)
+            name = self._staging.mark_pending_batch([entry.crash_id for entry in to_publish], STANDARD)
         except StorageUnavailable as exc:
             LOGGER.error("could not write the pending marker of %d crashes: %s", len(batch), exc)
             for entry in batch:
                 self._staging.discard_staged(entry.staged)
             self._resolve([(entry, exc) for entry in batch])
             return []
-        marker = _Marker(name, len(batch))
-        for entry in batch:
+        marker = _Marker(name, len(to_publish))
+        for entry in to_publish:
             entry.marker = marker
         return batch
 
@@ -146,7 +157,8 @@ class Committer:
         for entry in in_flight:
             if entry.revealed:
                 outcomes.append((entry, None))
-                saved.append(entry)
+                if entry.publish:
+                    saved.append(entry)
             else:
                 still.append(entry)
         moving, still = [*still, *batch], []

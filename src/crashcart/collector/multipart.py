@@ -43,6 +43,8 @@ from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote_to_bytes
 
+from crashcart.collector.refusals import Refusal
+
 MAX_HEADER_SIZE = 8192  # bytes in one part's header block (Falcon's default, which Antenna keeps)
 MAX_BOUNDARY_LENGTH = 200  # RFC 2046 says 70; real clients use up to 56; leave room for odd ones
 _MAX_PADDING = 256  # spaces/tabs allowed between a delimiter and its CRLF (RFC 2046 "transport padding")
@@ -58,12 +60,16 @@ _COMMON_HEADERS_RE = re.compile(
 
 
 class MultipartError(Exception):
-    """The body is not a multipart body we can read; ``code`` is a ``payload.MALFORMED_CODES`` key."""
+    """The body is not a multipart body we can read, for one of the table's ``refusal`` reasons."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
+    def __init__(self, refusal: Refusal, detail: str) -> None:
+        super().__init__(f"{refusal.code}: {detail}")
+        self.refusal = refusal
         self.detail = detail
+
+    @property
+    def code(self) -> str:
+        return self.refusal.code
 
 
 class PartHeaders(NamedTuple):
@@ -151,17 +157,17 @@ def parse_part_headers(block: bytes) -> PartHeaders:
     if text:
         for line in text.split("\r\n"):
             if not line or "\r" in line or "\n" in line:
-                raise MultipartError("bad_part_headers", "blank line, bare CR or LF in a part header block")
+                raise MultipartError(Refusal.BAD_PART_HEADERS, "blank line, bare CR or LF in a part header block")
             if line[0] in " \t":  # obsolete line folding: continues the previous header
                 if not headers:
-                    raise MultipartError("bad_part_headers", "part header block starts with a continuation")
+                    raise MultipartError(Refusal.BAD_PART_HEADERS, "part header block starts with a continuation")
                 name, value = headers[-1]
                 headers[-1] = (name, f"{value} {line.strip()}")
                 continue
             name, sep, value = line.partition(":")
             name = name.strip().lower()
             if not sep or not name:
-                raise MultipartError("bad_part_headers", "part header line without a name and a colon")
+                raise MultipartError(Refusal.BAD_PART_HEADERS, "part header line without a name and a colon")
             headers.append((name, value.strip()))
     disposition = content_type = None
     for name, value in headers:
@@ -371,16 +377,16 @@ class MultipartParser:
                     block_end = buf.find(b"\r\n\r\n", pos + self._hscan)
                     if block_end < 0:
                         if n - pos > self._max_header:
-                            raise MultipartError("part_headers_too_large", "part header block over 8 KiB")
+                            raise MultipartError(Refusal.PART_HEADERS_TOO_LARGE, "part header block over 8 KiB")
                         self._hscan = max(0, n - pos - 3)
                         break
                     data_start = block_end + 4
                 if block_end - pos > self._max_header:
-                    raise MultipartError("part_headers_too_large", "part header block over 8 KiB")
+                    raise MultipartError(Refusal.PART_HEADERS_TOO_LARGE, "part header block over 8 KiB")
                 self._hscan = 0
                 self.parts += 1
                 if self._max_parts is not None and self.parts > self._max_parts:
-                    raise MultipartError("too_many_parts", f"more than {self._max_parts} parts")
+                    raise MultipartError(Refusal.TOO_MANY_PARTS, f"more than {self._max_parts} parts")
                 headers = _part_headers(buf[pos:block_end])
                 pos = data_start
                 self._state = _DATA
@@ -522,19 +528,19 @@ class MultipartParser:
                 if c == 0x0D and buf[j + 1] == 0x0A:
                     return i, _PART, j + 2
             elif c == 0x0A:
-                raise MultipartError("invalid_payload_structure", "delimiter line ends in a bare LF")
+                raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "delimiter line ends in a bare LF")
             elif c in (0x20, 0x09):  # transport padding before the CRLF
                 pad = _PADDING_RE.match(buf, j, min(n, j + _MAX_PADDING + 1))
                 assert pad is not None  # the pattern matches the empty string
                 k = pad.end()
                 if k - j > _MAX_PADDING:
-                    raise MultipartError("invalid_payload_structure", "long padding after a delimiter")
+                    raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "long padding after a delimiter")
                 if k == n or (k + 1 == n and buf[k] == 0x0D):
                     return i, _MORE, 0
                 if buf[k] == 0x0D and buf[k + 1] == 0x0A:
                     return i, _PART, k + 2
                 if buf[k] == 0x0A:
-                    raise MultipartError("invalid_payload_structure", "delimiter line ends in a bare LF")
+                    raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "delimiter line ends in a bare LF")
             start = i + 1  # ``--boundary`` followed by something else: content, read on
 
     def finish(self) -> None:
@@ -542,5 +548,5 @@ class MultipartParser:
         if self._state == _EPILOGUE:
             return
         if self._state == _PREAMBLE:
-            raise MultipartError("boundary_not_found", "the body never contains the declared boundary")
-        raise MultipartError("truncated", "the body ended before the closing delimiter")
+            raise MultipartError(Refusal.BOUNDARY_NOT_FOUND, "the body never contains the declared boundary")
+        raise MultipartError(Refusal.TRUNCATED, "the body ended before the closing delimiter")

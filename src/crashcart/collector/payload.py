@@ -50,7 +50,7 @@ from crashcart.collector.multipart import (
     WholePart,
     parse_params,
 )
-from crashcart.errors import CrashcartError
+from crashcart.collector.refusals import Malformed, Refusal, TooLarge
 from crashcart.storage.interfaces import DumpFile
 from crashcart.storage.keys import MAIN_DUMP, RESERVED_DUMP_NAMES
 
@@ -66,50 +66,14 @@ __all__ = [
     "Malformed",
     "Payload",
     "PayloadParser",
+    "Refusal",
     "TooLarge",
     "sanitize_dump_name",
 ]
 
-MALFORMED_CODES: dict[str, str] = {
-    # request headers
-    "no_content_type": "The request has no Content-Type header.",
-    "wrong_content_type": "The Content-Type is not multipart/form-data, multipart/mixed or a raw minidump "
-    "type (application/octet-stream, application/x-dmp, application/x-minidump).",
-    "no_boundary": "The multipart Content-Type has no boundary parameter, or an empty one.",
-    "bad_boundary": f"The boundary is longer than {MAX_BOUNDARY_LENGTH} characters or has characters outside "
-    "printable ASCII.",
-    "unsupported_encoding": "The Content-Encoding is not gzip, x-gzip, deflate or identity.",
-    # body framing
-    "empty_body": "The request body is empty (or decompresses to nothing).",
-    "bad_gzip": "The body is not valid gzip/deflate data, or the compressed stream is truncated.",
-    "boundary_not_found": "The body never contains the boundary declared in the Content-Type.",
-    "invalid_payload_structure": "A multipart delimiter line does not end in CRLF (for example LF-only line endings).",
-    "bad_part_headers": "A part's header block is malformed (a line without a colon, a bare CR or LF).",
-    "part_headers_too_large": "A part's header block is longer than 8 KiB.",
-    "truncated": "The body ended before the closing multipart delimiter.",
-    "too_many_parts": "The body has more multipart parts than max_parts.",
-    # content
-    "too_many_annotations": "The report has more annotations than max_annotations.",
-    "too_many_dumps": "The report has more file parts (dumps) than max_dumps.",
-    "multiple_json": "The report has more than one JSON (application/json) part.",
-    "has_json_and_kv": "The report has both a JSON annotations part and form-field annotations.",
-    "invalid_json": "The JSON annotations part is not valid UTF-8 JSON (NaN/Infinity and unpaired surrogates "
-    "included).",
-    "invalid_json_value": "The JSON annotations part is valid JSON but not an object.",
-    "invalid_dump_name": "A file part's name is empty after sanitizing to [A-Za-z0-9_] or is reserved "
-    "(dump_names, raw_crash, processed_crash, pending_publish).",
-    "no_annotations": "The multipart report has no annotations at all.",
-    # raised by the HTTP layer, listed here so the table is complete
-    "client_disconnected": "The client went away before sending the whole body (raised by the app).",
-}
-
-TOO_LARGE_LIMITS: dict[str, str] = {
-    "request": "The body on the wire is larger than max_request_size.",
-    "decompressed": "The decompressed body is larger than max_decompressed_size.",
-    "json": "The JSON annotations part is larger than max_json_size.",
-    "annotations": "The form-field (or query-string) annotations add up to more than max_json_size bytes, "
-    "the budget a JSON annotations part gets.",
-}
+# Views of the refusal table (``crashcart.collector.refusals``) by family, keyed by the parser's short code.
+MALFORMED_CODES: dict[str, str] = {r.code: r.description for r in Refusal if r.status == 400}
+TOO_LARGE_LIMITS: dict[str, str] = {r.code: r.description for r in Refusal if r.status == 413}
 
 MULTIPART_TYPES = frozenset({"multipart/form-data", "multipart/mixed"})
 RAW_DUMP_TYPES = frozenset({"application/octet-stream", "application/x-dmp", "application/x-minidump"})
@@ -125,26 +89,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # The Content-Type nearly every client sends, with a boundary of RFC 2046 characters (no space): what
 # ``parse_params`` would make of it is then plain. Anything else takes the general path.
 _FORM_DATA_RE = re.compile(rf"multipart/form-data; boundary=([0-9A-Za-z'()+_,./:=?-]{{1,{MAX_BOUNDARY_LENGTH}}})")
-
-
-class Malformed(CrashcartError):
-    """The request is not a crash report we can read (HTTP 400 ``Discarded=malformed_<code>``)."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
-
-
-class TooLarge(CrashcartError):
-    """The request passes a size limit (HTTP 413); ``limit`` is a ``TOO_LARGE_LIMITS`` key."""
-
-    code = "too_large"
-
-    def __init__(self, limit: str, detail: str = "") -> None:
-        super().__init__(f"{limit}: {detail}" if detail else limit)
-        self.limit = limit
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -293,7 +237,7 @@ class _TextSink(_Sink):
 
 
 class _JsonSink(_Sink):
-    """The JSON ``extra`` part: buffered up to ``max_json_size``, else ``TooLarge("json")`` at once."""
+    """The JSON ``extra`` part: buffered up to ``max_json_size``, else ``TooLarge(Refusal.TOO_LARGE_JSON)`` at once."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -301,7 +245,7 @@ class _JsonSink(_Sink):
 
     def write(self, data: bytes | memoryview) -> None:
         if len(self.buf) + len(data) > self.limit:
-            raise TooLarge("json", f"JSON part over {self.limit} bytes")
+            raise TooLarge(Refusal.TOO_LARGE_JSON, f"JSON part over {self.limit} bytes")
         self.buf += data
 
 
@@ -381,7 +325,7 @@ class _Inflater:
         if self.gzip:
             if not data.startswith(_GZIP_MAGIC):
                 if self.members == 0:
-                    raise Malformed("bad_gzip", "the body does not start with the gzip magic")
+                    raise Malformed(Refusal.BAD_GZIP, "the body does not start with the gzip magic")
                 self.trailing += len(data)
                 return True
             self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -417,7 +361,7 @@ class _Inflater:
             try:
                 out = self._d.decompress(data, _OUT_CHUNK)
             except zlib.error as exc:
-                raise Malformed("bad_gzip", str(exc)) from None
+                raise Malformed(Refusal.BAD_GZIP, str(exc)) from None
             if out:
                 yield out
             if self._d.eof:
@@ -431,10 +375,10 @@ class _Inflater:
 
     def finish(self) -> None:
         if self._d is not None:
-            raise Malformed("bad_gzip", "the compressed stream is truncated")
+            raise Malformed(Refusal.BAD_GZIP, "the compressed stream is truncated")
         if self._pending:
             if self.members == 0:
-                raise Malformed("bad_gzip", "the body is too short to be compressed data")
+                raise Malformed(Refusal.BAD_GZIP, "the body is too short to be compressed data")
             self.trailing += len(self._pending)
             self._pending = b""
 
@@ -519,7 +463,7 @@ class _Report:
             return
         # A form field without a sink: ``begin_part``'s checks, then ``end_part``'s.
         if self._json_seen:
-            raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
+            raise Malformed(Refusal.HAS_JSON_AND_KV, f"form field {_short(name)!r} after a JSON part")
         self._kv_seen = True
         self._store_text(name, headers.charset, data, last)
 
@@ -532,9 +476,9 @@ class _Report:
             self.sink = _Skip()
         elif ctype is not None and ctype.startswith("application/json"):
             if self._json_seen:
-                raise Malformed("multiple_json", f"second JSON part {_short(name)!r}")
+                raise Malformed(Refusal.MULTIPLE_JSON, f"second JSON part {_short(name)!r}")
             if self._kv_seen:
-                raise Malformed("has_json_and_kv", f"JSON part {_short(name)!r} after form fields")
+                raise Malformed(Refusal.HAS_JSON_AND_KV, f"JSON part {_short(name)!r} after form fields")
             self._json_seen = True
             self.sink = _JsonSink(limits.max_json_size)
         elif (ctype is None or ctype.startswith("text/plain")) and not headers.filename:
@@ -543,13 +487,13 @@ class _Report:
                 self.sink = _Skip()
                 return
             if self._json_seen:
-                raise Malformed("has_json_and_kv", f"form field {_short(name)!r} after a JSON part")
+                raise Malformed(Refusal.HAS_JSON_AND_KV, f"form field {_short(name)!r} after a JSON part")
             self._kv_seen = True
             self.sink = _TextSink(name, headers.charset, limits.max_annotation_size)
         else:
             dump_name = sanitize_dump_name(name)
             if not dump_name or dump_name in RESERVED_DUMP_NAMES:
-                raise Malformed("invalid_dump_name", f"file part name {_short(name)!r}")
+                raise Malformed(Refusal.INVALID_DUMP_NAME, f"file part name {_short(name)!r}")
             if dump_name != name:
                 self.notes.add(f"dump name {_short(name)!r} sanitized to {dump_name}")
             shown = ctype if ctype is not None else "text/plain"
@@ -563,7 +507,7 @@ class _Report:
                 else:
                     self.budget.used -= previous.size
             elif len(self.dumps) >= limits.max_dumps:
-                raise Malformed("too_many_dumps", f"more than {limits.max_dumps} dumps")
+                raise Malformed(Refusal.TOO_MANY_DUMPS, f"more than {limits.max_dumps} dumps")
             self.sink = _DumpSink(dump_name, self.budget, self.spool)
 
     def part_data(self, data: bytes | memoryview) -> None:
@@ -615,10 +559,10 @@ class _Report:
         if name in annotations:
             self.notes.add(f"duplicate annotation {_short(name)}: the last value is kept")
         elif len(annotations) >= self.limits.max_annotations:
-            raise Malformed("too_many_annotations", f"more than {self.limits.max_annotations}")
+            raise Malformed(Refusal.TOO_MANY_ANNOTATIONS, f"more than {self.limits.max_annotations}")
         self._annotation_bytes += size
         if self._annotation_bytes > self.limits.max_json_size:
-            raise TooLarge("annotations", f"annotations over {self.limits.max_json_size} bytes in all")
+            raise TooLarge(Refusal.TOO_LARGE_ANNOTATIONS, f"annotations over {self.limits.max_json_size} bytes in all")
         annotations[name] = value
 
     def _end_json(self, sink: _JsonSink) -> None:
@@ -627,16 +571,16 @@ class _Report:
         try:
             value = json.loads(data, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
-            raise Malformed("invalid_json", type(exc).__name__) from None
+            raise Malformed(Refusal.INVALID_JSON, type(exc).__name__) from None
         if not isinstance(value, dict):
-            raise Malformed("invalid_json_value", type(value).__name__)
+            raise Malformed(Refusal.INVALID_JSON_VALUE, type(value).__name__)
         if _SURROGATE_ESCAPE_RE.search(data):
             try:
                 json.dumps(value, ensure_ascii=False).encode("utf-8")
             except UnicodeEncodeError:
-                raise Malformed("invalid_json", "unpaired surrogate escape") from None
+                raise Malformed(Refusal.INVALID_JSON, "unpaired surrogate escape") from None
         if len(value) > self.limits.max_annotations:
-            raise Malformed("too_many_annotations", f"more than {self.limits.max_annotations}")
+            raise Malformed(Refusal.TOO_MANY_ANNOTATIONS, f"more than {self.limits.max_annotations}")
         self.annotations = value
         self.kind = "json"
 
@@ -707,14 +651,14 @@ class PayloadParser:
     def _feed(self, chunk: bytes) -> None:
         self._wire += len(chunk)
         if self._wire > self._limits.max_request_size:
-            raise TooLarge("request", f"body over {self._limits.max_request_size} bytes")
+            raise TooLarge(Refusal.TOO_LARGE_REQUEST, f"body over {self._limits.max_request_size} bytes")
         if self._inflater is None:
             self._body += len(chunk)
             if self._multipart is not None:  # ``_content``, inlined for the common case
                 try:
                     self._multipart.feed_into(chunk, self._report)
                 except MultipartError as exc:
-                    raise Malformed(exc.code, exc.detail) from None
+                    raise Malformed(exc.refusal, exc.detail) from None
             else:
                 self._content(chunk)
             return
@@ -722,14 +666,14 @@ class PayloadParser:
         for out in self._inflater.feed(chunk):
             self._body += len(out)
             if self._body > limit:
-                raise TooLarge("decompressed", f"decompressed body over {limit} bytes")
+                raise TooLarge(Refusal.TOO_LARGE_DECOMPRESSED, f"decompressed body over {limit} bytes")
             self._content(out)
 
     # --- setup -----------------------------------------------------------------------------------------
 
     def _setup(self, content_type: str | None, content_encoding: str | None, query_string: str) -> None:
         if content_type is None or not content_type.strip():
-            raise Malformed("no_content_type")
+            raise Malformed(Refusal.NO_CONTENT_TYPE)
         common = _FORM_DATA_RE.fullmatch(content_type)
         media = "multipart/form-data" if common else content_type.partition(";")[0].strip().lower()
         if common:
@@ -738,10 +682,10 @@ class PayloadParser:
         elif media in MULTIPART_TYPES:
             boundary = parse_params(content_type).get("boundary", "")
             if not boundary:
-                raise Malformed("no_boundary")
+                raise Malformed(Refusal.NO_BOUNDARY)
             # isascii() and isprintable(): every character in " "…"~"
             if len(boundary) > MAX_BOUNDARY_LENGTH or not (boundary.isascii() and boundary.isprintable()):
-                raise Malformed("bad_boundary")
+                raise Malformed(Refusal.BAD_BOUNDARY)
             self._multipart = MultipartParser(boundary.encode("ascii"), max_parts=self._limits.max_parts)
         elif media in RAW_DUMP_TYPES:
             report = self._report
@@ -749,14 +693,14 @@ class PayloadParser:
             report.sink = _DumpSink(MAIN_DUMP, report.budget, report.spool)
             self._query_annotations(query_string)
         else:
-            raise Malformed("wrong_content_type", media)
+            raise Malformed(Refusal.WRONG_CONTENT_TYPE, media)
 
         if not content_encoding:
             return
         encodings = [e.strip().lower() for e in content_encoding.split(",")]
         encodings = [e for e in encodings if e and e != "identity"]
         if len(encodings) > 1 or (encodings and encodings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise Malformed("unsupported_encoding", ", ".join(encodings))
+            raise Malformed(Refusal.UNSUPPORTED_ENCODING, ", ".join(encodings))
         if encodings:
             self._inflater = _Inflater("deflate" if encodings[0] == "deflate" else "gzip")
 
@@ -783,25 +727,25 @@ class PayloadParser:
         try:
             self._multipart.feed_into(data, self._report)
         except MultipartError as exc:
-            raise Malformed(exc.code, exc.detail) from None
+            raise Malformed(exc.refusal, exc.detail) from None
 
     def _finish(self) -> Payload:
         report = self._report
         if self._wire == 0:
-            raise Malformed("empty_body")
+            raise Malformed(Refusal.EMPTY_BODY)
         if self._inflater is not None:
             self._inflater.finish()
             if self._inflater.trailing:
                 report.notes.add(f"{self._inflater.trailing} bytes after the compressed body ignored")
         if self._body == 0:
-            raise Malformed("empty_body", "the body decompresses to nothing")
+            raise Malformed(Refusal.EMPTY_BODY, "the body decompresses to nothing")
         if self._multipart is not None:
             try:
                 self._multipart.finish()
             except MultipartError as exc:
-                raise Malformed(exc.code, exc.detail) from None
+                raise Malformed(exc.refusal, exc.detail) from None
             if not report.annotations:
-                raise Malformed("no_annotations")
+                raise Malformed(Refusal.NO_ANNOTATIONS)
         else:
             assert isinstance(report.sink, _DumpSink)
             sink = report.sink

@@ -28,8 +28,9 @@ from typing import Any
 
 from crashcart.asgi import Receive, Scope, Send, header, respond
 from crashcart.collector.committer import Committer
-from crashcart.collector.payload import Limits, Malformed, Payload, PayloadParser, TooLarge
+from crashcart.collector.payload import Limits, Payload, PayloadParser
 from crashcart.collector.publisher import BatchPublisher
+from crashcart.collector.refusals import Malformed, Refusal, Refused
 from crashcart.collector.throttle import Decision, ThrottleRules
 from crashcart.crashid import Throttle, create_crash_id, date_of, is_crash_id
 from crashcart.errors import QueueUnavailable, StorageUnavailable
@@ -53,6 +54,8 @@ class SubmitConfig:
     body_timeout: float
     publish_timeout: float
     submitter_token: str
+    queue_deferred: bool = True
+    """Queue crashes a throttle rule defers (``Throttle.DEFER``); False stores them only (no marker, no publish)."""
 
 
 class BodyTimeout(Exception):
@@ -97,7 +100,7 @@ class Submitter:
         limits = self._config.limits
         length = header(scope, b"content-length")
         if length is not None and length.strip().isdigit() and int(length) > limits.max_request_size:
-            await self._refuse(send, 413, "too_large_request", b"Discarded=too_large_request")
+            await self._refuse(send, Refusal.TOO_LARGE_REQUEST)
             return
 
         submitted = self._clock()
@@ -110,24 +113,20 @@ class Submitter:
         )
         try:
             payload = await self._read_payload(parser, receive)
-        except Malformed as exc:
+        except Refused as exc:
             parser.discard()
-            await self._refuse(send, 400, f"malformed_{exc.code}", f"Discarded=malformed_{exc.code}".encode())
-            return
-        except TooLarge as exc:
-            parser.discard()
-            await self._refuse(send, 413, f"too_large_{exc.limit}", f"Discarded=too_large_{exc.limit}".encode())
+            await self._refuse(send, exc.refusal)
             return
         except BodyTimeout:
             parser.discard()
-            await self._refuse(send, 408, "body_timeout", b"Discarded=body_timeout")
+            await self._refuse(send, Refusal.BODY_TIMEOUT)
             return
         except Exception:
             # The parser is fuzzed to raise only Malformed/TooLarge; if it ever does otherwise, the client
             # still gets a clear 400 rather than a 500 that would make it retry the same bytes forever.
             parser.discard()
             LOGGER.exception("payload parser failed unexpectedly")
-            await self._refuse(send, 400, "malformed_unparseable", b"Discarded=malformed_unparseable")
+            await self._refuse(send, Refusal.UNPARSEABLE)
             return
 
         try:
@@ -143,7 +142,7 @@ class Submitter:
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
-                        raise Malformed("client_disconnected")
+                        raise Malformed(Refusal.CLIENT_DISCONNECTED)
                     chunk = message.get("body", b"")
                     if chunk:
                         wire += len(chunk)
@@ -166,16 +165,14 @@ class Submitter:
 
         crash_id, refusal = self._choose_crash_id(scope, annotations, submitted, decision)
         if refusal is not None:
-            status, reason = refusal
-            await self._refuse(send, status, reason, f"Discarded={reason}".encode())
+            await self._refuse(send, refusal)
             return
         assert crash_id is not None
 
         with crash_context(crash_id):
             LOGGER.info("matched by %s; returned %s", decision.rule, decision.result.name)
             if decision.result is Throttle.REJECT:
-                self._metrics.incr("crashcart_collector_rejected_total", reason=f"rule_{decision.rule}")
-                await respond(send, 200, f"Discarded=rule_{decision.rule}".encode())
+                await self._refuse(send, Refusal.THROTTLED, rule=decision.rule)
                 return
             if decision.result is Throttle.FAKEACCEPT:
                 self._metrics.incr("crashcart_collector_accepted_total", result="fakeaccept")
@@ -183,13 +180,19 @@ class Submitter:
                 return
 
             raw_crash = self._raw_crash(scope, payload, annotations, notes, crash_id, submitted, decision)
+            # A store-only deferred crash gets no pending marker either, so the sweep never queues it.
+            queued = decision.result is not Throttle.DEFER or self._config.queue_deferred
             if self._committer is not None:
-                await self._save_with_committer(send, crash_id, raw_crash, payload, result_name)
+                await self._save_with_committer(send, crash_id, raw_crash, payload, result_name, queued)
                 return
             try:
-                await self._in_thread(self._save, crash_id, raw_crash, payload)
+                await self._in_thread(self._save, crash_id, raw_crash, payload, queued)
             except StorageUnavailable as exc:
                 await self._refuse_storage_unavailable(send, exc)
+                return
+            if not queued:
+                self._metrics.incr("crashcart_collector_accepted_total", result=result_name)
+                await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
                 return
 
             # The publisher clears the pending marker once the id is on the queue; if that fails, the
@@ -199,12 +202,19 @@ class Submitter:
             await respond(send, 200, f"CrashID=bp-{crash_id}\n".encode())
 
     async def _save_with_committer(
-        self, send: Send, crash_id: str, raw_crash: dict[str, Any], payload: Payload, result_name: str
+        self,
+        send: Send,
+        crash_id: str,
+        raw_crash: dict[str, Any],
+        payload: Payload,
+        result_name: str,
+        queued: bool,
     ) -> None:
         assert self._committer is not None
         start = time.perf_counter()
         try:
-            await self._committer.save(crash_id, raw_crash, payload.dumps)  # durable; queued right after
+            # Durable on return; queued right after (unless ``queued`` is False).
+            await self._committer.save(crash_id, raw_crash, payload.dumps, publish=queued)
         except StorageUnavailable as exc:
             await self._refuse_storage_unavailable(send, exc)
             return
@@ -215,7 +225,7 @@ class Submitter:
 
     def _choose_crash_id(
         self, scope: Scope, annotations: dict[str, Any], submitted: dt.datetime, decision: Decision
-    ) -> tuple[str | None, tuple[int, str] | None]:
+    ) -> tuple[str | None, Refusal | None]:
         """A new id from the submission instant, or a trusted resubmitter's own id (``uuid`` annotation)."""
         client_id = annotations.get("uuid")
         if client_id is None:
@@ -223,9 +233,9 @@ class Submitter:
         token = self._config.submitter_token
         auth = header(scope, b"authorization") or ""
         if not token or not hmac.compare_digest(auth.encode(), f"Bearer {token}".encode()):
-            return None, (401, "unauthorized_uuid")
+            return None, Refusal.UNAUTHORIZED_UUID
         if not isinstance(client_id, str) or not is_crash_id(client_id, strict=True):
-            return None, (400, "malformed_invalid_uuid")
+            return None, Refusal.INVALID_UUID
         # The date in an id must equal the date of its submitted_timestamp: a resubmitted crash keeps its
         # original timestamp, which must agree with the id it carries.
         original = annotations.get("submitted_timestamp")
@@ -234,7 +244,7 @@ class Submitter:
         except ValueError:
             stamp = None
         if stamp is None or stamp.tzinfo is None or stamp.astimezone(dt.UTC).date() != date_of(client_id):
-            return None, (400, "malformed_uuid_date_mismatch")
+            return None, Refusal.UUID_DATE_MISMATCH
         return client_id, None
 
     def _raw_crash(
@@ -275,17 +285,12 @@ class Submitter:
     async def _refuse_storage_unavailable(self, send: Send, exc: StorageUnavailable) -> None:
         """503 with Retry-After: the only server-side refusal, so clients keep the report and retry."""
         LOGGER.error("could not store crash: %s", exc)
-        await self._refuse(
-            send,
-            503,
-            "storage_unavailable",
-            b"Discarded=storage_unavailable",
-            [(b"retry-after", RETRY_AFTER_SECONDS)],
-        )
+        await self._refuse(send, Refusal.STORAGE_UNAVAILABLE, [(b"retry-after", RETRY_AFTER_SECONDS)])
 
-    def _save(self, crash_id: str, raw_crash: dict[str, Any], payload: Payload) -> None:
+    def _save(self, crash_id: str, raw_crash: dict[str, Any], payload: Payload, queued: bool) -> None:
+        pending_queue = STANDARD if queued else None
         with crash_context(crash_id), self._metrics.timer("crashcart_collector_save_seconds"):
-            self._storage.save_raw_crash(crash_id, raw_crash, payload.dumps, pending_queue=STANDARD)
+            self._storage.save_raw_crash(crash_id, raw_crash, payload.dumps, pending_queue=pending_queue)
         self._observe_dumps(payload)
         LOGGER.info("saved", extra={"crash_id": crash_id})
 
@@ -307,11 +312,12 @@ class Submitter:
     async def _refuse(
         self,
         send: Send,
-        status: int,
-        reason: str,
-        body: bytes,
+        refusal: Refusal,
         extra_headers: list[tuple[bytes, bytes]] | None = None,
+        **fields: str,
     ) -> None:
+        """Answer with one of the table's refusals: its status, ``Discarded=<reason>``, and a count by reason."""
+        reason = refusal.discarded(**fields)
         self._metrics.incr("crashcart_collector_rejected_total", reason=reason)
-        LOGGER.info("refused: %s", reason, extra={"status": status})
-        await respond(send, status, body, extra_headers=extra_headers)
+        LOGGER.info("refused: %s", reason, extra={"status": refusal.status})
+        await respond(send, refusal.status, Refusal.body(reason), extra_headers=extra_headers)

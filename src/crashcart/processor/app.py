@@ -21,7 +21,7 @@ from typing import Any
 
 from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
-from crashcart.errors import ConfigError, CrashcartError
+from crashcart.errors import ConfigError
 from crashcart.index import db
 from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
@@ -45,18 +45,19 @@ from crashcart.processor.rules.stackwalk import StackwalkRule
 from crashcart.processor.rules.system import CPUInfoRule, OSInfoRule, OSPrettyVersionRule
 from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
-from crashcart.processor.status import Check, StatusServer
 from crashcart.processor.supervisor import IDLE, Supervisor
 from crashcart.processor.walker import InProcessWalker, Walker
 from crashcart.processor.worker import CrashProcessor, Outcome, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.schemas import Schemas, load_schemas, public_view
+from crashcart.service import Check, Heartbeat, Status, open_backends, version_document
+from crashcart.service.http import StatusServer
 from crashcart.settings import Settings
 from crashcart.stackwalk.walker import WalkOptions
 from crashcart.storage import Role, open_storage
+from crashcart.storage.interfaces import ProcessedCrashWriter
 from crashcart.symbols import build_symbol_provider
-from crashcart.version import version_info
 
 LOGGER = logging.getLogger(__name__)
 
@@ -239,21 +240,13 @@ def validate_configuration(settings: Settings) -> None:
         walker.close()
 
 
-def prepare(settings: Settings) -> tuple[CrashQueue, Any]:
-    """Start-up steps, once per node and idempotent: validate configuration, migrate, declare, check."""
+def prepare(settings: Settings) -> tuple[CrashQueue, ProcessedCrashWriter]:
+    """Start-up steps, once per node and idempotent: validate configuration, migrate, then the backends'
+    shared start-up (``crashcart.service.open_backends``: declare queues, check storage)."""
     validate_configuration(settings)
     db.migrate(settings)
-    queue = open_queue(settings)
-    try:
-        queue.declare()
-    except CrashcartError as exc:
-        LOGGER.error("queue declaration failed at start: %s", exc)
-    storage = open_storage(settings, Role.PROCESSOR)
-    try:
-        storage.check()
-    except CrashcartError as exc:
-        LOGGER.error("storage check failed at start: %s", exc)
-    return queue, storage
+    backends = open_backends(settings, Role.PROCESSOR)
+    return backends.queue, backends.storage
 
 
 def serve_processor(settings: Settings, host: str, port: int | None = None, workers: int | None = None) -> None:
@@ -262,13 +255,14 @@ def serve_processor(settings: Settings, host: str, port: int | None = None, work
     index = CrashIndex(settings)
     clear_snapshots(_metrics_dir(settings))
     metrics = Metrics(_metrics_dir(settings))
+    heartbeat = Heartbeat(
+        [Check("storage", storage.check), Check("queue", queue.check), Check("index", index.check)], metrics
+    )
     status = StatusServer(
         host,
         settings.processor_status_port if port is None else port,
-        metrics,
-        [Check("storage", storage.check), Check("queue", queue.check), Check("index", index.check)],
-        version_info(settings),
-        queue.depth,
+        Status(heartbeat, version_document(settings), metrics, queue.depth),
+        thread_name="processor-status",
     )
     status.start()
     count = workers or settings.processor_workers
@@ -287,6 +281,7 @@ def serve_processor(settings: Settings, host: str, port: int | None = None, work
         supervisor.run()
     finally:
         status.stop()
+        heartbeat.close()
         index.close()
         queue.close()
         storage.close()

@@ -30,10 +30,9 @@ import itertools
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ def _load_syncfs() -> Callable[[int], None] | None:
 
 @dataclass
 class _Job:
-    """One crash on its way to durable: groups of renames, each after a sync; the raw crash's comes last.
+    """One staged crash on its way to durable: groups of renames, each after a sync; the raw crash's comes last.
 
     A fresh crash id has one group (its raw crash); a part that replaces an existing file adds a group
     before it. ``created`` are the parts written straight to their final names, removed if the save fails.
@@ -92,87 +91,12 @@ class _Job:
     created: Sequence[str] = ()
     created_dirs: Sequence[str] = ()
     next_phase: int = 0
-    done: bool = False
     error: BaseException | None = None
-    wakeup: threading.Event = field(default_factory=threading.Event)
 
     @property
     def revealed(self) -> bool:
         """Every rename is done: the crash is durable after the next sync."""
         return self.next_phase >= len(self.phases)
-
-
-class _GroupCommit:
-    """Makes the saves of many threads durable with two ``syncfs`` calls per batch instead of an fsync per file.
-
-    fsyncs do not overlap on a journaling filesystem: every one waits for its own journal commit, so a
-    collector fsyncing each file and directory tops out at a few hundred crashes per second however many
-    threads it has. Here each saving thread writes its files without syncing and joins a batch. One of the
-    waiting savers (the leader) runs: syncfs (all data durable) → rename the raw crashes → syncfs, wakes the
-    savers of that batch, and hands leadership to the first saver that arrived meanwhile. Batches grow with
-    load; nobody waits on a timer, and each saver is woken exactly once. (The collector does not come here:
-    its committer thread pipelines batches with ``sync_staged`` and ``advance_staged``.)
-    """
-
-    def __init__(self, root: str, syncfs: Callable[[int], None]) -> None:
-        self._root = root
-        self._syncfs = syncfs
-        self._lock = threading.Lock()
-        self._pending: list[_Job] = []
-        self._busy = False
-
-    def sync(self) -> None:
-        fd = os.open(self._root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
-        try:
-            self._syncfs(fd)
-        finally:
-            os.close(fd)
-
-    def commit(self, job: _Job) -> None:
-        with self._lock:
-            self._pending.append(job)
-            lead = not self._busy
-            self._busy = True
-        if not lead:
-            job.wakeup.wait()  # set when the job is done, or when it is made the next leader
-        if not job.done:
-            self._lead()
-        if job.error is not None:
-            # A batch-wide failure is shared by every job in it; each caller raises its own instance.
-            if isinstance(job.error, OSError):
-                raise OSError(job.error.errno, str(job.error)) from job.error
-            raise job.error
-
-    def _lead(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
-        try:
-            self._run(batch)
-        finally:
-            for other in batch:
-                other.wakeup.set()
-            with self._lock:
-                if self._pending:
-                    self._pending[0].wakeup.set()  # it finds itself not done: it leads the next batch
-                else:
-                    self._busy = False
-
-    def _run(self, batch: list[_Job]) -> None:
-        active = batch
-        try:
-            while True:
-                self.sync()  # the data, and every rename made so far, are durable
-                active = [job for job in active if job.error is None and not job.revealed]
-                if not active:
-                    break
-                for job in active:
-                    _advance(job)
-        except BaseException as exc:
-            for job in active:
-                job.error = job.error or exc
-        finally:
-            for job in batch:
-                job.done = True
 
 
 def _advance(job: _Job) -> None:
@@ -209,17 +133,17 @@ class FSCrashStorage:
         root: Path,
         *,
         clock: Callable[[], float] = time.time,
-        group_commit: bool = True,
+        use_syncfs: bool = True,
         role: Role | None = None,
     ) -> None:
         self.root = Path(root)
         self.role = role
         self._root = os.path.normpath(os.fspath(self.root))
         self._clock = clock
-        syncfs = _load_syncfs() if group_commit else None
-        # With syncfs (Linux) saves are made durable in groups; elsewhere each file and directory is fsync'd.
-        self._group = _GroupCommit(self._root, syncfs) if syncfs is not None else None
-        self._sync_each = self._group is None
+        # With syncfs (Linux) one call makes everything staged durable; elsewhere each file and directory is
+        # fsync'd as it is written (``use_syncfs=False`` forces that path, for tests).
+        self._syncfs = _load_syncfs() if use_syncfs else None
+        self._sync_each = self._syncfs is None
         # Directories known to exist (and whose entries up to the root were fsync'd) in this process.
         self._known_dirs: set[str] = set()
         # Mode our own files get (0o666 minus the umask); moved-in spooled dumps are given the same.
@@ -267,19 +191,19 @@ class FSCrashStorage:
     ) -> None:
         """Store dumps, dump names, the pending marker and the raw crash, the raw crash durable last.
 
+        One crash through the committer's own primitives, so there is one write path to keep right: stage →
+        sync → advance (a replaced part's rename, then the raw crash's), each followed by a sync. Callers that
+        save many crashes at once (the collector) batch the same steps in ``collector.committer`` instead.
         Everything that can be refused (ids, dump names, JSON) is checked before the first byte is written.
         """
         job = self.stage_raw_crash(crash_id, raw_crash, dumps, pending_queue=pending_queue)
         try:
-            if self._group is not None:
-                self._group.commit(job)
-            else:
-                while not self.advance_staged(job):
-                    pass
-        except BaseException as exc:
+            self.sync_staged()  # the parts and the raw crash's temp file are durable
+            while not self.advance_staged(job):
+                self.sync_staged()  # a replaced part is durable under its name before the raw crash moves
+            self.sync_staged()  # the raw crash's rename is durable
+        except BaseException:
             self.discard_staged(job)
-            if isinstance(exc, OSError):
-                raise StorageUnavailable(f"{crash_id}: could not save raw crash: {exc}") from exc
             raise
         LOGGER.debug("%s: saved raw crash with %d dump(s)", crash_id, len(dumps))
 
@@ -335,10 +259,14 @@ class FSCrashStorage:
     def sync_staged(self) -> None:
         """The durability barrier: every file staged and every rename made so far is durable on return."""
         require(self.role, Operation.WRITE_RAW)
-        if self._group is None:
+        if self._syncfs is None:
             return  # without syncfs each file and rename is fsync'd as it is made
         try:
-            self._group.sync()
+            fd = os.open(self._root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+            try:
+                self._syncfs(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise StorageUnavailable(f"could not sync storage: {exc}") from exc
 
@@ -349,7 +277,7 @@ class FSCrashStorage:
         complete and durable after the ``sync_staged`` that follows the call that returned True.
         """
         require(self.role, Operation.WRITE_RAW)
-        if self._group is not None:
+        if self._syncfs is not None:
             _advance(job)
         elif job.error is None and not job.revealed:
             try:
