@@ -1,0 +1,575 @@
+"""``crash_analysis``: rust-minidump's crash_info extras from the faulting instruction and the memory map.
+
+Three layers of evidence:
+
+* the pure :func:`analyze` on hand-set registers and memory, one rule of rust-minidump's ``processor.rs`` per test;
+* the two fixture dumps rust-minidump publishes JSON for (its ``minidump-stackwalk/tests/snapshots``, MIT):
+  ``linux-mini`` and ``pipeline-inlines-macos-segv`` must give the snapshots' values;
+* every shape the corpus (``../shared/corpus``) has: null dereferences, bit flips, returns, x86 dumps, dumps
+  without code bytes; and the shapes it lacks (a field offset from a null base, a non-canonical access, a guard
+  page), from synthetic dumps walked through :func:`build_json`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crashcart.minidump import Minidump
+from crashcart.stackwalk import NoSymbols, WalkOptions, walk
+from crashcart.stackwalk.crash_analysis import (
+    CrashFacts,
+    MemoryMap,
+    ReadMemory,
+    Region,
+    analyze,
+    crash_info_fields,
+    to_json,
+)
+from crashcart.stackwalk.instruction import Access
+from crashcart.stackwalk.output_json import HexFormatter, build_json, pointer_size
+from tests.stackwalk.corpus_compare import CORPUS
+from tests.stackwalk.crash_dumps import guard_page_dump, non_canonical_dump, null_field_dump
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
+IP = 0x401000
+HEX64, HEX32 = HexFormatter(8), HexFormatter(4)
+
+
+def reader(regions: dict[int, bytes]) -> ReadMemory:
+    """Process memory as ``{base: bytes}``; a read must fall inside one region, as the dump reader's does."""
+
+    def read(address: int, size: int) -> bytes | None:
+        for base, data in regions.items():
+            if base <= address and address + size <= base + len(data):
+                return data[address - base : address - base + size]
+        return None
+
+    return read
+
+
+def facts(
+    code: str | None,
+    *,
+    os: str = "Linux",
+    cpu: str = "amd64",
+    reason: str = "SIGSEGV /SEGV_MAPERR",
+    exception_code: int = 11,
+    exception_flags: int = 1,
+    address: int = 0,
+    memory: dict[int, bytes] | None = None,
+    **registers: int,
+) -> tuple[CrashFacts, ReadMemory]:
+    ip = "rip" if cpu == "amd64" else "eip"
+    regions = dict(memory or {})
+    if code is not None:
+        regions[IP] = bytes.fromhex(code) + b"\x90" * 32
+    crash = CrashFacts(os, cpu, reason, exception_code, exception_flags, address, {ip: IP, **registers})
+    return crash, reader(regions)
+
+
+def rw(start: int, end: int) -> Region:
+    return Region(start, end, readable=True, writable=True, executable=False)
+
+
+def rx(start: int, end: int) -> Region:
+    return Region(start, end, readable=True, writable=False, executable=True)
+
+
+def none(start: int, end: int) -> Region:
+    return Region(start, end, readable=False, writable=False, executable=False)
+
+
+NO_MAP = MemoryMap(())
+
+
+# --- accesses and the adjusted address ---------------------------------------------------------------------------
+
+
+def test_null_pointer_through_a_field_offset() -> None:
+    crash, read = facts("8b4010", address=0x10, rax=0)  # mov eax, [rax + 0x10]
+    result = analyze(crash, read, NO_MAP)
+    assert result.instruction is not None and result.instruction.text == "mov eax, dword ptr [rax + 0x10]"
+    assert result.accesses is not None
+    assert [(a.address, a.size, a.access, a.null_base) for a in result.accesses] == [(0x10, 4, Access.READ, True)]
+    assert result.adjusted == ("null-pointer", 0x10)
+    doc = to_json(result, HEX64)
+    assert doc["adjusted_address"] == {"kind": "null-pointer", "offset": "0x0000000000000010"}
+    assert doc["possible_bit_flips"] is None  # a null pointer is never a bit flip
+
+
+def test_x86_null_pointer_is_printed_at_32_bits() -> None:
+    crash, read = facts("8b4010", cpu="x86", reason="EXCEPTION_ACCESS_VIOLATION_READ", address=0x10, eax=0)
+    doc = to_json(analyze(crash, read, NO_MAP), HEX32)
+    assert doc["adjusted_address"] == {"kind": "null-pointer", "offset": "0x00000010"}
+    assert doc["memory_accesses"] == [{"address": "0x00000010", "size": 4, "access_type": "read"}]
+
+
+def test_a_non_null_base_is_not_adjusted() -> None:
+    crash, read = facts("8b4010", address=0x1010, rax=0x1000)
+    result = analyze(crash, read, NO_MAP)
+    assert result.adjusted is None
+    assert result.accesses is not None and result.accesses[0].address == 0x1010
+
+
+@pytest.mark.parametrize(
+    ("os", "reason", "code", "flags", "address"),
+    [
+        ("Windows NT", "EXCEPTION_ACCESS_VIOLATION_READ", 0xC0000005, 0, (1 << 64) - 1),
+        ("Linux", "SIGSEGV /0x00000080", 11, 0x80, 0),
+        ("Linux", "SIGBUS /0x00000080", 7, 0x80, 0),
+        ("Mac OS X", "EXC_BAD_ACCESS / EXC_I386_GPFLT", 1, 13, 0),
+    ],
+)
+def test_general_protection_fault_gets_the_non_canonical_address(
+    os: str, reason: str, code: int, flags: int, address: int
+) -> None:
+    crash, read = facts(
+        "488b03", os=os, reason=reason, exception_code=code, exception_flags=flags, address=address, rbx=1 << 60
+    )
+    result = analyze(crash, read, NO_MAP)
+    assert result.adjusted == ("non-canonical", 1 << 60)
+    assert to_json(result, HEX64)["adjusted_address"] == {"kind": "non-canonical", "address": "0x1000000000000000"}
+
+
+@pytest.mark.parametrize(
+    ("os", "cpu", "flags", "value"),
+    [
+        ("Android", "amd64", 0x80, 1 << 60),  # rust-minidump only knows Linux's, macOS's and Windows' spellings
+        ("Linux", "amd64", 1, 1 << 60),  # SEGV_MAPERR: an ordinary page fault, whose address is the real one
+        ("Linux", "amd64", 0x80, 0x7FFF_0000),  # a GPF whose access is canonical: nothing to adjust
+        ("Linux", "x86", 0x80, 1 << 30),  # no canonical addresses on x86
+    ],
+)
+def test_no_non_canonical_adjustment(os: str, cpu: str, flags: int, value: int) -> None:
+    reg = "rbx" if cpu == "amd64" else "ebx"
+    crash, read = facts("8b03", os=os, cpu=cpu, exception_flags=flags, **{reg: value})
+    assert analyze(crash, read, NO_MAP).adjusted is None
+
+
+def test_null_pointer_takes_precedence_over_non_canonical() -> None:
+    # Breakpad's write_av_non_canonical: mov qword [rax + rcx], … with rax = 0 (rust-minidump checks null first).
+    crash, read = facts(
+        "48c70408414141 41".replace(" ", ""),
+        os="Windows NT",
+        reason="EXCEPTION_ACCESS_VIOLATION_READ",
+        exception_code=0xC0000005,
+        address=(1 << 64) - 1,
+        rax=0,
+        rcx=0xFEFE_FEFE_FEFE_FEFE,
+    )
+    assert analyze(crash, read, NO_MAP).adjusted == ("null-pointer", 0xFEFE_FEFE_FEFE_FEFE)
+
+
+def test_stack_accesses_and_return_target() -> None:
+    stack = {0x7000: (0x401234).to_bytes(8, "little")}
+    crash, read = facts("c3", rsp=0x7000, memory=stack)  # ret
+    result = analyze(crash, read, NO_MAP)
+    assert result.accesses is not None
+    assert [(a.address, a.size, a.access) for a in result.accesses] == [(0x7000, 8, Access.READ)]
+    assert (result.ip_known, result.ip_target) == (True, 0x401234)
+    push, read = facts("50", rsp=0x7000)  # push rax
+    pushed = analyze(push, read, NO_MAP).accesses
+    assert pushed is not None and [(a.address, a.access) for a in pushed] == [(0x6FF8, Access.WRITE)]
+
+
+def test_call_through_memory_reads_the_target_and_a_null_target_is_a_null_pointer() -> None:
+    table = {0x9000: bytes(16)}  # the function pointer at [rax + 8] is null
+    crash, read = facts("ff5008", rax=0x9000, rsp=0x7000, memory=table)  # call [rax + 8]
+    result = analyze(crash, read, NO_MAP)
+    assert (result.ip_known, result.ip_target) == (True, 0)
+    assert result.adjusted == ("null-pointer", 0)
+    assert to_json(result, HEX64)["instruction_pointer_update"] == {"address": "0x0000000000000000"}
+
+
+def test_instruction_pointer_update_unknown_or_none() -> None:
+    crash, read = facts("ff5008", rax=0x9000)  # the pointer at [rax + 8] is not in the dump
+    assert analyze(crash, read, NO_MAP).ip_known is False
+    crash, read = facts("8b4010", rax=0)
+    assert analyze(crash, read, NO_MAP).ip_known is True  # falls through: known, and no update
+
+
+def test_rip_relative_address_is_from_the_next_instruction() -> None:
+    crash, read = facts("488b0510000000")  # mov rax, [rip + 0x10]: 7 bytes long
+    accesses = analyze(crash, read, NO_MAP).accesses
+    assert accesses is not None and accesses[0].address == IP + 7 + 0x10
+
+
+def test_addresses_wrap_at_the_pointer_width() -> None:
+    crash, read = facts("8b4010", rax=(1 << 64) - 8)
+    accesses = analyze(crash, read, NO_MAP).accesses
+    assert accesses is not None and accesses[0].address == 8
+    crash, read = facts("8b4010", cpu="x86", eax=0xFFFF_FFF8)
+    accesses = analyze(crash, read, NO_MAP).accesses
+    assert accesses is not None and accesses[0].address == 8
+
+
+# --- bounded and quiet on bad input ----------------------------------------------------------------------------------
+
+
+def test_no_code_at_the_instruction_pointer_means_no_analysis() -> None:
+    crash, read = facts(None, address=0x10, rax=0)
+    result = analyze(crash, read, NO_MAP)
+    assert (result.instruction, result.accesses, result.adjusted) == (None, None, None)
+    doc = to_json(result, HEX64)
+    assert doc["instruction"] is None and doc["memory_accesses"] is None and doc["crash_inconsistencies"] == []
+
+
+def test_code_cut_short_by_the_end_of_the_dumps_memory() -> None:
+    crash, _ = facts(None, rax=0)
+    read = reader({IP: bytes.fromhex("8b4010")})  # the region ends right after the instruction
+    result = analyze(crash, read, NO_MAP)
+    assert result.instruction is not None and result.adjusted == ("null-pointer", 0x10)
+    truncated = reader({IP: bytes.fromhex("8b40")})
+    assert analyze(crash, truncated, NO_MAP).instruction is None
+
+
+def test_garbage_code_and_unknown_cpus_give_nothing() -> None:
+    crash, read = facts("06", rax=0)  # push es: invalid in 64-bit mode
+    assert analyze(crash, read, NO_MAP).instruction is None
+    crash, read = facts("8b4010", cpu="arm64", rax=0)
+    assert analyze(crash, read, NO_MAP).instruction is None
+
+
+def test_a_register_missing_from_the_context_drops_the_access_list() -> None:
+    crash, read = facts("8b4010")  # no rax in the context
+    result = analyze(crash, read, NO_MAP)
+    assert result.instruction is not None and result.accesses is None and result.adjusted is None
+
+
+def test_hostile_memory_maps() -> None:
+    overlapping = MemoryMap([rw(0x1000, 0x3000), rx(0x2000, 0x4000), none(0x5000, 0x5000), rw(0x6000, 0x5000)])
+    assert [(r.start, r.end) for r in overlapping.regions] == [(0x1000, 0x3000)]
+    huge = MemoryMap([rw(0, 1 << 80)])
+    crash, read = facts("8b03", address=1 << 70, rbx=1 << 70)
+    assert analyze(crash, read, huge).bit_flips == ()  # the address is "mapped": nothing to flip
+
+
+# --- bit flips ----------------------------------------------------------------------------------------------------
+
+
+def test_bit_flip_into_mapped_memory_like_linux_mini() -> None:
+    crash, read = facts("c704254500000005000000", address=0x45, rax=(1 << 64) - 1)  # mov dword [0x45], 5
+    flips = analyze(crash, read, MemoryMap([rx(0x10_0000_0000, 0x10_0001_0000)])).bit_flips
+    assert [(f.address, f.source_register, f.confidence) for f in flips] == [(0x10_0000_0045, None, 0.25)]
+    assert not flips[0].poison_registers  # 0xff.. fills a register, but 0xff is no allocator's poison
+
+
+def test_bit_flip_to_null_from_a_low_address_is_discounted() -> None:
+    crash, read = facts("8b00", address=0x1000, rax=0x1000)
+    flips = analyze(crash, read, NO_MAP).bit_flips
+    assert [(f.address, f.source_register, f.is_null, f.was_low) for f in flips] == [
+        (0, None, True, True),
+        (0, "rax", True, True),
+    ]
+    assert flips[0].confidence == 0.4375  # 1 - (1 - 0.25)(1 - 0.5 * 0.5)
+
+
+def test_nearby_registers_raise_and_poison_lowers_the_confidence() -> None:
+    heap = rw(0x5555_0000_0000, 0x5555_0001_0000)
+    crash, read = facts("8b00", address=0x5555_0000_0010 ^ (1 << 41), rax=0x5555_0000_0010 ^ (1 << 41))
+    near = CrashFacts(crash.os, crash.cpu, crash.reason, 11, 1, crash.address, {**crash.registers, "rdx": heap.start})
+    (flip, _) = analyze(near, read, MemoryMap([heap])).bit_flips
+    assert (flip.address, flip.nearby_registers, flip.confidence) == (0x5555_0000_0010, 1, 0.625)
+    poisoned = CrashFacts(
+        crash.os, crash.cpu, crash.reason, 11, 1, crash.address, {**near.registers, "rsi": 0xE5E5_E5E5_E5E5_E5E5}
+    )
+    (flip, _) = analyze(poisoned, read, MemoryMap([heap])).bit_flips
+    assert flip.poison_registers and flip.confidence == 0.3125
+
+
+def test_no_bit_flips_next_to_an_allocation_or_inside_one_or_on_x86() -> None:
+    heap = rw(0x5555_0000_0000, 0x5555_0001_0000)
+    crash, read = facts("8b00", address=heap.end + 2, rax=heap.end + 2)
+    assert analyze(crash, read, MemoryMap([heap])).bit_flips == ()  # 2 bytes past the end: an off-by-one
+    crash, read = facts("8b00", address=heap.start, rax=heap.start)
+    assert analyze(crash, read, MemoryMap([heap])).bit_flips == ()
+    crash, read = facts("8b00", cpu="x86", address=0x1000, eax=0x1000)
+    assert analyze(crash, read, NO_MAP).bit_flips == ()
+
+
+def test_windows_access_kind_limits_bit_flip_targets() -> None:
+    code_only = rx(0x40_0000, 0x40_1000)
+    write = {"os": "Windows NT", "exception_code": 0xC0000005, "exception_flags": 0}
+    crash, read = facts("c70001000000", reason="EXCEPTION_ACCESS_VIOLATION_WRITE", address=0x45, rax=0x45, **write)
+    assert analyze(crash, read, MemoryMap([code_only])).bit_flips == ()  # read-only code is no place to write
+    crash, read = facts("8b00", reason="EXCEPTION_ACCESS_VIOLATION_READ", address=0x45, rax=0x45, **write)
+    flips = analyze(crash, read, MemoryMap([code_only])).bit_flips
+    assert {f.address for f in flips} == {0x40_0045}
+
+
+# --- guard pages ----------------------------------------------------------------------------------------------------
+
+
+def test_guard_page_below_a_linux_stack() -> None:
+    stack = rw(0x7000_0000, 0x7010_0000)
+    guard = none(0x6FFF_F000, 0x7000_0000)
+    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
+    accesses = analyze(crash, read, MemoryMap([guard, stack])).accesses
+    assert accesses is not None and accesses[0].guard_page
+    doc = to_json(analyze(crash, read, MemoryMap([guard, stack])), HEX64)
+    assert doc["memory_accesses"][0]["is_likely_guard_page"] is True
+
+
+@pytest.mark.parametrize(
+    "regions",
+    [
+        [none(0x6FFF_0000, 0x7000_0000), rw(0x7000_0000, 0x7010_0000)],  # 64 KiB: too big for a guard page
+        [none(0x6FFF_F000, 0x7000_0000)],  # nothing accessible next to it
+        [none(0x6FFF_F000, 0x7000_0000), rw(0x7000_1000, 0x7010_0000)],  # a gap between them
+    ],
+)
+def test_not_a_guard_page(regions: list[Region]) -> None:
+    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
+    accesses = analyze(crash, read, MemoryMap(regions)).accesses
+    assert accesses is not None and not accesses[0].guard_page
+    assert "is_likely_guard_page" not in to_json(analyze(crash, read, MemoryMap(regions)), HEX64)["memory_accesses"][0]
+
+
+def test_windows_page_guard_flag_is_a_guard_page() -> None:
+    flagged = Region(0x6FFF_0000, 0x7000_0000, readable=True, writable=True, executable=False, guard=True)
+    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
+    accesses = analyze(crash, read, MemoryMap([flagged])).accesses
+    assert accesses is not None and accesses[0].guard_page
+
+
+# --- inconsistencies --------------------------------------------------------------------------------------------------
+
+
+def windows(code: str, reason: str, exception_code: int, address: int = 0, **registers: int) -> Any:
+    return facts(code, os="Windows NT", reason=reason, exception_code=exception_code, address=address, **registers)
+
+
+DIVIDE = ("EXCEPTION_INT_DIVIDE_BY_ZERO", 0xC0000094)
+PRIVILEGED = ("EXCEPTION_PRIV_INSTRUCTION", 0xC0000096)
+AV_READ, AV_WRITE = ("EXCEPTION_ACCESS_VIOLATION_READ", 0xC0000005), ("EXCEPTION_ACCESS_VIOLATION_WRITE", 0xC0000005)
+STACK_OVERFLOW = ("EXCEPTION_STACK_OVERFLOW", 0xC00000FD)
+GPF = (1 << 64) - 1  # how Windows reports a general-protection fault's address
+NOT_FOUND = "crashing_access_not_found_in_memory_accesses"
+ALLOWED = "access_violation_when_access_allowed"
+
+
+@pytest.mark.parametrize(
+    ("code", "exception", "address", "registers", "regions", "expected"),
+    [
+        ("8b00", DIVIDE, 0, {"rax": 8}, [], ["int_div_by_zero_not_possible"]),
+        ("f7f9", DIVIDE, 0, {}, [], []),  # idiv ecx
+        ("0118", PRIVILEGED, 0, {"rax": 8}, [], ["priv_instruction_crash_without_priv_instruction"]),
+        ("f4", PRIVILEGED, 0, {}, [], []),  # hlt
+        ("8b00", AV_WRITE, 0x10, {"rax": 0x10}, [], [NOT_FOUND]),  # a read cannot fault as a write
+        ("8900", AV_WRITE, 0x10, {"rax": 0x10}, [], []),  # mov [rax], eax
+        ("8b00", AV_READ, 0x9000, {"rax": 0x9000}, [rw(0x9000, 0xA000)], [ALLOWED]),
+        ("8b00", AV_READ, GPF, {"rax": 0x9000}, [], ["non_canonical_address_falsely_reported"]),
+        ("0f2800", AV_READ, GPF, {"rax": 0x9008}, [], []),  # movaps faults on misalignment too
+        ("89d8", STACK_OVERFLOW, 0, {}, [], [NOT_FOUND]),  # mov eax, ebx touches no memory
+        ("50", STACK_OVERFLOW, 0, {"rsp": 0x7000}, [], []),  # push: touches the stack
+    ],
+)
+def test_inconsistencies(
+    code: str,
+    exception: tuple[str, int],
+    address: int,
+    registers: dict[str, int],
+    regions: list[Region],
+    expected: list[str],
+) -> None:
+    crash, read = windows(code, *exception, address, **registers)
+    assert list(analyze(crash, read, MemoryMap(regions)).inconsistencies) == expected
+
+
+def test_linux_and_mac_integer_division_reasons() -> None:
+    for os, code, flags in (("Linux", 8, 1), ("Mac OS X", 3, 1)):
+        crash, read = facts("8b00", os=os, exception_code=code, exception_flags=flags, rax=8)
+        assert analyze(crash, read, NO_MAP).inconsistencies == ("int_div_by_zero_not_possible",)
+
+
+# --- real dumps -----------------------------------------------------------------------------------------------------
+
+
+def fields(path: Path) -> dict[str, Any]:
+    with Minidump.from_path(path) as dump:
+        return crash_info_fields(dump, HexFormatter(pointer_size(dump)))
+
+
+def test_linux_mini_matches_rust_minidump() -> None:
+    """rust-minidump's ``linux_json_pretty`` snapshot: same access, same single bit flip at 0.25."""
+    doc = fields(FIXTURES / "linux-mini.dmp")
+    assert doc["memory_accesses"] == [{"address": "0x0000000000000045", "size": 4, "access_type": "write"}]
+    assert doc["possible_bit_flips"] == [
+        {
+            "address": "0x0000000000400045",
+            "source_register": None,
+            "details": {
+                "was_non_canonical": False,
+                "is_null": False,
+                "was_low": False,
+                "nearby_registers": 0,
+                "poison_registers": False,
+            },
+            "confidence": 0.25,
+        }
+    ]
+    assert doc["adjusted_address"] is None and doc["instruction_pointer_update"] is None
+    assert doc["crash_inconsistencies"] == []
+    assert doc["instruction"] == "mov dword ptr [0x45], 5"  # rust-minidump (yaxpeax): "mov dword [0x45], 0x5"
+
+
+def test_macos_inlines_matches_rust_minidump() -> None:
+    """``macos_inlines_json_pretty``: a write to a sign-extended absolute address; no memory map, no bit flips."""
+    doc = fields(FIXTURES / "pipeline-inlines-macos-segv.dmp")
+    assert doc["memory_accesses"] == [{"address": "0xffffffff80000042", "size": 1, "access_type": "write"}]
+    assert doc["possible_bit_flips"] is None and doc["adjusted_address"] is None
+    assert doc["crash_inconsistencies"] == []
+
+
+def test_x86_dump_without_code_bytes_matches_rust_minidump() -> None:
+    """minidump2 (rust-minidump's ``test.dmp``) carries no memory at its instruction pointer."""
+    with Minidump.from_path(FIXTURES / "minidump2.dmp") as dump:
+        doc = build_json(dump, walk(dump, NoSymbols(), WalkOptions()))["crash_info"]
+    assert doc["instruction"] is None and doc["memory_accesses"] is None and doc["possible_bit_flips"] is None
+    assert doc["crash_inconsistencies"] == [] and doc["adjusted_address"] is None
+
+
+def test_dump_without_an_exception_has_only_nulls() -> None:
+    from tests.minidump.synth import minimal
+
+    with Minidump.from_bytes(minimal().build()) as dump:
+        doc = crash_info_fields(dump, HEX64)
+    assert set(doc.values()) == {None}
+
+
+#: What the corpus dumps give (``adjusted_address``, ``instruction``, accesses as ``(address, size, type)``,
+#: bit flips as ``(address, source register, confidence)``), by ``<corpus repo>/<dump stem>``.
+CORPUS_EXPECTED: dict[str, dict[str, Any]] = {
+    "getsentry__symbolic/crash_linux": {
+        "adjusted": ("null-pointer", 0),
+        "instruction": "mov dword ptr [rax], 1",
+        "accesses": [(0, 4, "write")],
+        "flips": [],
+    },
+    "google__breakpad/null_read_av": {
+        "adjusted": ("null-pointer", 0),
+        "instruction": "mov eax, dword ptr [eax]",
+        "accesses": [(0, 4, "read")],
+        "flips": [],
+    },
+    "google__breakpad/write_av_non_canonical": {
+        "adjusted": ("null-pointer", 0xFEFE_FEFE_FEFE_FEFE),  # null base rax, offset from the index register
+        "instruction": "mov qword ptr [rax + rcx], 0x41414141",
+        "accesses": [(0xFEFE_FEFE_FEFE_FEFE, 8, "write")],
+        "flips": [],
+    },
+    "google__breakpad/thread_name_list": {
+        "adjusted": None,
+        "instruction": "mov eax, dword ptr [eax + 0x14]",
+        "accesses": [(0xF1004, 4, "read")],
+        "flips": [],
+    },
+    "google__breakpad/linux_write_to_under_4k": {
+        "adjusted": None,
+        "instruction": "mov dword ptr [rax], 1",
+        "accesses": [(0xF93, 4, "write")],
+        "flips": [(0x400F93, None, 0.6625), (0x400F93, "rax", 0.6625)],
+    },
+    "google__breakpad/linux_in_module_outside_executable_part": {
+        "adjusted": None,
+        "instruction": "insb byte ptr [rdi], dx",
+        "accesses": [(0x617260, 1, None)],
+        "flips": [(0x400000, None, 0.625)],
+    },
+    "google__breakpad/linux_jmp_to_module_not_exe_region": {
+        "adjusted": None,
+        "instruction": "ret",
+        "accesses": [(0x7FFF_3AB6_8EA0, 8, "read")],
+        "flips": [],
+        "ip_update": 0x7FFF_3AB6_8FC0,
+    },
+    "google__breakpad/stack_exhaustion": {
+        "adjusted": None,
+        "instruction": "test dword ptr [eax], eax",
+        "accesses": [(0x102000, 4, None)],  # the stack probe; the dump has no memory info, so no guard page
+        "flips": [],
+    },
+    "nya3jp__tast/chrome.20210929.052823.26188.4743": {  # SIGSEGV/SI_KERNEL, but no code bytes in the dump
+        "adjusted": None,
+        "instruction": None,
+        "accesses": None,
+        "flips": [],
+    },
+}
+
+
+def _corpus_dump(key: str) -> Path:
+    repo, stem = key.split("/")
+    path = CORPUS / repo / "dumps" / f"{stem}.dmp"
+    if not path.is_file():
+        pytest.skip(f"corpus dump {path} not found")
+    return path
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("key", sorted(CORPUS_EXPECTED))
+def test_corpus_dump(key: str) -> None:
+    expected = CORPUS_EXPECTED[key]
+    path = _corpus_dump(key)
+    with Minidump.from_path(path) as dump:
+        hx = HexFormatter(pointer_size(dump))
+        doc = crash_info_fields(dump, hx)
+    adjusted = doc["adjusted_address"]
+    if expected["adjusted"] is None:
+        assert adjusted is None
+    else:
+        kind, value = expected["adjusted"]
+        assert adjusted == {"kind": kind, ("offset" if kind == "null-pointer" else "address"): hx(value)}
+    assert doc["instruction"] == expected["instruction"]
+    if expected["accesses"] is None:
+        assert doc["memory_accesses"] is None
+    else:
+        assert doc["memory_accesses"] == [
+            {"address": hx(a), "size": s, **({"access_type": t} if t else {})} for a, s, t in expected["accesses"]
+        ]
+    flips = [(f["address"], f["source_register"], f["confidence"]) for f in doc["possible_bit_flips"] or []]
+    assert flips == [(hx(a), r, c) for a, r, c in expected["flips"]]
+    if "ip_update" in expected:
+        assert doc["instruction_pointer_update"] == {"address": hx(expected["ip_update"])}
+    assert doc["crash_inconsistencies"] == []  # no corpus dump contradicts itself
+
+
+# --- synthetic dumps, walked ---------------------------------------------------------------------------------------
+
+
+def walked(data: bytes) -> dict[str, Any]:
+    with Minidump.from_bytes(data) as dump:
+        crash_info: dict[str, Any] = build_json(dump, walk(dump, NoSymbols(), WalkOptions()))["crash_info"]
+        return crash_info
+
+
+def test_walked_null_field_dump_reports_the_offset() -> None:
+    crash_info = walked(null_field_dump())
+    assert crash_info["type"] == "SIGSEGV /SEGV_MAPERR"
+    assert crash_info["address"] == "0x0000000000000010"
+    assert crash_info["adjusted_address"] == {"kind": "null-pointer", "offset": "0x0000000000000010"}
+    assert crash_info["instruction"] == "mov eax, dword ptr [rax + 0x10]"
+
+
+def test_walked_non_canonical_dump() -> None:
+    crash_info = walked(non_canonical_dump())
+    assert crash_info["address"] == "0x0000000000000000"
+    assert crash_info["adjusted_address"] == {"kind": "non-canonical", "address": "0x0001555555550018"}
+    flips = crash_info["possible_bit_flips"]
+    assert [(f["address"], f["source_register"]) for f in flips] == [
+        ("0x0000555555550018", None),
+        ("0x0000555555550018", "rbx"),
+    ]
+    assert flips[0]["details"]["was_non_canonical"] is True
+    assert flips[0]["confidence"] == 0.92499995  # 1 - 0.75 * 0.1 in f32, as rust-minidump prints it
+
+
+def test_walked_guard_page_dump() -> None:
+    crash_info = walked(guard_page_dump())
+    assert crash_info["type"] == "EXCEPTION_ACCESS_VIOLATION_READ"
+    assert crash_info["memory_accesses"] == [
+        {"address": "0x000000007ffdf010", "size": 4, "is_likely_guard_page": True, "access_type": "read"}
+    ]
