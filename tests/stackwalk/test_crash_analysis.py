@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crashcart.minidump import Minidump
+from crashcart.minidump import Minidump, MinidumpError
 from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.crash_analysis import (
     CrashFacts,
@@ -245,6 +247,60 @@ def test_hostile_memory_maps() -> None:
     huge = MemoryMap([rw(0, 1 << 80)])
     crash, read = facts("8b03", address=1 << 70, rbx=1 << 70)
     assert analyze(crash, read, huge).bit_flips == ()  # the address is "mapped": nothing to flip
+
+
+WORDS = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 0x3000), st.integers(0x7FFF_0000, 0x7FFF_4000))
+REGISTER_NAMES = ["rax", "rbx", "rcx", "rsp", "rip", "eax", "ebx", "esp", "eip", "r13"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.binary(max_size=20),
+    cpu=st.sampled_from(["amd64", "x86", "arm64"]),
+    os=st.sampled_from(["Linux", "Windows NT", "Mac OS X"]),
+    reason=st.sampled_from(
+        ["EXCEPTION_ACCESS_VIOLATION_READ", "EXCEPTION_ACCESS_VIOLATION_WRITE", "EXCEPTION_STACK_OVERFLOW", "SIGSEGV"]
+    ),
+    exception=st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
+    address=WORDS,
+    registers=st.dictionaries(st.sampled_from(REGISTER_NAMES), WORDS),
+    regions=st.lists(st.tuples(WORDS, st.integers(-0x1000, 0x10000), st.integers(0, 7)), max_size=8),
+)
+def test_any_instruction_registers_and_map_give_an_analysis(
+    code: bytes,
+    cpu: str,
+    os: str,
+    reason: str,
+    exception: tuple[int, int],
+    address: int,
+    registers: dict[str, int],
+    regions: list[tuple[int, int, int]],
+) -> None:
+    """Whatever the bytes at the IP, the registers and the memory map: a result, never an exception."""
+    crash = CrashFacts(os, cpu, reason, *exception, address, {"rip": IP, "eip": IP, **registers})
+    memory = MemoryMap(Region(start, start + size, bool(p & 1), bool(p & 2), bool(p & 4)) for start, size, p in regions)
+    result = analyze(crash, reader({IP: code, 0x7FFF_0000: bytes(0x4000)}), memory)
+    doc = to_json(result, HEX64 if cpu != "x86" else HEX32)
+    assert len(result.bit_flips) <= 64 * (1 + len(REGISTER_NAMES))
+    assert doc["crash_inconsistencies"] is not None
+    if result.accesses is not None:
+        assert all(0 <= a.address < 2**64 for a in result.accesses)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_mutated_crash_dumps_walk_without_exceptions(data: st.DataObject) -> None:
+    """Byte flips anywhere in a dump with code, a memory map and an exception: ``build_json`` still answers."""
+    seed = bytearray(data.draw(st.sampled_from([null_field_dump(), guard_page_dump(), non_canonical_dump()])))
+    for _ in range(data.draw(st.integers(1, 8))):
+        seed[data.draw(st.integers(0, len(seed) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        dump = Minidump.from_bytes(bytes(seed))
+    except MinidumpError:
+        return
+    with dump:
+        crash_info = build_json(dump, walk(dump, NoSymbols(), WalkOptions(max_seconds=5.0)))["crash_info"]
+    assert {"adjusted_address", "memory_accesses", "possible_bit_flips", "crash_inconsistencies"} <= crash_info.keys()
 
 
 # --- bit flips ----------------------------------------------------------------------------------------------------
