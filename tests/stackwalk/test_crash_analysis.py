@@ -2,7 +2,8 @@
 
 Three layers of evidence:
 
-* the pure :func:`analyze` on hand-set registers and memory, one rule of rust-minidump's ``processor.rs`` per test;
+* the pure :func:`analyze` on hand-set registers and memory, one rule of rust-minidump's ``processor.rs`` per test
+  (bit flips, inconsistencies and the memory map in ``tests/stackwalk/crash_analysis/``);
 * the two fixture dumps rust-minidump publishes JSON for (its ``minidump-stackwalk/tests/snapshots``, MIT):
   ``linux-mini`` and ``pipeline-inlines-macos-segv`` must give the snapshots' values;
 * every shape the corpus (``../shared/corpus``) has: null dereferences, bit flips, returns, x86 dumps, dumps
@@ -24,7 +25,6 @@ from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.crash_analysis import (
     CrashFacts,
     MemoryMap,
-    ReadMemory,
     Region,
     analyze,
     crash_info_fields,
@@ -33,58 +33,10 @@ from crashcart.stackwalk.crash_analysis import (
 from crashcart.stackwalk.instruction import Access
 from crashcart.stackwalk.output_json import HexFormatter, build_json, pointer_size
 from tests.stackwalk.corpus_compare import CORPUS
+from tests.stackwalk.crash_analysis.helpers import HEX32, HEX64, IP, NO_MAP, facts, reader
 from tests.stackwalk.crash_dumps import guard_page_dump, non_canonical_dump, null_field_dump
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
-IP = 0x401000
-HEX64, HEX32 = HexFormatter(8), HexFormatter(4)
-
-
-def reader(regions: dict[int, bytes]) -> ReadMemory:
-    """Process memory as ``{base: bytes}``; a read must fall inside one region, as the dump reader's does."""
-
-    def read(address: int, size: int) -> bytes | None:
-        for base, data in regions.items():
-            if base <= address and address + size <= base + len(data):
-                return data[address - base : address - base + size]
-        return None
-
-    return read
-
-
-def facts(
-    code: str | None,
-    *,
-    os: str = "Linux",
-    cpu: str = "amd64",
-    reason: str = "SIGSEGV /SEGV_MAPERR",
-    exception_code: int = 11,
-    exception_flags: int = 1,
-    address: int = 0,
-    memory: dict[int, bytes] | None = None,
-    **registers: int,
-) -> tuple[CrashFacts, ReadMemory]:
-    ip = "rip" if cpu == "amd64" else "eip"
-    regions = dict(memory or {})
-    if code is not None:
-        regions[IP] = bytes.fromhex(code) + b"\x90" * 32
-    crash = CrashFacts(os, cpu, reason, exception_code, exception_flags, address, {ip: IP, **registers})
-    return crash, reader(regions)
-
-
-def rw(start: int, end: int) -> Region:
-    return Region(start, end, readable=True, writable=True, executable=False)
-
-
-def rx(start: int, end: int) -> Region:
-    return Region(start, end, readable=True, writable=False, executable=True)
-
-
-def none(start: int, end: int) -> Region:
-    return Region(start, end, readable=False, writable=False, executable=False)
-
-
-NO_MAP = MemoryMap(())
 
 
 # --- accesses and the adjusted address ---------------------------------------------------------------------------
@@ -241,14 +193,6 @@ def test_a_register_missing_from_the_context_drops_the_access_list() -> None:
     assert result.instruction is not None and result.accesses is None and result.adjusted is None
 
 
-def test_hostile_memory_maps() -> None:
-    overlapping = MemoryMap([rw(0x1000, 0x3000), rx(0x2000, 0x4000), none(0x5000, 0x5000), rw(0x6000, 0x5000)])
-    assert [(r.start, r.end) for r in overlapping.regions] == [(0x1000, 0x3000)]
-    huge = MemoryMap([rw(0, 1 << 80)])
-    crash, read = facts("8b03", address=1 << 70, rbx=1 << 70)
-    assert analyze(crash, read, huge).bit_flips == ()  # the address is "mapped": nothing to flip
-
-
 WORDS = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 0x3000), st.integers(0x7FFF_0000, 0x7FFF_4000))
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rsp", "rip", "eax", "ebx", "esp", "eip", "r13"]
 
@@ -301,144 +245,6 @@ def test_mutated_crash_dumps_walk_without_exceptions(data: st.DataObject) -> Non
     with dump:
         crash_info = build_json(dump, walk(dump, NoSymbols(), WalkOptions(max_seconds=5.0)))["crash_info"]
     assert {"adjusted_address", "memory_accesses", "possible_bit_flips", "crash_inconsistencies"} <= crash_info.keys()
-
-
-# --- bit flips ----------------------------------------------------------------------------------------------------
-
-
-def test_bit_flip_into_mapped_memory_like_linux_mini() -> None:
-    crash, read = facts("c704254500000005000000", address=0x45, rax=(1 << 64) - 1)  # mov dword [0x45], 5
-    flips = analyze(crash, read, MemoryMap([rx(0x10_0000_0000, 0x10_0001_0000)])).bit_flips
-    assert [(f.address, f.source_register, f.confidence) for f in flips] == [(0x10_0000_0045, None, 0.25)]
-    assert not flips[0].poison_registers  # 0xff.. fills a register, but 0xff is no allocator's poison
-
-
-def test_bit_flip_to_null_from_a_low_address_is_discounted() -> None:
-    crash, read = facts("8b00", address=0x1000, rax=0x1000)
-    flips = analyze(crash, read, NO_MAP).bit_flips
-    assert [(f.address, f.source_register, f.is_null, f.was_low) for f in flips] == [
-        (0, None, True, True),
-        (0, "rax", True, True),
-    ]
-    assert flips[0].confidence == 0.4375  # 1 - (1 - 0.25)(1 - 0.5 * 0.5)
-
-
-def test_nearby_registers_raise_and_poison_lowers_the_confidence() -> None:
-    heap = rw(0x5555_0000_0000, 0x5555_0001_0000)
-    crash, read = facts("8b00", address=0x5555_0000_0010 ^ (1 << 41), rax=0x5555_0000_0010 ^ (1 << 41))
-    near = CrashFacts(crash.os, crash.cpu, crash.reason, 11, 1, crash.address, {**crash.registers, "rdx": heap.start})
-    (flip, _) = analyze(near, read, MemoryMap([heap])).bit_flips
-    assert (flip.address, flip.nearby_registers, flip.confidence) == (0x5555_0000_0010, 1, 0.625)
-    poisoned = CrashFacts(
-        crash.os, crash.cpu, crash.reason, 11, 1, crash.address, {**near.registers, "rsi": 0xE5E5_E5E5_E5E5_E5E5}
-    )
-    (flip, _) = analyze(poisoned, read, MemoryMap([heap])).bit_flips
-    assert flip.poison_registers and flip.confidence == 0.3125
-
-
-def test_no_bit_flips_next_to_an_allocation_or_inside_one_or_on_x86() -> None:
-    heap = rw(0x5555_0000_0000, 0x5555_0001_0000)
-    crash, read = facts("8b00", address=heap.end + 2, rax=heap.end + 2)
-    assert analyze(crash, read, MemoryMap([heap])).bit_flips == ()  # 2 bytes past the end: an off-by-one
-    crash, read = facts("8b00", address=heap.start, rax=heap.start)
-    assert analyze(crash, read, MemoryMap([heap])).bit_flips == ()
-    crash, read = facts("8b00", cpu="x86", address=0x1000, eax=0x1000)
-    assert analyze(crash, read, NO_MAP).bit_flips == ()
-
-
-def test_windows_access_kind_limits_bit_flip_targets() -> None:
-    code_only = rx(0x40_0000, 0x40_1000)
-    write = {"os": "Windows NT", "exception_code": 0xC0000005, "exception_flags": 0}
-    crash, read = facts("c70001000000", reason="EXCEPTION_ACCESS_VIOLATION_WRITE", address=0x45, rax=0x45, **write)
-    assert analyze(crash, read, MemoryMap([code_only])).bit_flips == ()  # read-only code is no place to write
-    crash, read = facts("8b00", reason="EXCEPTION_ACCESS_VIOLATION_READ", address=0x45, rax=0x45, **write)
-    flips = analyze(crash, read, MemoryMap([code_only])).bit_flips
-    assert {f.address for f in flips} == {0x40_0045}
-
-
-# --- guard pages ----------------------------------------------------------------------------------------------------
-
-
-def test_guard_page_below_a_linux_stack() -> None:
-    stack = rw(0x7000_0000, 0x7010_0000)
-    guard = none(0x6FFF_F000, 0x7000_0000)
-    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
-    accesses = analyze(crash, read, MemoryMap([guard, stack])).accesses
-    assert accesses is not None and accesses[0].guard_page
-    doc = to_json(analyze(crash, read, MemoryMap([guard, stack])), HEX64)
-    assert doc["memory_accesses"][0]["is_likely_guard_page"] is True
-
-
-@pytest.mark.parametrize(
-    "regions",
-    [
-        [none(0x6FFF_0000, 0x7000_0000), rw(0x7000_0000, 0x7010_0000)],  # 64 KiB: too big for a guard page
-        [none(0x6FFF_F000, 0x7000_0000)],  # nothing accessible next to it
-        [none(0x6FFF_F000, 0x7000_0000), rw(0x7000_1000, 0x7010_0000)],  # a gap between them
-    ],
-)
-def test_not_a_guard_page(regions: list[Region]) -> None:
-    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
-    accesses = analyze(crash, read, MemoryMap(regions)).accesses
-    assert accesses is not None and not accesses[0].guard_page
-    assert "is_likely_guard_page" not in to_json(analyze(crash, read, MemoryMap(regions)), HEX64)["memory_accesses"][0]
-
-
-def test_windows_page_guard_flag_is_a_guard_page() -> None:
-    flagged = Region(0x6FFF_0000, 0x7000_0000, readable=True, writable=True, executable=False, guard=True)
-    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
-    accesses = analyze(crash, read, MemoryMap([flagged])).accesses
-    assert accesses is not None and accesses[0].guard_page
-
-
-# --- inconsistencies --------------------------------------------------------------------------------------------------
-
-
-def windows(code: str, reason: str, exception_code: int, address: int = 0, **registers: int) -> Any:
-    return facts(code, os="Windows NT", reason=reason, exception_code=exception_code, address=address, **registers)
-
-
-DIVIDE = ("EXCEPTION_INT_DIVIDE_BY_ZERO", 0xC0000094)
-PRIVILEGED = ("EXCEPTION_PRIV_INSTRUCTION", 0xC0000096)
-AV_READ, AV_WRITE = ("EXCEPTION_ACCESS_VIOLATION_READ", 0xC0000005), ("EXCEPTION_ACCESS_VIOLATION_WRITE", 0xC0000005)
-STACK_OVERFLOW = ("EXCEPTION_STACK_OVERFLOW", 0xC00000FD)
-GPF = (1 << 64) - 1  # how Windows reports a general-protection fault's address
-NOT_FOUND = "crashing_access_not_found_in_memory_accesses"
-ALLOWED = "access_violation_when_access_allowed"
-
-
-@pytest.mark.parametrize(
-    ("code", "exception", "address", "registers", "regions", "expected"),
-    [
-        ("8b00", DIVIDE, 0, {"rax": 8}, [], ["int_div_by_zero_not_possible"]),
-        ("f7f9", DIVIDE, 0, {}, [], []),  # idiv ecx
-        ("0118", PRIVILEGED, 0, {"rax": 8}, [], ["priv_instruction_crash_without_priv_instruction"]),
-        ("f4", PRIVILEGED, 0, {}, [], []),  # hlt
-        ("8b00", AV_WRITE, 0x10, {"rax": 0x10}, [], [NOT_FOUND]),  # a read cannot fault as a write
-        ("8900", AV_WRITE, 0x10, {"rax": 0x10}, [], []),  # mov [rax], eax
-        ("8b00", AV_READ, 0x9000, {"rax": 0x9000}, [rw(0x9000, 0xA000)], [ALLOWED]),
-        ("8b00", AV_READ, GPF, {"rax": 0x9000}, [], ["non_canonical_address_falsely_reported"]),
-        ("0f2800", AV_READ, GPF, {"rax": 0x9008}, [], []),  # movaps faults on misalignment too
-        ("89d8", STACK_OVERFLOW, 0, {}, [], [NOT_FOUND]),  # mov eax, ebx touches no memory
-        ("50", STACK_OVERFLOW, 0, {"rsp": 0x7000}, [], []),  # push: touches the stack
-    ],
-)
-def test_inconsistencies(
-    code: str,
-    exception: tuple[str, int],
-    address: int,
-    registers: dict[str, int],
-    regions: list[Region],
-    expected: list[str],
-) -> None:
-    crash, read = windows(code, *exception, address, **registers)
-    assert list(analyze(crash, read, MemoryMap(regions)).inconsistencies) == expected
-
-
-def test_linux_and_mac_integer_division_reasons() -> None:
-    for os, code, flags in (("Linux", 8, 1), ("Mac OS X", 3, 1)):
-        crash, read = facts("8b00", os=os, exception_code=code, exception_flags=flags, rax=8)
-        assert analyze(crash, read, NO_MAP).inconsistencies == ("int_div_by_zero_not_possible",)
 
 
 # --- real dumps -----------------------------------------------------------------------------------------------------
