@@ -167,8 +167,8 @@ SNAPSHOT_KEYS = {
         "modules_contains_cert_info", "pid", "status", "system_info", "thread_count", "threads", "unloaded_modules",
     },
     "crash_info": {
-        "address", "adjusted_address", "assertion", "crashing_thread", "instruction", "memory_accesses",
-        "possible_bit_flips", "type",
+        "address", "adjusted_address", "assertion", "crash_inconsistencies", "crashing_thread", "instruction",
+        "instruction_pointer_update", "memory_accesses", "possible_bit_flips", "type",
     },
     "thread": {"frame_count", "frames", "last_error_value", "thread_name"},
     "frame": {

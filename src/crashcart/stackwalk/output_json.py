@@ -27,6 +27,7 @@ from crashcart.minidump import (
     ThreadNames,
     UnloadedModuleList,
 )
+from crashcart.stackwalk.crash_analysis import crash_info_fields
 from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
 from crashcart.symbols import SymbolInfo
 
@@ -201,11 +202,7 @@ def _crash_info(dump: Minidump, hx: HexFormatter, crashing_index: int | None) ->
         "address": None if reason is None else hx(reason.address),
         "crashing_thread": crashing_index,
         "assertion": None if assertion is None else assertion.expression or None,
-        # rust-minidump's instruction analyses (disassembly, bit flips) are not done.
-        "adjusted_address": None,
-        "instruction": None,
-        "memory_accesses": None,
-        "possible_bit_flips": None,
+        **crash_info_fields(dump, hx),
     }
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule, crashing_address
+from tests.processor.rules.processed import ProcessDump
+from tests.stackwalk.corpus_compare import CORPUS
+from tests.stackwalk.crash_dumps import null_field_dump
 
 
 def run(json_dump: dict[str, Any]) -> CrashContext:
@@ -76,3 +80,38 @@ def test_no_json_dump_no_run() -> None:
 )
 def test_address_adjustments(crash_info: dict[str, Any], expected: str | None) -> None:
     assert crashing_address(crash_info) == expected
+
+
+# --- the address on processed dumps (real walks, issue #8) -----------------------------------------------------
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("dump", "reported", "address"),
+    [
+        # mov qword [rax + rcx], … with rax = 0: Windows reports a GPF (all ones); the base was NULL.
+        ("google__breakpad/dumps/write_av_non_canonical.dmp", "0xffffffffffffffff", "0x0000000000000000"),
+        ("google__breakpad/dumps/null_read_av.dmp", "0x00000000", "0x00000000"),  # x86, mov eax, [eax]
+        ("getsentry__symbolic/dumps/crash_linux.dmp", "0x0000000000000000", "0x0000000000000000"),
+        ("google__breakpad/dumps/linux_write_to_under_4k.dmp", "0x0000000000000f93", "0x0000000000000f93"),
+        ("rust-minidump__rust-minidump/dumps/linux-mini.dmp", "0x0000000000000045", "0x0000000000000045"),
+    ],
+)
+def test_address_of_processed_corpus_dumps(process_dump: ProcessDump, dump: str, reported: str, address: str) -> None:
+    path = CORPUS / dump
+    if not path.is_file():
+        pytest.skip(f"corpus dump {path} not found")
+    processed = process_dump(path)
+    assert processed["json_dump"]["crash_info"]["address"] == reported
+    assert processed["address"] == address
+
+
+def test_null_field_offset_gives_a_null_address(process_dump: ProcessDump, tmp_path: Path) -> None:
+    """No corpus dump dereferences NULL plus a field offset; this synthetic one does (crash address 0x10)."""
+    dump = tmp_path / "null-field.dmp"
+    dump.write_bytes(null_field_dump())
+    processed = process_dump(dump)
+    crash_info = processed["json_dump"]["crash_info"]
+    assert crash_info["adjusted_address"] == {"kind": "null-pointer", "offset": "0x0000000000000010"}
+    assert crash_info["address"] == "0x0000000000000010"
+    assert processed["address"] == "0x0000000000000000"

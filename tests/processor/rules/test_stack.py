@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.stack import (
@@ -15,6 +18,10 @@ from crashcart.processor.rules.stack import (
     TopMostFilesRule,
     TruncateStacksRule,
 )
+from tests.minidump.synth import OS_WINDOWS
+from tests.processor.rules.processed import ProcessDump
+from tests.stackwalk.corpus_compare import CORPUS
+from tests.stackwalk.crash_dumps import crash_dump, guard_page_dump, non_canonical_dump
 
 
 def ctx_with(json_dump: dict[str, Any], **processed: Any) -> CrashContext:
@@ -159,3 +166,84 @@ def test_thread_count() -> None:
     ThreadCountRule().action(ctx)
     assert ctx.processed["thread_count"] == 2
     assert not ThreadCountRule().predicate(CrashContext("c", {}))
+
+
+# --- the crash-info flags on processed dumps (real walks, issue #8) ----------------------------------------------
+
+
+def _corpus(name: str) -> Path:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus dump {path} not found")
+    return path
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("dump", "confidence"),
+    [
+        ("rust-minidump__rust-minidump/dumps/linux-mini.dmp", 25),  # rust-minidump's snapshot: one flip at 0.25
+        ("google__breakpad/dumps/linux_write_to_under_4k.dmp", 66),  # 0xf93 → 0x400f93 with two registers nearby
+        ("google__breakpad/dumps/linux_in_module_outside_executable_part.dmp", 62),
+        ("google__breakpad/dumps/linux_null_dereference.dmp", None),  # a null pointer is no bit flip
+        ("google__breakpad/dumps/thread_name_list.dmp", None),  # x86: never checked
+    ],
+)
+def test_possible_bit_flips_on_processed_corpus_dumps(
+    process_dump: ProcessDump, dump: str, confidence: int | None
+) -> None:
+    processed = process_dump(_corpus(dump))
+    assert processed.get("possible_bit_flips_max_confidence") == confidence
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "dump",
+    [
+        "google__breakpad/dumps/write_av_non_canonical.dmp",
+        "google__breakpad/dumps/stack_exhaustion.dmp",
+        "google__breakpad/dumps/read_av_non_null.dmp",
+        "rust-minidump__rust-minidump/dumps/stability-report.dmp",  # Windows memory info list, write to NULL
+        "mozilla-services__minidump-stackwalk/dumps/windows-x86_64.dmp",  # memory info list, int3
+    ],
+)
+def test_consistent_corpus_dumps_raise_no_flags(process_dump: ProcessDump, dump: str) -> None:
+    """No corpus dump hits a guard page or contradicts itself: the walker says so and the rules stay quiet."""
+    processed = process_dump(_corpus(dump))
+    assert processed["json_dump"]["crash_info"]["crash_inconsistencies"] == []
+    assert "crash_inconsistencies" not in processed
+    assert "has_guard_page_access" not in processed
+
+
+def test_guard_page_access_on_a_processed_dump(process_dump: ProcessDump, tmp_path: Path) -> None:
+    dump = tmp_path / "guard.dmp"
+    dump.write_bytes(guard_page_dump())
+    processed = process_dump(dump)
+    assert processed["json_dump"]["crash_info"]["memory_accesses"][0]["is_likely_guard_page"] is True
+    assert processed["has_guard_page_access"] is True
+
+
+def test_crash_inconsistency_on_a_processed_dump(process_dump: ProcessDump, tmp_path: Path) -> None:
+    """A write violation whose instruction only reads (``mov eax, [rax]``)."""
+    dump = tmp_path / "inconsistent.dmp"
+    dump.write_bytes(
+        crash_dump(
+            bytes.fromhex("8b00"),
+            platform=OS_WINDOWS,
+            exception_code=0xC0000005,
+            exception_flags=0,
+            params=(1, 0x1000),
+            rax=0x1000,
+        )
+    )
+    processed = process_dump(dump)
+    assert processed["reason"] == "EXCEPTION_ACCESS_VIOLATION_WRITE"
+    assert processed["crash_inconsistencies"] == ["crashing_access_not_found_in_memory_accesses"]
+
+
+def test_non_canonical_bit_flip_on_a_processed_dump(process_dump: ProcessDump, tmp_path: Path) -> None:
+    dump = tmp_path / "non-canonical.dmp"
+    dump.write_bytes(non_canonical_dump())
+    processed = process_dump(dump)
+    assert processed["possible_bit_flips_max_confidence"] == 92  # 0.92499995: non-canonical, one bit away
+    assert processed["address"] == "0x0001555555550018"  # the adjusted address, not the GPF's 0
