@@ -17,6 +17,8 @@ def sleepy_worker(slot: int, busy_since: Any) -> None:
         log.write(f"{os.getpid()}\n")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    if (workdir / "deaf").exists():  # stuck where no Python runs: the abandon request goes unanswered
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     while not stopping:
         if (workdir / "hang").exists():
             busy_since[slot] = time.time()

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +30,7 @@ from crashcart.metrics import Metrics
 from crashcart.processor.app import build_worker, prepare
 from crashcart.processor.worker import Worker
 from crashcart.queue import open_queue
+from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
 from crashcart.settings import Settings, load_settings
 from crashcart.storage.fs import FSCrashStorage
@@ -38,6 +41,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMP = FIXTURES / "minidump" / "linux-mini.dmp"
 SYMBOLS = FIXTURES / "symbols" / "store"
 ROOT = Path(__file__).resolve().parents[2]
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def _store(settings: Settings, dump: Path = DUMP, **annotations: str) -> str:
@@ -219,14 +223,18 @@ def _drained(queue: CrashQueue, name: str = "standard", timeout: float = 60) -> 
     return depth
 
 
-def _processed_events(log: Path) -> list[dict[str, Any]]:
+def _log_events(log: Path) -> list[dict[str, Any]]:
     events = []
     for line in log.read_text().splitlines():
         with contextlib.suppress(ValueError):
             event = json.loads(line)
-            if event.get("event") == "processed":
+            if isinstance(event, dict):
                 events.append(event)
     return events
+
+
+def _processed_events(log: Path) -> list[dict[str, Any]]:
+    return [event for event in _log_events(log) if event.get("event") == "processed"]
 
 
 @pytest.mark.slow
@@ -260,34 +268,58 @@ def test_sigkill_of_a_worker_mid_crash_leaves_exactly_one_processed_crash(
         assert processor.stop() == 0
 
 
+def _queue_env(kind: str) -> dict[str, str]:
+    """The queue settings of a processor test on ``kind``: the data directory's SQLite, or a fresh RabbitMQ prefix."""
+    if kind == "sqlite":
+        return {}
+    return {"CRASHCART_QUEUE_URL": AMQP_URL, "CRASHCART_QUEUE_PREFIX": f"crashcart.test.{uuid.uuid4().hex[:12]}."}
+
+
 @pytest.mark.slow
-def test_crash_over_its_time_budget_is_killed_retried_then_dead_lettered(
-    tmp_path: Path, slow_symbols: SlowSymbolServer
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("amqp", marks=pytest.mark.rabbitmq)])
+def test_crash_over_its_time_budget_is_released_at_once_retried_then_dead_lettered_with_the_reason(
+    tmp_path: Path, slow_symbols: SlowSymbolServer, kind: str
 ) -> None:
-    processor = ProcessorProcess(
-        tmp_path,
-        CRASHCART_SYMBOLS_URLS=slow_symbols.url,
-        CRASHCART_PROCESSOR_CRASH_BUDGET="1.5",
-        CRASHCART_QUEUE_MAX_ATTEMPTS="2",
-        CRASHCART_QUEUE_LEASE_SECONDS="2",
-    )
+    lease = 120.0  # far longer than the test may take: a release that waited for the lease would fail it
+    env = {
+        **_queue_env(kind),
+        "CRASHCART_SYMBOLS_URLS": slow_symbols.url,
+        "CRASHCART_PROCESSOR_CRASH_BUDGET": "1.5",
+        "CRASHCART_QUEUE_MAX_ATTEMPTS": "2",
+        "CRASHCART_QUEUE_LEASE_SECONDS": str(lease),
+    }
+    processor = ProcessorProcess(tmp_path, **env)
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path), **env})
+    queue = open_queue(settings)
     try:
-        settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
         stuck = _store(settings, FIXTURES / "minidump" / "minidump2.dmp")  # its symbols never come
         good = [_store(settings) for _ in range(3)]
-        queue = open_queue(settings)
+        published = time.monotonic()
         queue.publish("standard", [stuck, *good])
         _wait_processed(settings, good)  # the other worker goes on meanwhile
-        assert _drained(queue).dead == 1
+        deadline = published + lease / 2
+        while not queue.dead_letters("standard"):
+            assert time.monotonic() < deadline, "not dead-lettered before half a lease: not released at once"
+            time.sleep(0.1)
         dead = queue.dead_letters("standard")
         assert [d.body for d in dead] == [stuck] and dead[0].attempts == 2
+        assert re.fullmatch(r"over budget: \d+\.\d s", dead[0].reason), dead[0].reason
+        assert float(dead[0].reason.split()[2]) >= 1.5
         assert not (tmp_path / "storage" / "v1" / "processed_crash" / stuck).exists()
+        released = [e for e in _log_events(tmp_path / "processor.log") if str(e.get("event")).startswith("abandoned")]
+        assert [(e["crash_id"], e["event"].split(")")[0]) for e in released] == [
+            (stuck, "abandoned (attempt 1"),
+            (stuck, "abandoned (attempt 2"),
+        ]
         with urllib.request.urlopen(f"http://127.0.0.1:{processor.port}/metrics", timeout=10) as response:
             assert "crashcart_processor_worker_kills_total 2" in response.read().decode()
-        queue.close()
     finally:
         slow_symbols.release.set()
         assert processor.stop() == 0
+        if kind == "amqp":
+            assert isinstance(queue, AMQPCrashQueue)
+            queue.delete_queues()
+        queue.close()
 
 
 @pytest.mark.slow

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import signal
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 from crashcart.crashid import create_crash_id
 from crashcart.index.writer import CrashIndex
 from crashcart.processor.context import CrashContext
-from crashcart.processor.worker import CrashProcessor, MalformedMessage, Worker, parse_message
+from crashcart.processor.worker import CrashProcessor, MalformedMessage, OverBudget, Worker, parse_message
 from crashcart.queue.sqlite import SQLiteCrashQueue
 from crashcart.storage.access import Role
 from crashcart.storage.fs import FSCrashStorage
@@ -39,6 +41,10 @@ def _broken_rules(ctx: CrashContext) -> None:
     raise RuntimeError("a rule that blows up every time")
 
 
+def _slow_rules(ctx: CrashContext) -> None:
+    time.sleep(30)  # a walk that does not end; the over-budget signal interrupts it
+
+
 def _public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"signature": processed.get("signature")}
 
@@ -50,7 +56,12 @@ class Env:
         self.queue = SQLiteCrashQueue(tmp_path / "queue.sqlite3", 2, 30.0, 0.0)
         self.queue.declare()
         self.index = index
-        rulesets = {"default": _signature_rules, "broken": _broken_rules, "regenerate_signature": _regenerate}
+        rulesets = {
+            "default": _signature_rules,
+            "broken": _broken_rules,
+            "slow": _slow_rules,
+            "regenerate_signature": _regenerate,
+        }
         self.processor = CrashProcessor(self.storage, index, rulesets, _public, workdir=tmp_path)
         self.worker = Worker(self.queue, self.processor, idle_seconds=0.01)
 
@@ -145,6 +156,30 @@ def test_missing_crash_and_malformed_messages_are_dead_lettered_with_reasons(env
     env.drain()
     reasons = sorted(d.reason.split(":")[0] for d in env.queue.dead_letters("standard"))
     assert reasons == ["crash_not_found", "malformed_message", "malformed_message"]
+
+
+def test_crash_abandoned_over_budget_is_released_at_once_with_the_reason(env: Env) -> None:
+    crash_id = env.store()
+    env.queue.publish("standard", [f"{crash_id}:slow"])
+    previous = signal.signal(signal.SIGALRM, lambda *_: env.worker.abandon(0.2))
+    signal.setitimer(signal.ITIMER_REAL, 0.2)  # as the supervisor's signal does, in the main thread
+    try:
+        with pytest.raises(OverBudget, match=r"over budget: 0\.2 s"):
+            env.worker.run_once()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    depth = env.queue.depth()["standard"]
+    assert (depth.in_flight, depth.ready + depth.delayed) == (0, 1)  # released, not waiting for its lease
+    message = env.queue.consume()
+    assert message is not None and message.attempt == 2  # the abandoned attempt counted
+    env.queue.nack(message, "over budget: 0.2 s")
+    assert [(d.attempts, d.reason) for d in env.queue.dead_letters("standard")] == [(2, "over budget: 0.2 s")]
+
+
+def test_abandon_between_crashes_only_stops_the_loop(env: Env) -> None:
+    env.worker.abandon(5.0)
+    assert env.worker.stop.is_set()
 
 
 @pytest.mark.parametrize(

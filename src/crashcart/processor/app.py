@@ -46,9 +46,9 @@ from crashcart.processor.rules.system import CPUInfoRule, OSInfoRule, OSPrettyVe
 from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.status import Check, StatusServer
-from crashcart.processor.supervisor import IDLE, Supervisor
+from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor
 from crashcart.processor.walker import InProcessWalker, Walker
-from crashcart.processor.worker import CrashProcessor, Outcome, Worker
+from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.schemas import Schemas, load_schemas, public_view
@@ -213,11 +213,21 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
         on_outcome=lambda outcome, processed: record_outcome(metrics, outcome, processed),
         on_failure=lambda ruleset: metrics.incr("crashcart_processor_crashes_total", ruleset=ruleset, outcome="failed"),
     )
+
+    def over_budget(*_: object) -> None:
+        since = busy_since[slot]
+        worker.abandon(dt.datetime.now(dt.UTC).timestamp() - since if since != IDLE else 0.0)
+
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; Ctrl-C reaches it
+    signal.signal(ABANDON_SIGNAL, over_budget)
     LOGGER.info("processor worker %d ready", slot)
     try:
         worker.run()
+    except OverBudget:
+        # The message is released already; the interrupted walk may have left caches or connections
+        # half-way, so this process ends and the supervisor starts a fresh one.
+        raise SystemExit(EXIT_ABANDONED) from None
     finally:
         parts.close()
         metrics.write_snapshot()

@@ -2,10 +2,15 @@
 
 Workers are separate processes (a stack walk can hang or blow up in C code inside symbolic, and the walker's
 caches stay warm for the life of the process). Each worker records in shared memory when it took its current
-crash; the supervisor kills a worker that is over ``processor_crash_budget`` or replaces one that died. The
-killed worker's message was never acked, so the queue redelivers it after its lease (RabbitMQ at once, when
-the connection drops), counts the attempt, and dead-letters it after the last one: a poison crash cannot stop
-the node. SIGTERM (or SIGINT) asks every worker to finish the crash in hand and exit.
+crash. A worker over ``processor_crash_budget`` is sent ``ABANDON_SIGNAL`` (again at every poll): its handler
+abandons the crash, *releases the message at once* with the reason ``over budget: N s`` (the queue counts the
+attempt, retries after back-off and dead-letters with that reason after the last one), and the worker exits
+and is replaced. Only the worker can release its message: an AMQP delivery belongs to the channel it came
+on. A worker still alive ``release_grace`` seconds later (stuck in C code that never returns to Python) is
+SIGKILLed; its message then comes back as any dead consumer's does (RabbitMQ at once, when the connection
+drops; SQLite at lease expiry), and is dead-lettered after the last attempt: a poison crash cannot stop the
+node. A worker that died is replaced. SIGTERM (or SIGINT) asks every worker to finish the crash in hand and
+exit.
 """
 
 from __future__ import annotations
@@ -28,6 +33,15 @@ LOGGER = logging.getLogger(__name__)
 IDLE = 0.0
 """Value of a worker's slot when it holds no crash."""
 
+ABANDON_SIGNAL = signal.SIGUSR1
+"""Sent to a worker over budget; its handler abandons the crash (a worker without one simply dies)."""
+
+EXIT_ABANDONED = 75
+"""Exit status of a worker that abandoned its crash over budget (released its message, then stopped)."""
+
+RELEASE_GRACE = 5.0
+"""Seconds a worker asked to abandon its crash has to release the message and exit before it is SIGKILLed."""
+
 WorkerTarget = Callable[[int, Any], None]
 """``target(slot, busy_since)``: a worker's main; sets ``busy_since[slot]`` while it holds a crash."""
 
@@ -37,6 +51,7 @@ class _Slot:
     process: BaseProcess
     started: float
     restarts: int = 0
+    abandon_asked: float | None = None  # monotonic time the worker was first asked to abandon its crash
 
 
 class Supervisor:
@@ -49,6 +64,7 @@ class Supervisor:
         budget: float,
         *,
         grace: float | None = None,
+        release_grace: float = RELEASE_GRACE,
         poll: float = 0.2,
         on_kill: Callable[[int, float], None] | None = None,
         on_restart: Callable[[int], None] | None = None,
@@ -57,6 +73,7 @@ class Supervisor:
         self._workers = workers
         self._budget = budget
         self._grace = budget if grace is None else grace
+        self._release_grace = release_grace
         self._poll = poll
         self._on_kill = on_kill
         self._on_restart = on_restart
@@ -102,18 +119,33 @@ class Supervisor:
             if state is None:
                 continue
             if not state.process.is_alive():
-                LOGGER.warning("processor worker %d exited with %s; starting another", slot, state.process.exitcode)
                 state.process.join()
+                if state.process.exitcode == EXIT_ABANDONED:
+                    LOGGER.info("processor worker %d released its crash over budget; starting another", slot)
+                else:
+                    LOGGER.warning("processor worker %d exited with %s; starting another", slot, state.process.exitcode)
                 self._restart(slot)
                 continue
             since = self.busy_since[slot]
-            if since != IDLE and now - since > self._budget:
-                LOGGER.error("processor worker %d over its %.0f s budget; killing it", slot, self._budget)
+            if state.abandon_asked is not None:
+                self._abandoning(slot, state)
+            elif since != IDLE and now - since > self._budget:
+                LOGGER.error("processor worker %d over its %.0f s budget; abandoning its crash", slot, self._budget)
                 if self._on_kill is not None:
                     self._on_kill(slot, now - since)
                 self.kills += 1
-                _kill(state.process)
-                self._restart(slot)
+                state.abandon_asked = time.monotonic()
+                _signal(state.process, ABANDON_SIGNAL)
+
+    def _abandoning(self, slot: int, state: _Slot) -> None:
+        """Repeat the request (a handler can be swallowed by a broad ``except``); SIGKILL after the grace."""
+        assert state.abandon_asked is not None
+        if time.monotonic() - state.abandon_asked < self._release_grace:
+            _signal(state.process, ABANDON_SIGNAL)
+            return
+        LOGGER.error("processor worker %d did not release its crash in %.0f s; killing it", slot, self._release_grace)
+        _kill(state.process)
+        self._restart(slot)
 
     def _restart(self, slot: int) -> None:
         self.restarts += 1
@@ -133,6 +165,12 @@ class Supervisor:
             if state.process.is_alive():
                 LOGGER.error("processor worker %s did not stop in time; killing it", state.process.name)
                 _kill(state.process)
+
+
+def _signal(process: BaseProcess, sig: int) -> None:
+    if process.pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, sig)
 
 
 def _kill(process: BaseProcess) -> None:

@@ -35,6 +35,23 @@ MAX_HISTORY = 20
 _RECOMPUTED = frozenset({"processor_notes", "processor_history", "date_processed"})
 
 
+class OverBudget(BaseException):
+    """Raised in a worker's main thread when the supervisor finds its crash over the time budget.
+
+    A ``BaseException`` so that no ``except Exception`` on the way (a rule's, the pipeline's per-rule isolation)
+    can swallow it: the crash is abandoned, its message released with the reason, and the worker exits.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"over budget: {seconds:.1f} s")
+        self.seconds = seconds
+
+    @property
+    def reason(self) -> str:
+        """The queue's failure reason (and the dead letter's, after the last attempt)."""
+        return str(self)
+
+
 class MalformedMessage(CrashcartError):
     """A queue message that is not ``<crash id>`` or ``<crash id>:<ruleset>``."""
 
@@ -180,6 +197,18 @@ class Worker:
         self._on_done = on_done
         self._on_outcome = on_outcome
         self._on_failure = on_failure
+        self._processing = False
+
+    def abandon(self, seconds: float) -> None:
+        """Give up the crash in hand (``seconds`` into it): raises ``OverBudget`` if one is being processed.
+
+        Called from the over-budget signal handler, so it runs in the main thread between two bytecodes of
+        whatever the worker is doing. Outside processing (taking, acking a message) it only asks the loop to
+        stop: a half-done ack must not be torn, and the worker is replaced all the same.
+        """
+        if self._processing:
+            raise OverBudget(seconds)
+        self.stop.set()
 
     def run(self) -> None:
         """Process until ``stop`` is set; the crash in hand is always finished first (SIGTERM semantics)."""
@@ -206,7 +235,18 @@ class Worker:
             if self._on_start is not None:
                 self._on_start(message.body)
             try:
-                outcome = self._processor.process(crash_id, ruleset)
+                self._processing = True
+                try:
+                    outcome = self._processor.process(crash_id, ruleset)
+                finally:
+                    self._processing = False
+            except OverBudget as exc:
+                # Released now, not at lease expiry: counted as an attempt, retried after back-off, and
+                # dead-lettered with this reason after the last one. The worker then exits (see ``abandon``).
+                LOGGER.error("abandoned (attempt %d): %s", message.attempt, exc.reason)
+                self._failed(ruleset)
+                self._queue.nack(message, exc.reason)
+                raise
             except CrashcartError as exc:
                 LOGGER.warning("processing failed (attempt %d): %s: %s", message.attempt, exc.code, exc)
                 self._failed(ruleset)
