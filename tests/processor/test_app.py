@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 import pytest
 
+import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.errors import ConfigError
 from crashcart.metrics import Metrics
@@ -33,6 +34,7 @@ from crashcart.queue import open_queue
 from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
 from crashcart.settings import Settings, load_settings
+from crashcart.stackwalk import WALKER_VERSION
 from crashcart.storage.fs import FSCrashStorage
 from crashcart.storage.interfaces import DumpFile
 from tests.helpers.collector import free_port
@@ -81,6 +83,38 @@ def test_default_ruleset_processes_a_real_minidump_in_process(tmp_path: Path, in
         assert "json_dump" not in public  # searchable fields only; the document stays in storage
         assert "secret.example" not in json.dumps(public)
         assert queue.depth()["standard"].in_flight == 0
+    finally:
+        parts.close()
+        queue.close()
+        storage.close()
+
+
+def test_date_processed_and_history_of_a_real_minidump_across_rulesets(tmp_path: Path, index_url: str) -> None:
+    settings = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, symbols_urls=SYMBOLS.resolve().as_uri()
+    )
+    queue, storage = prepare(settings)
+    parts = build_worker(settings, Metrics(None))
+    try:
+        crash_id = _store(settings)
+        submitted = FSCrashStorage(tmp_path / "storage").get_raw_crash(crash_id)["submitted_timestamp"]
+        dates = []
+        for body in [crash_id, f"{crash_id}:regenerate_signature", crash_id]:
+            queue.publish("reprocessing", [body])
+            assert Worker(parts.queue, parts.processor).run_once()
+            processed = FSCrashStorage(tmp_path / "storage").get_processed_crash(crash_id)
+            dates.append(processed["date_processed"])
+        assert dates == [dt.datetime.fromisoformat(submitted).isoformat()] * 3  # the submission, every time
+        row = parts.index.get(crash_id)
+        assert row is not None and row["public"]["date_processed"] == dates[0]
+        history = processed["processor_history"]
+        assert [h["ruleset"] for h in history] == ["default", "regenerate_signature", "default"]
+        assert {h["stackwalk_version"] for h in history} == {WALKER_VERSION}
+        assert {h["processor_version"] for h in history} == {crashcart.__version__}
+        assert {h["signature"] for h in history} == {processed["signature"]}
+        stamps = [h["processed_at"] for h in history]
+        assert stamps == sorted(stamps) and stamps[-1] == processed["completed_datetime"] > submitted
+        assert processed["started_datetime"] <= processed["completed_datetime"]
     finally:
         parts.close()
         queue.close()

@@ -12,10 +12,18 @@ from typing import Any
 
 import pytest
 
+import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.index.writer import CrashIndex
 from crashcart.processor.context import CrashContext
-from crashcart.processor.worker import CrashProcessor, MalformedMessage, OverBudget, Worker, parse_message
+from crashcart.processor.worker import (
+    MAX_HISTORY,
+    CrashProcessor,
+    MalformedMessage,
+    OverBudget,
+    Worker,
+    parse_message,
+)
 from crashcart.queue.sqlite import SQLiteCrashQueue
 from crashcart.storage.access import Role
 from crashcart.storage.fs import FSCrashStorage
@@ -95,28 +103,53 @@ def test_processed_crash_is_saved_indexed_then_acked(env: Env) -> None:
     assert processed["signature"] == "crash in Test"
     assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}
     assert processed["processor_notes"] == "signature rules ran"
-    assert processed["processor_history"] == []
+    [run] = processed["processor_history"]
+    assert run == {
+        "processed_at": processed["completed_datetime"],
+        "ruleset": "default",
+        "processor_version": crashcart.__version__,
+        "stackwalk_version": None,  # these rules do not walk
+        "signature": "crash in Test",
+        "processor_notes": "signature rules ran",
+    }
+    assert processed["started_datetime"] <= processed["completed_datetime"]
+    assert processed["date_processed"] == NOW.isoformat()  # the submission, not the processing
     row = env.index.get(crash_id)
     assert row is not None and row["signature"] == "crash in Test" and row["public"] == {"signature": "crash in Test"}
     depth = env.queue.depth()["standard"]
     assert (depth.ready, depth.in_flight, depth.dead) == (0, 0, 0)
 
 
-def test_reprocessing_overwrites_and_keeps_history(env: Env) -> None:
+def test_every_run_is_recorded_in_the_history_and_date_processed_never_moves(env: Env) -> None:
     crash_id = env.store()
-    env.queue.publish("standard", [crash_id])
-    env.drain()
-    first = env.admin.get_processed_crash(crash_id)
-    env.queue.publish("reprocessing", [crash_id])
-    env.drain()
-    second = env.admin.get_processed_crash(crash_id)
-    assert second["processor_history"] == [
-        {
-            "date_processed": first["date_processed"],
-            "processor_notes": "signature rules ran",
-            "signature": "crash in Test",
-        }
-    ]
+    bodies = [crash_id, f"{crash_id}:regenerate_signature", crash_id]
+    for body in bodies:
+        env.queue.publish("reprocessing", [body])
+        env.drain()
+    processed = env.admin.get_processed_crash(crash_id)
+    history = processed["processor_history"]
+    assert [h["ruleset"] for h in history] == ["default", "regenerate_signature", "default"]
+    assert [h["signature"] for h in history] == ["crash in Test", "regenerated", "crash in Test"]
+    stamps = [dt.datetime.fromisoformat(h["processed_at"]) for h in history]
+    assert stamps == sorted(stamps) and stamps[-1] == dt.datetime.fromisoformat(processed["completed_datetime"])
+    assert processed["date_processed"] == NOW.isoformat()
+
+
+def test_history_is_bounded_and_keeps_older_entries(env: Env) -> None:
+    crash_id = env.store()
+    old = [{"date_processed": f"2020-01-{day:02}T00:00:00+00:00", "processor_notes": ""} for day in range(1, 31)]
+    env.processor.process(crash_id)
+    env.admin.save_processed_crash(crash_id, {**env.admin.get_processed_crash(crash_id), "processor_history": old})
+    history = env.processor.process(crash_id, "regenerate_signature").processed["processor_history"]
+    assert len(history) == MAX_HISTORY
+    assert history[:-1] == old[-(MAX_HISTORY - 1) :]  # the oldest dropped, the rest kept as they were
+    assert history[-1]["ruleset"] == "regenerate_signature"
+
+
+def test_missing_submitted_timestamp_dates_the_crash_by_its_id(env: Env) -> None:
+    crash_id = env.store(stamp="garbage")
+    processed = env.processor.process(crash_id, "regenerate_signature").processed
+    assert processed["date_processed"] == "2026-11-26T00:00:00+00:00"
 
 
 def test_priority_is_taken_before_standard(env: Env) -> None:
@@ -212,6 +245,6 @@ def test_partial_ruleset_updates_the_stored_processed_crash(env: Env) -> None:
     assert processed["signature"] == "regenerated"
     assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}  # kept from the full processing
     assert processed["processor_notes"] == ""  # this run's notes only; the earlier ones are in the history
-    assert processed["processor_history"][-1]["processor_notes"] == "signature rules ran"
+    assert processed["processor_history"][-2]["processor_notes"] == "signature rules ran"
     row = env.index.get(crash_id)
     assert row is not None and row["signature"] == "regenerated"
