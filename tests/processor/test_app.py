@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -23,12 +24,16 @@ from typing import Any
 
 import psutil
 import pytest
+from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
 import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.errors import ConfigError
 from crashcart.metrics import Metrics
 from crashcart.processor.app import build_worker, prepare
+from crashcart.processor.rules.signature import SignatureGeneratorRule
+from crashcart.processor.rules.stackwalk import StackwalkRule
+from crashcart.processor.signature.generator import log_rule_error
 from crashcart.processor.worker import Worker
 from crashcart.queue import open_queue
 from crashcart.queue.amqp import AMQPCrashQueue
@@ -119,6 +124,29 @@ def test_date_processed_and_history_of_a_real_minidump_across_rulesets(tmp_path:
         parts.close()
         queue.close()
         storage.close()
+
+
+def test_one_signature_generator_per_worker_shared_by_every_ruleset(tmp_path: Path, index_url: str) -> None:
+    settings = load_settings(environ={}, data_dir=tmp_path, database_url=index_url)
+    gc.collect()
+    before = _live(SignatureGenerator)
+    parts = build_worker(settings, Metrics(None))
+    try:
+        gc.collect()
+        assert _live(SignatureGenerator) - before == 1  # built once, not per ruleset (nor kept from a discarded one)
+        rules = [rule for pipeline in parts.pipelines.values() for rule in pipeline.rules]
+        signs = [rule for rule in rules if isinstance(rule, SignatureGeneratorRule)]
+        assert sorted(parts.pipelines) == ["default", "regenerate_signature"] and len(signs) == 2
+        assert signs[0].generator is signs[1].generator
+        assert signs[0].generator.error_handler is log_rule_error
+        walks = [rule for rule in rules if isinstance(rule, StackwalkRule)]
+        assert [rule.walker for rule in walks] == [parts.walker]
+    finally:
+        parts.close()
+
+
+def _live(cls: type) -> int:
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, cls))
 
 
 def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_url: str) -> None:
@@ -389,7 +417,7 @@ def test_poison_crash_is_dead_lettered_and_a_misdated_crash_filed_under_its_id(p
 
 
 def test_beta_version_rule_reads_the_deployments_file(tmp_path: Path, index_url: str) -> None:
-    from crashcart.processor.app import build_pipelines
+    from crashcart.processor.app import build_pipelines, rule_config
     from crashcart.processor.walker import failure_document
 
     versions = tmp_path / "betas.csv"
@@ -401,7 +429,7 @@ def test_beta_version_rule_reads_the_deployments_file(tmp_path: Path, index_url:
         processor_optional_rules="beta_version",
         beta_versions_file=versions,
     )
-    pipeline = build_pipelines(settings, lambda dump, raw: failure_document("no_dump"))["default"]
+    pipeline = build_pipelines(rule_config(settings, lambda dump, raw: failure_document("no_dump")))["default"]
     from crashcart.processor.context import CrashContext
 
     raw = {"ProductName": "Firefox", "Version": "146.0", "ReleaseChannel": "beta", "BuildID": "20261120101010"}

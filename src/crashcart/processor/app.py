@@ -28,22 +28,8 @@ from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.processor.context import CrashContext
 from crashcart.processor.pipeline import Pipeline
-from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule
-from crashcart.processor.rules.modules import ModuleURLRewriteRule
-from crashcart.processor.rules.signature import SignatureGeneratorRule
-from crashcart.processor.rules.stack import (
-    CrashInconsistenciesRule,
-    HasGuardPageAccessRule,
-    MissingSymbolsRule,
-    ModulesInStackRule,
-    PossibleBitFlipsRule,
-    ThreadCountRule,
-    TopMostFilesRule,
-    TruncateStacksRule,
-)
-from crashcart.processor.rules.stackwalk import StackwalkRule
-from crashcart.processor.rules.system import CPUInfoRule, OSInfoRule, OSPrettyVersionRule
-from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, build_ruleset, ruleset_names
+from crashcart.processor.registry import RuleConfig, RulesetError
+from crashcart.processor.rulesets import build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.status import Check, StatusServer
 from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor
@@ -51,7 +37,7 @@ from crashcart.processor.walker import InProcessWalker, Walker
 from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
-from crashcart.schemas import Schemas, load_schemas, public_view
+from crashcart.schemas import load_schemas, public_view
 from crashcart.settings import Settings
 from crashcart.stackwalk.walker import WalkOptions
 from crashcart.storage import Role, open_storage
@@ -61,18 +47,27 @@ from crashcart.version import version_info
 LOGGER = logging.getLogger(__name__)
 
 
-def rule_config(settings: Settings) -> RuleConfig:
-    """Schemas and optional rules from settings; raises ``ConfigError`` naming what is wrong."""
+def rule_config(settings: Settings, walker: Walker | None = None) -> RuleConfig:
+    """The rules' typed configuration from settings, with the worker's collaborators: ``walker`` (given: the
+    composition root builds it) and the signature generator, built here once for every ruleset. Raises
+    ``ConfigError`` naming the setting that is wrong."""
     try:
         schemas = load_schemas(settings.schema_extra_fields)
     except ValueError as exc:
         raise ConfigError(f"CRASHCART_SCHEMA_EXTRA_FIELDS: {exc}") from exc
     optional = frozenset(name.strip() for name in settings.processor_optional_rules.split(",") if name.strip())
-    return RuleConfig(schemas=schemas, optional_rules=optional, beta_versions_file=settings.beta_versions_file)
+    return RuleConfig(
+        schemas=schemas,
+        optional_rules=optional,
+        beta_versions_file=settings.beta_versions_file,
+        walker=walker,
+        signature_generator=signature_generator(settings),
+    )
 
 
 def signature_generator(settings: Settings) -> SignatureGenerator:
-    """siggen with the deployment's lists; raises ``ConfigError`` naming the setting for a bad list."""
+    """siggen with the deployment's lists and its error handler; raises ``ConfigError`` naming the setting for
+    a bad list."""
     try:
         lists = load_signature_lists(
             settings.signature_lists_dir, include_defaults=settings.signature_lists_include_defaults
@@ -82,34 +77,11 @@ def signature_generator(settings: Settings) -> SignatureGenerator:
     return build_signature_generator(lists)
 
 
-def stack_rule_factories(walker: Walker, settings: Settings) -> dict[str, RuleFactory]:
-    """Factories of the rules that live outside ``rulesets`` (stack walk, crash facts, signature)."""
-    generator = signature_generator(settings)
-    return {
-        "minidump_stackwalk": lambda _: StackwalkRule(walker),
-        "module_url_rewrite": lambda _: ModuleURLRewriteRule(),
-        "crashing_thread_info": lambda _: CrashingThreadInfoRule(),
-        "truncate_stacks": lambda _: TruncateStacksRule(),
-        "possible_bit_flips": lambda _: PossibleBitFlipsRule(),
-        "crash_inconsistencies": lambda _: CrashInconsistenciesRule(),
-        "has_guard_page_access": lambda _: HasGuardPageAccessRule(),
-        "cpu_info": lambda _: CPUInfoRule(),
-        "os_info": lambda _: OSInfoRule(),
-        "os_pretty_version": lambda _: OSPrettyVersionRule(),
-        "topmost_filenames": lambda _: TopMostFilesRule(),
-        "modules_in_stack": lambda _: ModulesInStackRule(),
-        "missing_symbols": lambda _: MissingSymbolsRule(),
-        "thread_count": lambda _: ThreadCountRule(),
-        "signature_generator": lambda _: SignatureGeneratorRule(generator),
-    }
-
-
-def build_pipelines(settings: Settings, walker: Walker) -> dict[str, Pipeline]:
-    """Every named ruleset as a pipeline; raises ``ConfigError`` for a bad deployment choice."""
-    config = rule_config(settings)
-    factories = stack_rule_factories(walker, settings)
+def build_pipelines(config: RuleConfig) -> dict[str, Pipeline]:
+    """Every named ruleset as a pipeline, all from one configuration (so they share its walker and generator);
+    raises ``ConfigError`` for a bad deployment choice."""
     try:
-        return {name: Pipeline(build_ruleset(name, config, factories=factories)) for name in ruleset_names()}
+        return {name: Pipeline(build_ruleset(name, config)) for name in ruleset_names()}
     except RulesetError as exc:
         raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
 
@@ -138,6 +110,7 @@ class WorkerParts:
     metrics: Metrics
     walker: InProcessWalker
     index: CrashIndex
+    pipelines: dict[str, Pipeline]
 
     def close(self) -> None:
         self.walker.close()
@@ -151,10 +124,10 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
     queue = open_queue(settings)
     index = CrashIndex(settings)
     walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
-    pipelines = build_pipelines(settings, walker)
-    schemas: Schemas = rule_config(settings).schemas
+    config = rule_config(settings, walker)
+    pipelines = build_pipelines(config)
 
-    schema = schemas.processed_crash
+    schema = config.schemas.processed_crash
     searchable = frozenset(name for name, spec in schema.fields.items() if spec.searchable)
 
     def public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -163,7 +136,7 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
 
     rulesets = {name: observed(pipeline, metrics) for name, pipeline in pipelines.items()}
     processor = CrashProcessor(storage, index, rulesets, public)
-    return WorkerParts(queue, processor, metrics, walker, index)
+    return WorkerParts(queue, processor, metrics, walker, index, pipelines)
 
 
 def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, Any] | None) -> None:
@@ -244,7 +217,7 @@ def validate_configuration(settings: Settings) -> None:
     (``ConfigError`` naming the setting) instead of crash-looping its workers."""
     walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
     try:
-        build_pipelines(settings, walker)
+        build_pipelines(rule_config(settings, walker))
     finally:
         walker.close()
 
