@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
 import os
@@ -126,27 +125,30 @@ def test_date_processed_and_history_of_a_real_minidump_across_rulesets(tmp_path:
         storage.close()
 
 
-def test_one_signature_generator_per_worker_shared_by_every_ruleset(tmp_path: Path, index_url: str) -> None:
+def test_one_signature_generator_per_worker_shared_by_every_ruleset(
+    tmp_path: Path, index_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = load_settings(environ={}, data_dir=tmp_path, database_url=index_url)
-    gc.collect()
-    before = _live(SignatureGenerator)
+    built: list[SignatureGenerator] = []
+    real_init = SignatureGenerator.__init__
+
+    def counting_init(self: SignatureGenerator, *args: Any, **kwargs: Any) -> None:
+        built.append(self)  # a count of constructions; the real constructor runs
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SignatureGenerator, "__init__", counting_init)
     parts = build_worker(settings, Metrics(None))
     try:
-        gc.collect()
-        assert _live(SignatureGenerator) - before == 1  # built once, not per ruleset (nor kept from a discarded one)
+        assert len(built) == 1  # once per worker, not per ruleset
         rules = [rule for pipeline in parts.pipelines.values() for rule in pipeline.rules]
         signs = [rule for rule in rules if isinstance(rule, SignatureGeneratorRule)]
         assert sorted(parts.pipelines) == ["default", "regenerate_signature"] and len(signs) == 2
-        assert signs[0].generator is signs[1].generator
-        assert signs[0].generator.error_handler is log_rule_error
+        assert signs[0].generator is signs[1].generator is built[0]
+        assert built[0].error_handler is log_rule_error
         walks = [rule for rule in rules if isinstance(rule, StackwalkRule)]
         assert [rule.walker for rule in walks] == [parts.walker]
     finally:
         parts.close()
-
-
-def _live(cls: type) -> int:
-    return sum(1 for obj in gc.get_objects() if isinstance(obj, cls))
 
 
 def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_url: str) -> None:
