@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +18,7 @@ import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.index.writer import CrashIndex
 from crashcart.processor.context import CrashContext
+from crashcart.processor.supervisor import ABANDON_SIGNAL
 from crashcart.processor.worker import (
     MAX_HISTORY,
     CrashProcessor,
@@ -194,14 +197,16 @@ def test_missing_crash_and_malformed_messages_are_dead_lettered_with_reasons(env
 def test_crash_abandoned_over_budget_is_released_at_once_with_the_reason(env: Env) -> None:
     crash_id = env.store()
     env.queue.publish("standard", [f"{crash_id}:slow"])
-    previous = signal.signal(signal.SIGALRM, lambda *_: env.worker.abandon(0.2))
-    signal.setitimer(signal.ITIMER_REAL, 0.2)  # as the supervisor's signal does, in the main thread
+    previous = signal.signal(ABANDON_SIGNAL, lambda *_: env.worker.abandon(0.2))
+    # The supervisor's request, from outside the main thread; the handler runs in the main thread, mid-rule.
+    sender = threading.Timer(0.2, os.kill, (os.getpid(), ABANDON_SIGNAL))
+    sender.start()
     try:
         with pytest.raises(OverBudget, match=r"over budget: 0\.2 s"):
             env.worker.run_once()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        sender.join()
+        signal.signal(ABANDON_SIGNAL, previous)
     depth = env.queue.depth()["standard"]
     assert (depth.in_flight, depth.ready + depth.delayed) == (0, 1)  # released, not waiting for its lease
     message = env.queue.consume()
