@@ -17,6 +17,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,19 +30,22 @@ import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.errors import ConfigError
 from crashcart.metrics import Metrics
-from crashcart.processor.app import build_worker, prepare
+from crashcart.processor.app import build_worker, prepare, release_held
 from crashcart.processor.rules.signature import SignatureGeneratorRule
 from crashcart.processor.rules.stackwalk import StackwalkRule
 from crashcart.processor.signature.generator import log_rule_error
+from crashcart.processor.supervisor import Supervisor
 from crashcart.processor.worker import Worker
 from crashcart.queue import open_queue
 from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
+from crashcart.queue.sqlite import SQLiteCrashQueue
 from crashcart.settings import Settings, load_settings
 from crashcart.stackwalk import WALKER_VERSION
 from crashcart.storage.fs import FSCrashStorage
 from crashcart.storage.interfaces import DumpFile
 from tests.helpers.collector import free_port
+from tests.processor.supervised import deaf_queue_worker
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMP = FIXTURES / "minidump" / "linux-mini.dmp"
@@ -382,6 +386,48 @@ def test_crash_over_its_time_budget_is_released_at_once_retried_then_dead_letter
         assert processor.stop() == 0
         if kind == "amqp":
             assert isinstance(queue, AMQPCrashQueue)
+            queue.delete_queues()
+        queue.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("amqp", marks=pytest.mark.rabbitmq)])
+def test_message_of_a_worker_killed_past_the_grace_is_released_by_the_supervisor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    lease = 120.0  # far longer than the test may take: a release that waited for the lease would fail it
+    spec: dict[str, Any] = {"kind": kind, "attempts": 2, "lease": lease, "base": 0.2}
+    queue: CrashQueue
+    if kind == "sqlite":
+        spec["path"] = str(tmp_path / "queue.sqlite3")
+        queue = SQLiteCrashQueue(spec["path"], 2, lease, 0.2)
+    else:
+        spec |= {"url": AMQP_URL, "prefix": f"crashcart.test.{uuid.uuid4().hex[:12]}."}
+        queue = AMQPCrashQueue(AMQP_URL, 2, lease, 0.2, prefix=spec["prefix"])
+    queue.declare()
+    monkeypatch.setenv("SUPERVISED_QUEUE", json.dumps(spec))  # spawned workers inherit the environment
+    supervisor = Supervisor(
+        deaf_queue_worker, 1, budget=0.3, grace=2, release_grace=0.5, on_unreleased=partial(release_held, queue)
+    )
+    thread = threading.Thread(target=supervisor.run, daemon=True)
+    thread.start()
+    try:
+        queue.publish("standard", ["stuck-in-c"])
+        deadline = time.monotonic() + lease / 2
+        while not queue.dead_letters("standard"):
+            assert time.monotonic() < deadline, "not dead-lettered before half a lease: not released at once"
+            time.sleep(0.1)
+        [dead] = queue.dead_letters("standard")
+        assert (dead.body, dead.attempts) == ("stuck-in-c", 2)
+        if kind == "sqlite":  # the supervisor's nack by receipt released it, with the reason
+            assert re.fullmatch(r"over budget: \d+\.\d s", dead.reason), dead.reason
+        else:  # the broker took it back when the killed worker's connection closed; the reason is the broker's
+            assert dead.reason == "consumer died or overran its lease on attempt 2"
+        assert supervisor.kills == 2
+    finally:
+        supervisor.stop()
+        thread.join(30)
+        if isinstance(queue, AMQPCrashQueue):
             queue.delete_queues()
         queue.close()
 

@@ -160,7 +160,7 @@ def test_priority_is_taken_before_standard(env: Env) -> None:
     env.queue.publish("standard", [later])
     env.queue.publish("priority", [urgent])
     order: list[str] = []
-    worker = Worker(env.queue, env.processor, on_start=order.append)
+    worker = Worker(env.queue, env.processor, on_start=lambda message: order.append(message.body))
     while worker.run_once():
         pass
     assert order == [urgent, later]

@@ -9,9 +9,11 @@ caches stay warm for the worker's life) and the rulesets, then consumes until SI
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import gc
+import json
 import logging
 import os
 import signal
@@ -21,7 +23,7 @@ from typing import Any
 
 from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
-from crashcart.errors import ConfigError, CrashcartError
+from crashcart.errors import ConfigError, CrashcartError, MessageNotFound
 from crashcart.index import db
 from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
@@ -32,11 +34,11 @@ from crashcart.processor.registry import RuleConfig, RulesetError
 from crashcart.processor.rulesets import build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.status import Check, StatusServer
-from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor
+from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor, WorkerSlots
 from crashcart.processor.walker import InProcessWalker, Walker
 from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
 from crashcart.queue import open_queue
-from crashcart.queue.interfaces import CrashQueue
+from crashcart.queue.interfaces import CrashQueue, Message
 from crashcart.schemas import load_schemas, public_view
 from crashcart.settings import Settings
 from crashcart.stackwalk.walker import WalkOptions
@@ -161,7 +163,7 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
             metrics.observe("crashcart_processor_ingestion_seconds", latency)
 
 
-def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
+def worker_main(settings: Settings, slot: int, slots: WorkerSlots) -> None:
     """A spawned worker: build, then consume until SIGTERM (the crash in hand is finished first)."""
     setup_logging(settings.log_format, settings.log_level)
     metrics = Metrics(_metrics_dir(settings))
@@ -171,11 +173,11 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
     # every later collection, which otherwise rescans them on each full GC in the middle of a stack walk.
     gc.freeze()
 
-    def started(body: str) -> None:
-        busy_since[slot] = dt.datetime.now(dt.UTC).timestamp()
+    def started(message: Message) -> None:
+        slots.take(slot, dt.datetime.now(dt.UTC).timestamp(), held_note(message))
 
     def done() -> None:
-        busy_since[slot] = IDLE
+        slots.done(slot)
 
     worker = Worker(
         parts.queue,
@@ -188,7 +190,7 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
     )
 
     def over_budget(*_: object) -> None:
-        since = busy_since[slot]
+        since = slots.busy_since[slot]
         worker.abandon(dt.datetime.now(dt.UTC).timestamp() - since if since != IDLE else 0.0)
 
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
@@ -205,6 +207,34 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
         parts.close()
         metrics.write_snapshot()
         metrics.stop_snapshots()
+
+
+def held_note(message: Message) -> bytes:
+    """The note a worker leaves in shared memory about the delivery it holds (see ``release_held``)."""
+    return json.dumps(dataclasses.asdict(message)).encode()
+
+
+def release_held(queue: CrashQueue, note: bytes, reason: str) -> None:
+    """Release, from the supervisor, the delivery a worker held when it was SIGKILLed or died.
+
+    A backend that still holds the delivery for that consumer (SQLite, until someone else claims it) retries
+    it after back-off, or dead-letters it, with ``reason``, instead of waiting out the lease; one that ties
+    deliveries to the consumer's connection (RabbitMQ) put it back when the connection closed, and answers
+    ``MessageNotFound``. Never raises: the supervisor's watch loop must go on.
+    """
+    try:
+        message = Message(**json.loads(note))
+    except (ValueError, TypeError):
+        LOGGER.error("unreadable note of a dead worker's delivery: %r", note[:120])
+        return
+    try:
+        queue.nack(message, reason)
+    except MessageNotFound:
+        LOGGER.info("%s: the queue already took back the dead worker's delivery (%s)", message.body, reason)
+    except CrashcartError as exc:
+        LOGGER.error("%s: cannot release the dead worker's delivery (%s): %s", message.body, reason, exc)
+    else:
+        LOGGER.warning("%s: released the dead worker's delivery: %s", message.body, reason)
 
 
 def _metrics_dir(settings: Settings) -> Any:
@@ -261,6 +291,7 @@ def serve_processor(settings: Settings, host: str, port: int | None = None, work
         settings.processor_crash_budget,
         on_kill=lambda slot, seconds: metrics.incr("crashcart_processor_worker_kills_total"),
         on_restart=lambda slot: metrics.incr("crashcart_processor_worker_restarts_total"),
+        on_unreleased=functools.partial(release_held, queue),
     )
     supervisor.install_signal_handlers()
     LOGGER.info(

@@ -24,6 +24,7 @@ from crashcart.errors import CrashcartError, CrashNotFound
 from crashcart.logs import crash_context
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.dates import date_processed
+from crashcart.processor.supervisor import over_budget_reason
 from crashcart.queue.interfaces import QUEUES, CrashQueue, Message
 from crashcart.storage.interfaces import ProcessedCrashWriter
 
@@ -47,7 +48,7 @@ class OverBudget(BaseException):
     """
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"over budget: {seconds:.1f} s")
+        super().__init__(over_budget_reason(seconds))
         self.seconds = seconds
 
     @property
@@ -205,7 +206,7 @@ class Worker:
         *,
         stop: threading.Event | None = None,
         idle_seconds: float = 0.5,
-        on_start: Callable[[str], None] | None = None,
+        on_start: Callable[[Message], None] | None = None,
         on_done: Callable[[], None] | None = None,
         on_outcome: Callable[[Outcome, Mapping[str, Any]], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
@@ -254,7 +255,7 @@ class Worker:
             return
         with crash_context(crash_id):
             if self._on_start is not None:
-                self._on_start(message.body)
+                self._on_start(message)
             try:
                 self._processing = True
                 try:
