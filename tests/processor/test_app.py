@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -14,30 +15,43 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
+import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.errors import ConfigError
 from crashcart.metrics import Metrics
-from crashcart.processor.app import build_worker, prepare
+from crashcart.processor.app import build_worker, prepare, release_held
+from crashcart.processor.rules.signature import SignatureGeneratorRule
+from crashcart.processor.rules.stackwalk import StackwalkRule
+from crashcart.processor.signature.generator import log_rule_error
+from crashcart.processor.supervisor import Supervisor
 from crashcart.processor.worker import Worker
 from crashcart.queue import open_queue
+from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
+from crashcart.queue.sqlite import SQLiteCrashQueue
 from crashcart.settings import Settings, load_settings
+from crashcart.stackwalk import WALKER_VERSION
 from crashcart.storage.fs import FSCrashStorage
 from crashcart.storage.interfaces import DumpFile
 from tests.helpers.collector import free_port
+from tests.processor.supervised import deaf_queue_worker
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMP = FIXTURES / "minidump" / "linux-mini.dmp"
 SYMBOLS = FIXTURES / "symbols" / "store"
 ROOT = Path(__file__).resolve().parents[2]
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def _store(settings: Settings, dump: Path = DUMP, **annotations: str) -> str:
@@ -81,6 +95,64 @@ def test_default_ruleset_processes_a_real_minidump_in_process(tmp_path: Path, in
         parts.close()
         queue.close()
         storage.close()
+
+
+def test_date_processed_and_history_of_a_real_minidump_across_rulesets(tmp_path: Path, index_url: str) -> None:
+    settings = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, symbols_urls=SYMBOLS.resolve().as_uri()
+    )
+    queue, storage = prepare(settings)
+    parts = build_worker(settings, Metrics(None))
+    try:
+        crash_id = _store(settings)
+        submitted = FSCrashStorage(tmp_path / "storage").get_raw_crash(crash_id)["submitted_timestamp"]
+        dates = []
+        for body in [crash_id, f"{crash_id}:regenerate_signature", crash_id]:
+            queue.publish("reprocessing", [body])
+            assert Worker(parts.queue, parts.processor).run_once()
+            processed = FSCrashStorage(tmp_path / "storage").get_processed_crash(crash_id)
+            dates.append(processed["date_processed"])
+        assert dates == [dt.datetime.fromisoformat(submitted).isoformat()] * 3  # the submission, every time
+        row = parts.index.get(crash_id)
+        assert row is not None and row["public"]["date_processed"] == dates[0]
+        history = processed["processor_history"]
+        assert [h["ruleset"] for h in history] == ["default", "regenerate_signature", "default"]
+        assert {h["stackwalk_version"] for h in history} == {WALKER_VERSION}
+        assert {h["processor_version"] for h in history} == {crashcart.__version__}
+        assert {h["signature"] for h in history} == {processed["signature"]}
+        stamps = [h["processed_at"] for h in history]
+        assert stamps == sorted(stamps) and stamps[-1] == processed["completed_datetime"] > submitted
+        assert processed["started_datetime"] <= processed["completed_datetime"]
+    finally:
+        parts.close()
+        queue.close()
+        storage.close()
+
+
+def test_one_signature_generator_per_worker_shared_by_every_ruleset(
+    tmp_path: Path, index_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(environ={}, data_dir=tmp_path, database_url=index_url)
+    built: list[SignatureGenerator] = []
+    real_init = SignatureGenerator.__init__
+
+    def counting_init(self: SignatureGenerator, *args: Any, **kwargs: Any) -> None:
+        built.append(self)  # a count of constructions; the real constructor runs
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SignatureGenerator, "__init__", counting_init)
+    parts = build_worker(settings, Metrics(None))
+    try:
+        assert len(built) == 1  # once per worker, not per ruleset
+        rules = [rule for pipeline in parts.pipelines.values() for rule in pipeline.rules]
+        signs = [rule for rule in rules if isinstance(rule, SignatureGeneratorRule)]
+        assert sorted(parts.pipelines) == ["default", "regenerate_signature"] and len(signs) == 2
+        assert signs[0].generator is signs[1].generator is built[0]
+        assert built[0].error_handler is log_rule_error
+        walks = [rule for rule in rules if isinstance(rule, StackwalkRule)]
+        assert [rule.walker for rule in walks] == [parts.walker]
+    finally:
+        parts.close()
 
 
 def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_url: str) -> None:
@@ -219,14 +291,18 @@ def _drained(queue: CrashQueue, name: str = "standard", timeout: float = 60) -> 
     return depth
 
 
-def _processed_events(log: Path) -> list[dict[str, Any]]:
+def _log_events(log: Path) -> list[dict[str, Any]]:
     events = []
     for line in log.read_text().splitlines():
         with contextlib.suppress(ValueError):
             event = json.loads(line)
-            if event.get("event") == "processed":
+            if isinstance(event, dict):
                 events.append(event)
     return events
+
+
+def _processed_events(log: Path) -> list[dict[str, Any]]:
+    return [event for event in _log_events(log) if event.get("event") == "processed"]
 
 
 @pytest.mark.slow
@@ -260,34 +336,100 @@ def test_sigkill_of_a_worker_mid_crash_leaves_exactly_one_processed_crash(
         assert processor.stop() == 0
 
 
+def _queue_env(kind: str) -> dict[str, str]:
+    """The queue settings of a processor test on ``kind``: the data directory's SQLite, or a fresh RabbitMQ prefix."""
+    if kind == "sqlite":
+        return {}
+    return {"CRASHCART_QUEUE_URL": AMQP_URL, "CRASHCART_QUEUE_PREFIX": f"crashcart.test.{uuid.uuid4().hex[:12]}."}
+
+
 @pytest.mark.slow
-def test_crash_over_its_time_budget_is_killed_retried_then_dead_lettered(
-    tmp_path: Path, slow_symbols: SlowSymbolServer
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("amqp", marks=pytest.mark.rabbitmq)])
+def test_crash_over_its_time_budget_is_released_at_once_retried_then_dead_lettered_with_the_reason(
+    tmp_path: Path, slow_symbols: SlowSymbolServer, kind: str
 ) -> None:
-    processor = ProcessorProcess(
-        tmp_path,
-        CRASHCART_SYMBOLS_URLS=slow_symbols.url,
-        CRASHCART_PROCESSOR_CRASH_BUDGET="1.5",
-        CRASHCART_QUEUE_MAX_ATTEMPTS="2",
-        CRASHCART_QUEUE_LEASE_SECONDS="2",
-    )
+    lease = 120.0  # far longer than the test may take: a release that waited for the lease would fail it
+    env = {
+        **_queue_env(kind),
+        "CRASHCART_SYMBOLS_URLS": slow_symbols.url,
+        "CRASHCART_PROCESSOR_CRASH_BUDGET": "1.5",
+        "CRASHCART_QUEUE_MAX_ATTEMPTS": "2",
+        "CRASHCART_QUEUE_LEASE_SECONDS": str(lease),
+    }
+    processor = ProcessorProcess(tmp_path, **env)
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path), **env})
+    queue = open_queue(settings)
     try:
-        settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
         stuck = _store(settings, FIXTURES / "minidump" / "minidump2.dmp")  # its symbols never come
         good = [_store(settings) for _ in range(3)]
-        queue = open_queue(settings)
+        published = time.monotonic()
         queue.publish("standard", [stuck, *good])
         _wait_processed(settings, good)  # the other worker goes on meanwhile
-        assert _drained(queue).dead == 1
+        deadline = published + lease / 2
+        while not queue.dead_letters("standard"):
+            assert time.monotonic() < deadline, "not dead-lettered before half a lease: not released at once"
+            time.sleep(0.1)
         dead = queue.dead_letters("standard")
         assert [d.body for d in dead] == [stuck] and dead[0].attempts == 2
+        assert re.fullmatch(r"over budget: \d+\.\d s", dead[0].reason), dead[0].reason
+        assert float(dead[0].reason.split()[2]) >= 1.5
         assert not (tmp_path / "storage" / "v1" / "processed_crash" / stuck).exists()
+        released = [e for e in _log_events(tmp_path / "processor.log") if str(e.get("event")).startswith("abandoned")]
+        assert [(e["crash_id"], e["event"].split(")")[0]) for e in released] == [
+            (stuck, "abandoned (attempt 1"),
+            (stuck, "abandoned (attempt 2"),
+        ]
         with urllib.request.urlopen(f"http://127.0.0.1:{processor.port}/metrics", timeout=10) as response:
             assert "crashcart_processor_worker_kills_total 2" in response.read().decode()
-        queue.close()
     finally:
         slow_symbols.release.set()
         assert processor.stop() == 0
+        if kind == "amqp":
+            assert isinstance(queue, AMQPCrashQueue)
+            queue.delete_queues()
+        queue.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("amqp", marks=pytest.mark.rabbitmq)])
+def test_message_of_a_worker_killed_past_the_grace_is_released_by_the_supervisor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    lease = 120.0  # far longer than the test may take: a release that waited for the lease would fail it
+    spec: dict[str, Any] = {"kind": kind, "attempts": 2, "lease": lease, "base": 0.2}
+    queue: CrashQueue
+    if kind == "sqlite":
+        spec["path"] = str(tmp_path / "queue.sqlite3")
+        queue = SQLiteCrashQueue(spec["path"], 2, lease, 0.2)
+    else:
+        spec |= {"url": AMQP_URL, "prefix": f"crashcart.test.{uuid.uuid4().hex[:12]}."}
+        queue = AMQPCrashQueue(AMQP_URL, 2, lease, 0.2, prefix=spec["prefix"])
+    queue.declare()
+    monkeypatch.setenv("SUPERVISED_QUEUE", json.dumps(spec))  # spawned workers inherit the environment
+    supervisor = Supervisor(
+        deaf_queue_worker, 1, budget=0.3, grace=2, release_grace=0.5, on_unreleased=partial(release_held, queue)
+    )
+    thread = threading.Thread(target=supervisor.run, daemon=True)
+    thread.start()
+    try:
+        queue.publish("standard", ["stuck-in-c"])
+        deadline = time.monotonic() + lease / 2
+        while not queue.dead_letters("standard"):
+            assert time.monotonic() < deadline, "not dead-lettered before half a lease: not released at once"
+            time.sleep(0.1)
+        [dead] = queue.dead_letters("standard")
+        assert (dead.body, dead.attempts) == ("stuck-in-c", 2)
+        if kind == "sqlite":  # the supervisor's nack by receipt released it, with the reason
+            assert re.fullmatch(r"over budget: \d+\.\d s", dead.reason), dead.reason
+        else:  # the broker took it back when the killed worker's connection closed; the reason is the broker's
+            assert dead.reason == "consumer died or overran its lease on attempt 2"
+        assert supervisor.kills == 2
+    finally:
+        supervisor.stop()
+        thread.join(30)
+        if isinstance(queue, AMQPCrashQueue):
+            queue.delete_queues()
+        queue.close()
 
 
 @pytest.mark.slow
@@ -323,7 +465,7 @@ def test_poison_crash_is_dead_lettered_and_a_misdated_crash_filed_under_its_id(p
 
 
 def test_beta_version_rule_reads_the_deployments_file(tmp_path: Path, index_url: str) -> None:
-    from crashcart.processor.app import build_pipelines
+    from crashcart.processor.app import build_pipelines, rule_config
     from crashcart.processor.walker import failure_document
 
     versions = tmp_path / "betas.csv"
@@ -335,7 +477,7 @@ def test_beta_version_rule_reads_the_deployments_file(tmp_path: Path, index_url:
         processor_optional_rules="beta_version",
         beta_versions_file=versions,
     )
-    pipeline = build_pipelines(settings, lambda dump, raw: failure_document("no_dump"))["default"]
+    pipeline = build_pipelines(rule_config(settings, lambda dump, raw: failure_document("no_dump")))["default"]
     from crashcart.processor.context import CrashContext
 
     raw = {"ProductName": "Firefox", "Version": "146.0", "ReleaseChannel": "beta", "BuildID": "20261120101010"}

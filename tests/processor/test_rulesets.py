@@ -10,18 +10,9 @@ import pytest
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.pipeline import Pipeline
+from crashcart.processor.registry import OPTIONAL_RULES, REGISTRY, RuleConfig, RuleFactory, RulesetError
 from crashcart.processor.rules.base import Rule
-from crashcart.processor.rulesets import (
-    OPTIONAL_RULES,
-    PLUGGABLE_RULES,
-    RULE_FACTORIES,
-    RULESETS,
-    RuleConfig,
-    RuleFactory,
-    RulesetError,
-    build_ruleset,
-    ruleset_names,
-)
+from crashcart.processor.rulesets import RULESETS, build_ruleset, ruleset_names
 
 
 def stub(rule_name: str) -> RuleFactory:
@@ -34,7 +25,8 @@ def stub(rule_name: str) -> RuleFactory:
     return lambda config: Stub()
 
 
-STUBS = {name: stub(name) for name in PLUGGABLE_RULES}
+# Stand-ins for the two rules with collaborators (the walk, the signature): these tests are about the others.
+STUBS = {name: stub(name) for name in ("minidump_stackwalk", "signature_generator")}
 
 
 def test_ruleset_names() -> None:
@@ -42,7 +34,7 @@ def test_ruleset_names() -> None:
 
 
 def test_default_ruleset_in_order_without_optional_rules() -> None:
-    rules = build_ruleset("default", RuleConfig(), factories=STUBS)
+    rules = build_ruleset("default", RuleConfig(), overrides=STUBS)
     names = [rule.name for rule in rules]
     assert names[:5] == ["de_null", "de_none", "crash_report_keys", "collector_metadata", "copy_from_raw"]
     assert not set(names) & OPTIONAL_RULES
@@ -50,40 +42,47 @@ def test_default_ruleset_in_order_without_optional_rules() -> None:
     assert names.index("minidump_stackwalk") < names.index("report_type")
 
 
-def test_every_listed_rule_is_known() -> None:
+def test_every_listed_rule_is_registered() -> None:
     for names in RULESETS.values():
-        for name in names:
-            assert name in RULE_FACTORIES or name in PLUGGABLE_RULES or name in OPTIONAL_RULES, name
+        assert set(names) <= set(REGISTRY), set(names) - set(REGISTRY)
 
 
-def test_missing_pluggable_factory_is_an_error() -> None:
-    with pytest.raises(RulesetError, match=r"no factory for rule.*minidump_stackwalk"):
+def test_every_registered_rule_is_in_a_ruleset() -> None:
+    listed = {name for names in RULESETS.values() for name in names}
+    assert set(REGISTRY) <= listed, set(REGISTRY) - listed
+
+
+def test_a_rule_without_its_collaborator_is_an_error() -> None:
+    with pytest.raises(RulesetError, match=r"minidump_stackwalk needs a walker"):
         build_ruleset("default")
+    with pytest.raises(RulesetError, match=r"signature_generator needs a generator"):
+        build_ruleset("regenerate_signature")
+
+
+def test_an_override_cannot_add_a_rule() -> None:
+    with pytest.raises(RulesetError, match=r"unregistered rule\(s\) extra_rule"):
+        build_ruleset("regenerate_signature", overrides={**STUBS, "extra_rule": stub("extra_rule")})
 
 
 def test_optional_rules_switched_on_by_name() -> None:
     config = RuleConfig(optional_rules=frozenset({"esr_version_rewrite"}))
-    names = [rule.name for rule in build_ruleset("default", config, factories=STUBS)]
+    names = [rule.name for rule in build_ruleset("default", config, overrides=STUBS)]
     assert names.index("copy_from_raw") < names.index("esr_version_rewrite") < names.index("identifier")
 
 
 def test_unknown_optional_rule_is_refused() -> None:
     with pytest.raises(RulesetError, match=r"unknown optional rule.*esr_typo"):
-        build_ruleset("default", RuleConfig(optional_rules=frozenset({"esr_typo"})), factories=STUBS)
-
-
-def test_every_optional_rule_has_a_factory() -> None:
-    assert set(RULE_FACTORIES) >= OPTIONAL_RULES
+        build_ruleset("default", RuleConfig(optional_rules=frozenset({"esr_typo"})), overrides=STUBS)
 
 
 def test_beta_version_needs_its_file(tmp_path: Path) -> None:
     config = RuleConfig(optional_rules=frozenset({"beta_version"}))
     with pytest.raises(RulesetError, match="beta_version needs a beta versions file"):
-        build_ruleset("default", config, factories=STUBS)
+        build_ruleset("default", config, overrides=STUBS)
     bad = tmp_path / "betas.csv"
     bad.write_text("product,version\n")
     with pytest.raises(RulesetError, match=r"beta_version: .*betas.csv: CSV header lacks channel, build_id"):
-        build_ruleset("default", replace(config, beta_versions_file=bad), factories=STUBS)
+        build_ruleset("default", replace(config, beta_versions_file=bad), overrides=STUBS)
 
 
 def test_unknown_ruleset() -> None:
@@ -93,11 +92,11 @@ def test_unknown_ruleset() -> None:
 
 def test_factory_must_build_rule_of_that_name() -> None:
     with pytest.raises(RulesetError, match="built a rule named"):
-        build_ruleset("regenerate_signature", factories={"signature_generator": stub("other")})
+        build_ruleset("regenerate_signature", overrides={"signature_generator": stub("other")})
 
 
 def test_regenerate_signature_ruleset() -> None:
-    rules = build_ruleset("regenerate_signature", factories=STUBS)
+    rules = build_ruleset("regenerate_signature", overrides=STUBS)
     assert [rule.name for rule in rules] == ["signature_generator"]
 
 
@@ -116,7 +115,7 @@ def test_default_ruleset_end_to_end() -> None:
         "metadata": {"dump_checksums": {"upload_file_minidump": "ab" * 32}, "collector_notes": []},
     }
     ctx = CrashContext(crash_id=raw["uuid"], raw_crash=raw)  # type: ignore[arg-type]
-    result = Pipeline(build_ruleset("default", factories=STUBS)).run(ctx)
+    result = Pipeline(build_ruleset("default", overrides=STUBS)).run(ctx)
     assert result.ok, result.failures
     p = ctx.processed
     assert p["product"] == "Game"
@@ -166,7 +165,7 @@ def test_default_ruleset_with_every_optional_rule(tmp_path: Path) -> None:
         "signature_generator": lambda config: FakeSignature(),
     }
     config = RuleConfig(optional_rules=OPTIONAL_RULES, beta_versions_file=betas)
-    rules = build_ruleset("default", config, factories=factories)
+    rules = build_ruleset("default", config, overrides=factories)
     assert {rule.name for rule in rules} >= OPTIONAL_RULES
 
     raw: dict[str, Any] = {

@@ -66,6 +66,27 @@ def test_worker_over_budget_is_killed_and_replaced(
         os.kill(first, 0)  # the stuck process is gone, not orphaned
 
 
+def test_worker_that_does_not_release_its_crash_is_killed_after_the_grace(
+    workdir: Path, running: Callable[[Supervisor], threading.Thread]
+) -> None:
+    (workdir / "deaf").touch()
+    supervisor = Supervisor(sleepy_worker, 1, budget=0.3, grace=5, release_grace=1.0)
+    running(supervisor)
+    _wait(lambda: len(_starts(workdir, 0)) == 1)
+    (workdir / "hang").touch()
+    _wait(lambda: supervisor.kills == 1)
+    asked = time.monotonic()
+    first = int(_starts(workdir, 0)[0])
+    time.sleep(0.5)
+    os.kill(first, 0)  # still alive inside the grace, though asked again at every poll
+    (workdir / "hang").unlink()
+    _wait(lambda: len(_starts(workdir, 0)) >= 2)
+    assert time.monotonic() - asked >= 1.0
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)
+    assert supervisor.kills == 1
+
+
 def test_dead_worker_is_restarted(workdir: Path, running: Callable[[Supervisor], threading.Thread]) -> None:
     supervisor = Supervisor(sleepy_worker, 2, budget=30, grace=5)
     running(supervisor)

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import signal
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.index.writer import CrashIndex
 from crashcart.processor.context import CrashContext
-from crashcart.processor.worker import CrashProcessor, MalformedMessage, Worker, parse_message
+from crashcart.processor.supervisor import ABANDON_SIGNAL
+from crashcart.processor.worker import (
+    MAX_HISTORY,
+    CrashProcessor,
+    MalformedMessage,
+    OverBudget,
+    Worker,
+    parse_message,
+)
 from crashcart.queue.sqlite import SQLiteCrashQueue
 from crashcart.storage.access import Role
 from crashcart.storage.fs import FSCrashStorage
@@ -39,6 +52,10 @@ def _broken_rules(ctx: CrashContext) -> None:
     raise RuntimeError("a rule that blows up every time")
 
 
+def _slow_rules(ctx: CrashContext) -> None:
+    time.sleep(30)  # a walk that does not end; the over-budget signal interrupts it
+
+
 def _public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"signature": processed.get("signature")}
 
@@ -50,7 +67,12 @@ class Env:
         self.queue = SQLiteCrashQueue(tmp_path / "queue.sqlite3", 2, 30.0, 0.0)
         self.queue.declare()
         self.index = index
-        rulesets = {"default": _signature_rules, "broken": _broken_rules, "regenerate_signature": _regenerate}
+        rulesets = {
+            "default": _signature_rules,
+            "broken": _broken_rules,
+            "slow": _slow_rules,
+            "regenerate_signature": _regenerate,
+        }
         self.processor = CrashProcessor(self.storage, index, rulesets, _public, workdir=tmp_path)
         self.worker = Worker(self.queue, self.processor, idle_seconds=0.01)
 
@@ -84,28 +106,53 @@ def test_processed_crash_is_saved_indexed_then_acked(env: Env) -> None:
     assert processed["signature"] == "crash in Test"
     assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}
     assert processed["processor_notes"] == "signature rules ran"
-    assert processed["processor_history"] == []
+    [run] = processed["processor_history"]
+    assert run == {
+        "processed_at": processed["completed_datetime"],
+        "ruleset": "default",
+        "processor_version": crashcart.__version__,
+        "stackwalk_version": None,  # these rules do not walk
+        "signature": "crash in Test",
+        "processor_notes": "signature rules ran",
+    }
+    assert processed["started_datetime"] <= processed["completed_datetime"]
+    assert processed["date_processed"] == NOW.isoformat()  # the submission, not the processing
     row = env.index.get(crash_id)
     assert row is not None and row["signature"] == "crash in Test" and row["public"] == {"signature": "crash in Test"}
     depth = env.queue.depth()["standard"]
     assert (depth.ready, depth.in_flight, depth.dead) == (0, 0, 0)
 
 
-def test_reprocessing_overwrites_and_keeps_history(env: Env) -> None:
+def test_every_run_is_recorded_in_the_history_and_date_processed_never_moves(env: Env) -> None:
     crash_id = env.store()
-    env.queue.publish("standard", [crash_id])
-    env.drain()
-    first = env.admin.get_processed_crash(crash_id)
-    env.queue.publish("reprocessing", [crash_id])
-    env.drain()
-    second = env.admin.get_processed_crash(crash_id)
-    assert second["processor_history"] == [
-        {
-            "date_processed": first["date_processed"],
-            "processor_notes": "signature rules ran",
-            "signature": "crash in Test",
-        }
-    ]
+    bodies = [crash_id, f"{crash_id}:regenerate_signature", crash_id]
+    for body in bodies:
+        env.queue.publish("reprocessing", [body])
+        env.drain()
+    processed = env.admin.get_processed_crash(crash_id)
+    history = processed["processor_history"]
+    assert [h["ruleset"] for h in history] == ["default", "regenerate_signature", "default"]
+    assert [h["signature"] for h in history] == ["crash in Test", "regenerated", "crash in Test"]
+    stamps = [dt.datetime.fromisoformat(h["processed_at"]) for h in history]
+    assert stamps == sorted(stamps) and stamps[-1] == dt.datetime.fromisoformat(processed["completed_datetime"])
+    assert processed["date_processed"] == NOW.isoformat()
+
+
+def test_history_is_bounded_and_keeps_older_entries(env: Env) -> None:
+    crash_id = env.store()
+    old = [{"date_processed": f"2020-01-{day:02}T00:00:00+00:00", "processor_notes": ""} for day in range(1, 31)]
+    env.processor.process(crash_id)
+    env.admin.save_processed_crash(crash_id, {**env.admin.get_processed_crash(crash_id), "processor_history": old})
+    history = env.processor.process(crash_id, "regenerate_signature").processed["processor_history"]
+    assert len(history) == MAX_HISTORY
+    assert history[:-1] == old[-(MAX_HISTORY - 1) :]  # the oldest dropped, the rest kept as they were
+    assert history[-1]["ruleset"] == "regenerate_signature"
+
+
+def test_missing_submitted_timestamp_dates_the_crash_by_its_id(env: Env) -> None:
+    crash_id = env.store(stamp="garbage")
+    processed = env.processor.process(crash_id, "regenerate_signature").processed
+    assert processed["date_processed"] == "2026-11-26T00:00:00+00:00"
 
 
 def test_priority_is_taken_before_standard(env: Env) -> None:
@@ -113,7 +160,7 @@ def test_priority_is_taken_before_standard(env: Env) -> None:
     env.queue.publish("standard", [later])
     env.queue.publish("priority", [urgent])
     order: list[str] = []
-    worker = Worker(env.queue, env.processor, on_start=order.append)
+    worker = Worker(env.queue, env.processor, on_start=lambda message: order.append(message.body))
     while worker.run_once():
         pass
     assert order == [urgent, later]
@@ -147,6 +194,32 @@ def test_missing_crash_and_malformed_messages_are_dead_lettered_with_reasons(env
     assert reasons == ["crash_not_found", "malformed_message", "malformed_message"]
 
 
+def test_crash_abandoned_over_budget_is_released_at_once_with_the_reason(env: Env) -> None:
+    crash_id = env.store()
+    env.queue.publish("standard", [f"{crash_id}:slow"])
+    previous = signal.signal(ABANDON_SIGNAL, lambda *_: env.worker.abandon(0.2))
+    # The supervisor's request, from outside the main thread; the handler runs in the main thread, mid-rule.
+    sender = threading.Timer(0.2, os.kill, (os.getpid(), ABANDON_SIGNAL))
+    sender.start()
+    try:
+        with pytest.raises(OverBudget, match=r"over budget: 0\.2 s"):
+            env.worker.run_once()
+    finally:
+        sender.join()
+        signal.signal(ABANDON_SIGNAL, previous)
+    depth = env.queue.depth()["standard"]
+    assert (depth.in_flight, depth.ready + depth.delayed) == (0, 1)  # released, not waiting for its lease
+    message = env.queue.consume()
+    assert message is not None and message.attempt == 2  # the abandoned attempt counted
+    env.queue.nack(message, "over budget: 0.2 s")
+    assert [(d.attempts, d.reason) for d in env.queue.dead_letters("standard")] == [(2, "over budget: 0.2 s")]
+
+
+def test_abandon_between_crashes_only_stops_the_loop(env: Env) -> None:
+    env.worker.abandon(5.0)
+    assert env.worker.stop.is_set()
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -177,6 +250,6 @@ def test_partial_ruleset_updates_the_stored_processed_crash(env: Env) -> None:
     assert processed["signature"] == "regenerated"
     assert processed["dump_sizes"] == {"upload_file_minidump": len(DUMP)}  # kept from the full processing
     assert processed["processor_notes"] == ""  # this run's notes only; the earlier ones are in the history
-    assert processed["processor_history"][-1]["processor_notes"] == "signature rules ran"
+    assert processed["processor_history"][-2]["processor_notes"] == "signature rules ran"
     row = env.index.get(crash_id)
     assert row is not None and row["signature"] == "regenerated"

@@ -214,6 +214,29 @@ def test_abandoned_delivery_is_redelivered_and_old_receipt_dies(harness: QueueHa
     assert harness.queue.consume() is None
 
 
+def test_nack_from_another_instance_releases_a_held_delivery_or_is_message_not_found(harness: QueueHarness) -> None:
+    """How a supervisor releases the message of a worker it killed: by the receipt the worker left."""
+    harness.queue.publish(STANDARD, ["held"])
+    consumer = harness.open()
+    first = consumer.consume() if harness.clock is not None else _poll(consumer)
+    assert first is not None and first.attempt == 1
+    try:
+        harness.queue.nack(first, "over budget: 9.9 s")
+    except MessageNotFound:
+        released = False
+        harness.abandon(consumer)  # the consumer's death gives it back (the connection closes)
+    else:
+        released = True
+        harness.wait(harness.retry_base + 0.05)  # the back-off, not the lease
+    assert released == (harness.kind == "sqlite")  # SQLite receipts are rows; AMQP deliveries are channels'
+    second = take(harness)
+    assert (second.body, second.attempt) == ("held", 2)
+    with pytest.raises(MessageNotFound):
+        consumer.ack(first)
+    harness.queue.ack(second)
+    assert harness.queue.consume() is None
+
+
 def test_consumer_dying_on_every_attempt_ends_dead(harness: QueueHarness) -> None:
     """A crash id that kills its worker each time must reach the dead-letter queue, not circle for ever."""
     harness.queue.publish(STANDARD, ["killer"])

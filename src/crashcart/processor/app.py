@@ -9,9 +9,11 @@ caches stay warm for the worker's life) and the rulesets, then consumes until SI
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import gc
+import json
 import logging
 import os
 import signal
@@ -21,36 +23,22 @@ from typing import Any
 
 from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
-from crashcart.errors import ConfigError
+from crashcart.errors import ConfigError, CrashcartError, MessageNotFound
 from crashcart.index import db
 from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.processor.context import CrashContext
 from crashcart.processor.pipeline import Pipeline
-from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule
-from crashcart.processor.rules.modules import ModuleURLRewriteRule
-from crashcart.processor.rules.signature import SignatureGeneratorRule
-from crashcart.processor.rules.stack import (
-    CrashInconsistenciesRule,
-    HasGuardPageAccessRule,
-    MissingSymbolsRule,
-    ModulesInStackRule,
-    PossibleBitFlipsRule,
-    ThreadCountRule,
-    TopMostFilesRule,
-    TruncateStacksRule,
-)
-from crashcart.processor.rules.stackwalk import StackwalkRule
-from crashcart.processor.rules.system import CPUInfoRule, OSInfoRule, OSPrettyVersionRule
-from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, build_ruleset, ruleset_names
+from crashcart.processor.registry import RuleConfig, RulesetError
+from crashcart.processor.rulesets import build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
-from crashcart.processor.supervisor import IDLE, Supervisor
+from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor, WorkerSlots
 from crashcart.processor.walker import InProcessWalker, Walker
-from crashcart.processor.worker import CrashProcessor, Outcome, Worker
+from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
 from crashcart.queue import open_queue
-from crashcart.queue.interfaces import CrashQueue
-from crashcart.schemas import Schemas, load_schemas, public_view
+from crashcart.queue.interfaces import CrashQueue, Message
+from crashcart.schemas import load_schemas, public_view
 from crashcart.service import Check, Heartbeat, Status, open_backends, version_document
 from crashcart.service.http import StatusServer
 from crashcart.settings import Settings
@@ -62,18 +50,27 @@ from crashcart.symbols import build_symbol_provider
 LOGGER = logging.getLogger(__name__)
 
 
-def rule_config(settings: Settings) -> RuleConfig:
-    """Schemas and optional rules from settings; raises ``ConfigError`` naming what is wrong."""
+def rule_config(settings: Settings, walker: Walker | None = None) -> RuleConfig:
+    """The rules' typed configuration from settings, with the worker's collaborators: ``walker`` (given: the
+    composition root builds it) and the signature generator, built here once for every ruleset. Raises
+    ``ConfigError`` naming the setting that is wrong."""
     try:
         schemas = load_schemas(settings.schema_extra_fields)
     except ValueError as exc:
         raise ConfigError(f"CRASHCART_SCHEMA_EXTRA_FIELDS: {exc}") from exc
     optional = frozenset(name.strip() for name in settings.processor_optional_rules.split(",") if name.strip())
-    return RuleConfig(schemas=schemas, optional_rules=optional, beta_versions_file=settings.beta_versions_file)
+    return RuleConfig(
+        schemas=schemas,
+        optional_rules=optional,
+        beta_versions_file=settings.beta_versions_file,
+        walker=walker,
+        signature_generator=signature_generator(settings),
+    )
 
 
 def signature_generator(settings: Settings) -> SignatureGenerator:
-    """siggen with the deployment's lists; raises ``ConfigError`` naming the setting for a bad list."""
+    """siggen with the deployment's lists and its error handler; raises ``ConfigError`` naming the setting for
+    a bad list."""
     try:
         lists = load_signature_lists(
             settings.signature_lists_dir, include_defaults=settings.signature_lists_include_defaults
@@ -83,34 +80,11 @@ def signature_generator(settings: Settings) -> SignatureGenerator:
     return build_signature_generator(lists)
 
 
-def stack_rule_factories(walker: Walker, settings: Settings) -> dict[str, RuleFactory]:
-    """Factories of the rules that live outside ``rulesets`` (stack walk, crash facts, signature)."""
-    generator = signature_generator(settings)
-    return {
-        "minidump_stackwalk": lambda _: StackwalkRule(walker),
-        "module_url_rewrite": lambda _: ModuleURLRewriteRule(),
-        "crashing_thread_info": lambda _: CrashingThreadInfoRule(),
-        "truncate_stacks": lambda _: TruncateStacksRule(),
-        "possible_bit_flips": lambda _: PossibleBitFlipsRule(),
-        "crash_inconsistencies": lambda _: CrashInconsistenciesRule(),
-        "has_guard_page_access": lambda _: HasGuardPageAccessRule(),
-        "cpu_info": lambda _: CPUInfoRule(),
-        "os_info": lambda _: OSInfoRule(),
-        "os_pretty_version": lambda _: OSPrettyVersionRule(),
-        "topmost_filenames": lambda _: TopMostFilesRule(),
-        "modules_in_stack": lambda _: ModulesInStackRule(),
-        "missing_symbols": lambda _: MissingSymbolsRule(),
-        "thread_count": lambda _: ThreadCountRule(),
-        "signature_generator": lambda _: SignatureGeneratorRule(generator),
-    }
-
-
-def build_pipelines(settings: Settings, walker: Walker) -> dict[str, Pipeline]:
-    """Every named ruleset as a pipeline; raises ``ConfigError`` for a bad deployment choice."""
-    config = rule_config(settings)
-    factories = stack_rule_factories(walker, settings)
+def build_pipelines(config: RuleConfig) -> dict[str, Pipeline]:
+    """Every named ruleset as a pipeline, all from one configuration (so they share its walker and generator);
+    raises ``ConfigError`` for a bad deployment choice."""
     try:
-        return {name: Pipeline(build_ruleset(name, config, factories=factories)) for name in ruleset_names()}
+        return {name: Pipeline(build_ruleset(name, config)) for name in ruleset_names()}
     except RulesetError as exc:
         raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
 
@@ -139,6 +113,7 @@ class WorkerParts:
     metrics: Metrics
     walker: InProcessWalker
     index: CrashIndex
+    pipelines: dict[str, Pipeline]
 
     def close(self) -> None:
         self.walker.close()
@@ -152,10 +127,10 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
     queue = open_queue(settings)
     index = CrashIndex(settings)
     walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
-    pipelines = build_pipelines(settings, walker)
-    schemas: Schemas = rule_config(settings).schemas
+    config = rule_config(settings, walker)
+    pipelines = build_pipelines(config)
 
-    schema = schemas.processed_crash
+    schema = config.schemas.processed_crash
     searchable = frozenset(name for name, spec in schema.fields.items() if spec.searchable)
 
     def public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -164,7 +139,7 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
 
     rulesets = {name: observed(pipeline, metrics) for name, pipeline in pipelines.items()}
     processor = CrashProcessor(storage, index, rulesets, public)
-    return WorkerParts(queue, processor, metrics, walker, index)
+    return WorkerParts(queue, processor, metrics, walker, index, pipelines)
 
 
 def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, Any] | None) -> None:
@@ -189,7 +164,7 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
             metrics.observe("crashcart_processor_ingestion_seconds", latency)
 
 
-def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
+def worker_main(settings: Settings, slot: int, slots: WorkerSlots) -> None:
     """A spawned worker: build, then consume until SIGTERM (the crash in hand is finished first)."""
     setup_logging(settings.log_format, settings.log_level)
     metrics = Metrics(_metrics_dir(settings))
@@ -199,11 +174,11 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
     # every later collection, which otherwise rescans them on each full GC in the middle of a stack walk.
     gc.freeze()
 
-    def started(body: str) -> None:
-        busy_since[slot] = dt.datetime.now(dt.UTC).timestamp()
+    def started(message: Message) -> None:
+        slots.take(slot, dt.datetime.now(dt.UTC).timestamp(), held_note(message))
 
     def done() -> None:
-        busy_since[slot] = IDLE
+        slots.done(slot)
 
     worker = Worker(
         parts.queue,
@@ -214,15 +189,53 @@ def worker_main(settings: Settings, slot: int, busy_since: Any) -> None:
         on_outcome=lambda outcome, processed: record_outcome(metrics, outcome, processed),
         on_failure=lambda ruleset: metrics.incr("crashcart_processor_crashes_total", ruleset=ruleset, outcome="failed"),
     )
+
+    def over_budget(*_: object) -> None:
+        since = slots.busy_since[slot]
+        worker.abandon(dt.datetime.now(dt.UTC).timestamp() - since if since != IDLE else 0.0)
+
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; Ctrl-C reaches it
+    signal.signal(ABANDON_SIGNAL, over_budget)
     LOGGER.info("processor worker %d ready", slot)
     try:
         worker.run()
+    except OverBudget:
+        # The message is released already; the interrupted walk may have left caches or connections
+        # half-way, so this process ends and the supervisor starts a fresh one.
+        raise SystemExit(EXIT_ABANDONED) from None
     finally:
         parts.close()
         metrics.write_snapshot()
         metrics.stop_snapshots()
+
+
+def held_note(message: Message) -> bytes:
+    """The note a worker leaves in shared memory about the delivery it holds (see ``release_held``)."""
+    return json.dumps(dataclasses.asdict(message)).encode()
+
+
+def release_held(queue: CrashQueue, note: bytes, reason: str) -> None:
+    """Release, from the supervisor, the delivery a worker held when it was SIGKILLed or died.
+
+    A backend that still holds the delivery for that consumer (SQLite, until someone else claims it) retries
+    it after back-off, or dead-letters it, with ``reason``, instead of waiting out the lease; one that ties
+    deliveries to the consumer's connection (RabbitMQ) put it back when the connection closed, and answers
+    ``MessageNotFound``. Never raises: the supervisor's watch loop must go on.
+    """
+    try:
+        message = Message(**json.loads(note))
+    except (ValueError, TypeError):
+        LOGGER.error("unreadable note of a dead worker's delivery: %r", note[:120])
+        return
+    try:
+        queue.nack(message, reason)
+    except MessageNotFound:
+        LOGGER.info("%s: the queue already took back the dead worker's delivery (%s)", message.body, reason)
+    except CrashcartError as exc:
+        LOGGER.error("%s: cannot release the dead worker's delivery (%s): %s", message.body, reason, exc)
+    else:
+        LOGGER.warning("%s: released the dead worker's delivery: %s", message.body, reason)
 
 
 def _metrics_dir(settings: Settings) -> Any:
@@ -235,7 +248,7 @@ def validate_configuration(settings: Settings) -> None:
     (``ConfigError`` naming the setting) instead of crash-looping its workers."""
     walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
     try:
-        build_pipelines(settings, walker)
+        build_pipelines(rule_config(settings, walker))
     finally:
         walker.close()
 
@@ -272,6 +285,7 @@ def serve_processor(settings: Settings, host: str, port: int | None = None, work
         settings.processor_crash_budget,
         on_kill=lambda slot, seconds: metrics.incr("crashcart_processor_worker_kills_total"),
         on_restart=lambda slot: metrics.incr("crashcart_processor_worker_restarts_total"),
+        on_unreleased=functools.partial(release_held, queue),
     )
     supervisor.install_signal_handlers()
     LOGGER.info(

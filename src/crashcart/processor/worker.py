@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from crashcart import __version__
 from crashcart.crashid import date_of, is_crash_id
 from crashcart.errors import CrashcartError, CrashNotFound
 from crashcart.logs import crash_context
 from crashcart.processor.context import CrashContext
+from crashcart.processor.rules.dates import date_processed
+from crashcart.processor.supervisor import over_budget_reason
 from crashcart.queue.interfaces import QUEUES, CrashQueue, Message
 from crashcart.storage.interfaces import ProcessedCrashWriter
 
@@ -29,10 +32,29 @@ LOGGER = logging.getLogger(__name__)
 
 DEFAULT_RULESET = "default"
 MAX_HISTORY = 20
-"""Earlier processings kept in ``processor_history`` (a crash reprocessed daily must not grow forever)."""
+"""Runs kept in ``processor_history``, newest last (a crash reprocessed daily must not grow forever)."""
 
 # Fields every processing writes afresh rather than carrying over from the previous one.
-_RECOMPUTED = frozenset({"processor_notes", "processor_history", "date_processed"})
+_RECOMPUTED = frozenset(
+    {"processor_notes", "processor_history", "date_processed", "started_datetime", "completed_datetime"}
+)
+
+
+class OverBudget(BaseException):
+    """Raised in a worker's main thread when the supervisor finds its crash over the time budget.
+
+    A ``BaseException`` so that no ``except Exception`` on the way (a rule's, the pipeline's per-rule isolation)
+    can swallow it: the crash is abandoned, its message released with the reason, and the worker exits.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(over_budget_reason(seconds))
+        self.seconds = seconds
+
+    @property
+    def reason(self) -> str:
+        """The queue's failure reason (and the dead letter's, after the last attempt)."""
+        return str(self)
 
 
 class MalformedMessage(CrashcartError):
@@ -80,6 +102,7 @@ class CrashProcessor:
         *,
         workdir: Path | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        processor_version: str = __version__,
     ) -> None:
         self._storage = storage
         self._index = index
@@ -87,6 +110,7 @@ class CrashProcessor:
         self._public_view = public_view
         self._workdir = workdir
         self._clock = clock
+        self._version = processor_version
 
     def process(self, crash_id: str, ruleset: str = DEFAULT_RULESET) -> Outcome:
         """Load, run ``ruleset``, save the processed crash, index it. Raises on anything not saved."""
@@ -94,6 +118,7 @@ class CrashProcessor:
         if run_rules is None:
             raise MalformedMessage(f"unknown ruleset {ruleset!r}")
         started = time.perf_counter()
+        started_at = self._clock()
         raw_crash = self._storage.get_raw_crash(crash_id)
         names = self._storage.get_dump_names(crash_id)
         previous = self._previous(crash_id)
@@ -111,12 +136,30 @@ class CrashProcessor:
         processed = ctx.processed
         processed["uuid"] = crash_id
         processed["crash_id"] = crash_id
-        processed.setdefault("date_processed", self._clock().isoformat())
+        # The same meaning under every ruleset (a partial one such as regenerate_signature included).
+        processed["date_processed"] = date_processed(raw_crash, crash_id)
+        processed["started_datetime"] = started_at.isoformat()
+        processed["completed_datetime"] = self._clock().isoformat()
         processed["processor_notes"] = "; ".join(ctx.notes)
-        processed["processor_history"] = _history(previous)
+        processed["processor_history"] = _history(previous, self._run_entry(processed, ruleset))
         self._storage.save_processed_crash(crash_id, processed)
         self._index.upsert(crash_id, processed, self._public_view(processed))
         return Outcome(crash_id, ruleset, time.perf_counter() - started, len(ctx.notes), processed)
+
+    def _run_entry(self, processed: Mapping[str, Any], ruleset: str) -> dict[str, Any]:
+        """This run in ``processor_history``: when, with which ruleset and code, and what it concluded.
+
+        ``stackwalk_version`` is the walker's behind the ``json_dump`` this run's result rests on (a partial
+        ruleset that does not walk keeps the earlier walk, and says so by repeating its version).
+        """
+        return {
+            "processed_at": processed["completed_datetime"],
+            "ruleset": ruleset,
+            "processor_version": self._version,
+            "stackwalk_version": processed.get("stackwalk_version"),
+            "signature": processed.get("signature"),
+            "processor_notes": processed["processor_notes"],
+        }
 
     def _previous(self, crash_id: str) -> Mapping[str, Any] | None:
         try:
@@ -141,19 +184,15 @@ class CrashProcessor:
             ctx.note("crash id date disagrees with submitted_timestamp; stored and indexed under the id's date")
 
 
-def _history(previous: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Earlier processings, newest last: when each ran, with which walker, and its notes."""
-    if previous is None:
-        return []
-    earlier = previous.get("processor_history")
+def _history(previous: Mapping[str, Any] | None, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every processing run, oldest first, this one last; at most ``MAX_HISTORY`` (the oldest are dropped).
+
+    Entries written before runs recorded themselves (``date_processed``/``processor_notes``/``signature`` of
+    the run before) are kept as they are.
+    """
+    earlier = previous.get("processor_history") if previous is not None else None
     history = [h for h in earlier if isinstance(h, dict)] if isinstance(earlier, list) else []
-    history.append(
-        {
-            "date_processed": previous.get("date_processed"),
-            "processor_notes": previous.get("processor_notes", ""),
-            "signature": previous.get("signature"),
-        }
-    )
+    history.append(run)
     return history[-MAX_HISTORY:]
 
 
@@ -167,7 +206,7 @@ class Worker:
         *,
         stop: threading.Event | None = None,
         idle_seconds: float = 0.5,
-        on_start: Callable[[str], None] | None = None,
+        on_start: Callable[[Message], None] | None = None,
         on_done: Callable[[], None] | None = None,
         on_outcome: Callable[[Outcome, Mapping[str, Any]], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
@@ -180,6 +219,18 @@ class Worker:
         self._on_done = on_done
         self._on_outcome = on_outcome
         self._on_failure = on_failure
+        self._processing = False
+
+    def abandon(self, seconds: float) -> None:
+        """Give up the crash in hand (``seconds`` into it): raises ``OverBudget`` if one is being processed.
+
+        Called from the over-budget signal handler, so it runs in the main thread between two bytecodes of
+        whatever the worker is doing. Outside processing (taking, acking a message) it only asks the loop to
+        stop: a half-done ack must not be torn, and the worker is replaced all the same.
+        """
+        if self._processing:
+            raise OverBudget(seconds)
+        self.stop.set()
 
     def run(self) -> None:
         """Process until ``stop`` is set; the crash in hand is always finished first (SIGTERM semantics)."""
@@ -204,9 +255,20 @@ class Worker:
             return
         with crash_context(crash_id):
             if self._on_start is not None:
-                self._on_start(message.body)
+                self._on_start(message)
             try:
-                outcome = self._processor.process(crash_id, ruleset)
+                self._processing = True
+                try:
+                    outcome = self._processor.process(crash_id, ruleset)
+                finally:
+                    self._processing = False
+            except OverBudget as exc:
+                # Released now, not at lease expiry: counted as an attempt, retried after back-off, and
+                # dead-lettered with this reason after the last one. The worker then exits (see ``abandon``).
+                LOGGER.error("abandoned (attempt %d): %s", message.attempt, exc.reason)
+                self._failed(ruleset)
+                self._queue.nack(message, exc.reason)
+                raise
             except CrashcartError as exc:
                 LOGGER.warning("processing failed (attempt %d): %s: %s", message.attempt, exc.code, exc)
                 self._failed(ruleset)

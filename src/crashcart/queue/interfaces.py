@@ -70,7 +70,13 @@ class CrashQueue(Protocol):
         """The message's work is saved: forget it."""
 
     def nack(self, message: Message, reason: str) -> None:
-        """The attempt failed: retry after back-off, or dead-letter with ``reason`` after the last attempt."""
+        """The attempt failed: retry after back-off, or dead-letter with ``reason`` after the last attempt.
+
+        Another instance (another process: the supervisor of a worker that died holding the message) may nack
+        a delivery by its receipt while the backend still holds it for its consumer, which releases it at
+        once rather than at lease expiry. A backend that ties deliveries to the consumer's connection raises
+        ``MessageNotFound`` instead, and puts the delivery back when that connection closes.
+        """
 
     def depth(self) -> dict[str, QueueDepth]:
         """Depth of every queue, keyed by queue name."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from crashcart.processor.context import CrashContext
-from crashcart.processor.rules.dates import DatesAndTimesRule
+from crashcart.processor.rules.dates import DatesAndTimesRule, date_processed
 
 SUBMITTED = "2016-09-18T10:00:00+00:00"
 EPOCH = 1474192800
@@ -80,6 +80,13 @@ def test_missing_submitted_timestamp() -> None:
     ctx = CrashContext(crash_id="id", raw_crash={"submitted_timestamp": ["junk"]})
     DatesAndTimesRule().action(ctx)
     assert ctx.processed == {}
+
+
+def test_missing_submitted_timestamp_dates_the_crash_by_its_id() -> None:
+    ctx = CrashContext(crash_id="de1bb258-cbbf-4589-a673-34f800160918", raw_crash={"submitted_timestamp": "soon"})
+    DatesAndTimesRule().action(ctx)
+    assert ctx.processed["date_processed"] == "2016-09-18T00:00:00+00:00"
+    assert date_processed(ctx.raw_crash, ctx.crash_id) == ctx.processed["date_processed"]
 
 
 def test_naive_submitted_timestamp_is_utc() -> None:

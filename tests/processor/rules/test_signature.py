@@ -8,17 +8,15 @@ from typing import Any
 import pytest
 
 from crashcart.processor.context import CrashContext
-from crashcart.processor.rules.signature import (
-    REGENERATE_SIGNATURE_RULES,
-    SignatureGeneratorRule,
-    regenerate_signature_rules,
-)
+from crashcart.processor.registry import RuleConfig
+from crashcart.processor.rules.signature import SignatureGeneratorRule
+from crashcart.processor.rulesets import build_ruleset
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 
 
 @pytest.fixture(scope="module")
 def rule() -> SignatureGeneratorRule:
-    return SignatureGeneratorRule()
+    return SignatureGeneratorRule(build_signature_generator(load_signature_lists()))
 
 
 def frame(module: str | None, function: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -233,18 +231,24 @@ def test_deployment_prefix_list_applies_to_app_frames(tmp_path: Path) -> None:
     assert sign(rule, ctx) == "abort | ValidateConfig | LoadAll"
 
 
-def test_failing_siggen_rule_note_has_no_message(rule: SignatureGeneratorRule) -> None:
+def test_failing_siggen_rule_note_has_no_message_and_the_error_is_logged(
+    rule: SignatureGeneratorRule, caplog: pytest.LogCaptureFixture
+) -> None:
     # A malformed stack makes siggen's first rule raise; siggen's note would carry the exception message.
     ctx = crash([frame("app", "Alloc()")], "SIGSEGV")
     ctx.processed["json_dump"]["threads"] = [{"frames": "not a list"}]
     rule.action(ctx)
     assert "SignatureGenerationRule: Rule failed" in ctx.notes
     assert all(": Rule failed:" not in note for note in ctx.notes)
+    # The generator's error handler (built in by default): the traceback goes to the operators' log.
+    logged = [r for r in caplog.records if r.getMessage() == "signature rule SignatureGenerationRule failed"]
+    assert logged and logged[0].exc_info is not None
 
 
-def test_regenerate_signature_rules() -> None:
-    rules = regenerate_signature_rules(build_signature_generator(load_signature_lists()))
-    assert tuple(r.name for r in rules) == REGENERATE_SIGNATURE_RULES == ("signature_generator",)
+def test_regenerate_signature_ruleset() -> None:
+    config = RuleConfig(signature_generator=build_signature_generator(load_signature_lists()))
+    rules = build_ruleset("regenerate_signature", config)
+    assert [r.name for r in rules] == ["signature_generator"]
     ctx = crash([frame("libc.so.6", "raise"), frame("configd", "ValidateConfig")], "SIGABRT")
     ctx.processed["signature"] = "old"
     for r in rules:

@@ -1,20 +1,20 @@
-"""Signature generation (Socorro's ``SignatureGeneratorRule``) and the ``regenerate_signature`` rules.
+"""Signature generation (Socorro's ``SignatureGeneratorRule``), the whole of the ``regenerate_signature`` ruleset.
 
-The generator (siggen with Crashcart's merged lists and system-library rule, see
-:mod:`crashcart.processor.signature`) is built once by the processor's composition root and given to the rule.
+The generator (siggen with Crashcart's merged lists, system-library rule and error handler, see
+:mod:`crashcart.processor.signature`) is built once per worker by the processor's composition root and reaches
+the rule through the rule configuration (:class:`crashcart.processor.registry.RuleConfig`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.base import Rule
-from crashcart.processor.signature import build_signature_generator, load_signature_lists, signature_data
+from crashcart.processor.signature import signature_data
 
 LOGGER = logging.getLogger(__name__)
 
@@ -22,31 +22,18 @@ LOGGER = logging.getLogger(__name__)
 #: the rule name is kept (the message goes to the log).
 _RULE_FAILED = re.compile(r"^(\S+): Rule failed: .*", re.DOTALL)
 
-#: Names, in order, of the rules of the ``regenerate_signature`` ruleset (see :func:`regenerate_signature_rules`).
-REGENERATE_SIGNATURE_RULES = ("signature_generator",)
-
-
-def _log_rule_error(signature_data: Any, exc_info: Any = None, extra: Any = None) -> None:
-    rule = extra.get("rule") if isinstance(extra, dict) else None
-    LOGGER.error("signature rule %s failed", rule, exc_info=exc_info)
-
-
-def default_signature_generator() -> SignatureGenerator:
-    """siggen's lists plus Crashcart's, no deployment directory, errors logged."""
-    return build_signature_generator(load_signature_lists(), error_handler=_log_rule_error)
-
 
 class SignatureGeneratorRule(Rule):
     """Fills ``signature``, ``proto_signature`` and ``signature_debug`` (protected); siggen's notes become notes.
 
-    ``generator`` is built by the composition root (``build_signature_generator(load_signature_lists(dir))``)
-    so the lists are read once per process; None builds the default one.
+    ``generator`` is built once per worker (``build_signature_generator(load_signature_lists(dir))``) and
+    shared by every ruleset; the rule never builds one itself.
     """
 
     name = "signature_generator"
 
-    def __init__(self, generator: SignatureGenerator | None = None) -> None:
-        self.generator = generator if generator is not None else default_signature_generator()
+    def __init__(self, generator: SignatureGenerator) -> None:
+        self.generator = generator
 
     def action(self, ctx: CrashContext) -> None:
         result = self.generator.generate(signature_data(ctx.processed))
@@ -62,10 +49,3 @@ class SignatureGeneratorRule(Rule):
             if failed:
                 LOGGER.warning("%s: signature generation: %s", ctx.crash_id, note)
             ctx.note(f"{failed[1]}: Rule failed" if failed else note)
-
-
-def regenerate_signature_rules(generator: SignatureGenerator | None = None) -> list[Rule]:
-    """The ``regenerate_signature`` ruleset, as Socorro's: the signature alone, from the stored processed crash
-    (siggen reads the crashing thread, reason and stacks from its ``json_dump``). Names:
-    :data:`REGENERATE_SIGNATURE_RULES`."""
-    return [SignatureGeneratorRule(generator)]

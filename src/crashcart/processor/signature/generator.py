@@ -23,6 +23,7 @@ symbols at all.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ from siggen.rules import Rule as SiggenRule
 from siggen.rules import SignatureGenerationRule as SiggenSignatureGenerationRule
 
 from crashcart.processor.signature.lists import SignatureLists
+
+LOGGER = logging.getLogger(__name__)
 
 #: Signature prefixes for the termination kinds.
 ABORT = "abort"
@@ -189,10 +192,19 @@ class SystemLibrarySignatureRule(SiggenRule):  # type: ignore[misc]
 ErrorHandler = Callable[..., None]
 
 
-def build_signature_generator(lists: SignatureLists, error_handler: ErrorHandler | None = None) -> SignatureGenerator:
+def log_rule_error(signature_data: Any, exc_info: Any = None, extra: Any = None) -> None:
+    """siggen's error hook: a signature rule that raised is logged with its traceback (operators only); siggen
+    carries on and adds a note, which the processor's signature rule trims to the rule's name."""
+    rule = extra.get("rule") if isinstance(extra, dict) else None
+    LOGGER.error("signature rule %s failed", rule, exc_info=exc_info)
+
+
+def build_signature_generator(
+    lists: SignatureLists, error_handler: ErrorHandler = log_rule_error
+) -> SignatureGenerator:
     """siggen's default pipeline with the merged lists and :class:`SystemLibrarySignatureRule` after the first
     rule. ``error_handler(signature_data, exc_info=…, extra={"rule": name})`` is siggen's hook for a rule that
-    raised (siggen itself carries on and adds a note)."""
+    raised (siggen itself carries on and adds a note); by default the failure is logged."""
     if DEFAULT_RULESET[0] is not SiggenSignatureGenerationRule:  # siggen changed its pipeline: review this adapter
         raise RuntimeError("siggen's DEFAULT_RULESET no longer starts with SignatureGenerationRule")
     tool = ListsCSignatureTool(lists)
