@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crashcart.crashid import create_crash_id
-from crashcart.processor.app import build_pipelines
+from crashcart.processor.app import build_pipelines, rule_config
 from crashcart.processor.context import CrashContext
 from crashcart.processor.walker import InProcessWalker
 from crashcart.settings import load_settings
@@ -24,7 +24,7 @@ def process_dump(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessDu
     tmp = tmp_path_factory.mktemp("processed")
     settings = load_settings({}, data_dir=tmp, symbols_cache_dir=tmp / "cache", symbols_urls=(tmp / "none").as_uri())
     walker = InProcessWalker(build_symbol_provider(settings))
-    pipeline = build_pipelines(settings, walker)["default"]
+    pipeline = build_pipelines(rule_config(settings, walker))["default"]
 
     def run(dump: Path) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
