@@ -7,7 +7,7 @@ output is rendered and written. Start-up (interpreter, then the imports) is repo
 
 ``warm``: a processor worker's view. The cache directory is the one the cold process filled; the process builds
 one provider, walks the dump once (untimed), then times ``--runs`` walks through the same building blocks
-``run_stackwalk`` uses (``Minidump.from_path``, ``RecordingSupplier``, ``walk``, ``build_json``, ``json.dumps``),
+``run_stackwalk`` uses (``Minidump.from_path``, ``RecordingLookup``, ``walk``, ``build_json``, ``json.dumps``),
 keeping the provider (and its in-process LRU of loaded modules) between walks, as a worker does. It also times
 one ``run_stackwalk`` call first (a new provider over the warm disk cache: the CLI with a warm ``--cache-dir``).
 
@@ -34,9 +34,9 @@ from typing import Any  # noqa: E402
 from crashcart.minidump import Minidump  # noqa: E402
 from crashcart.settings import load_settings  # noqa: E402
 from crashcart.stackwalk.command import StackwalkRequest, run_stackwalk, symbol_urls  # noqa: E402
-from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier  # noqa: E402
+from crashcart.stackwalk.interfaces import NoSymbols, SymbolLookup  # noqa: E402
 from crashcart.stackwalk.output_json import build_json  # noqa: E402
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier  # noqa: E402
+from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup  # noqa: E402
 from crashcart.stackwalk.walker import WalkOptions, walk  # noqa: E402
 from crashcart.symbols import build_symbol_provider  # noqa: E402
 
@@ -47,13 +47,13 @@ def max_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def walk_to_json(dump_path: Path, supplier: SymbolSupplier, provider_supplier: ProviderSupplier | None) -> str:
+def walk_to_json(dump_path: Path, supplier: SymbolLookup, provider_lookup: ProviderLookup | None) -> str:
     """The body of ``run_stackwalk`` (JSON mode) with a supplier kept by the caller."""
-    recording = RecordingSupplier(supplier)
+    recording = RecordingLookup(supplier)
     with Minidump.from_path(dump_path) as dump:
         result = walk(dump, recording, WalkOptions())
-        symbolize = provider_supplier.symbolize if provider_supplier is not None else None
-        status = provider_supplier.status if provider_supplier is not None else None
+        symbolize = provider_lookup.symbolize if provider_lookup is not None else None
+        status = provider_lookup.status if provider_lookup is not None else None
         doc = build_json(dump, result, symbolize, status, recording.asked)
         return json.dumps(doc, indent=2) + "\n"
 
@@ -91,26 +91,26 @@ def main() -> None:
         text = run_stackwalk(request, settings)
         devnull.write(text)
         out["cli_warm_disk_s"] = time.perf_counter() - started
-        provider_supplier = None
-        supplier: SymbolSupplier = NoSymbols()
+        provider_lookup = None
+        supplier: SymbolLookup = NoSymbols()
         if symbols_paths:
-            provider_supplier = ProviderSupplier(build_symbol_provider(settings, symbol_urls(request)))
-            supplier = provider_supplier
+            provider_lookup = ProviderLookup(build_symbol_provider(settings, symbol_urls(request)))
+            supplier = provider_lookup
         started = time.perf_counter()
-        text = walk_to_json(args.dump, supplier, provider_supplier)
+        text = walk_to_json(args.dump, supplier, provider_lookup)
         out["first_walk_s"] = time.perf_counter() - started
         times = []
         if profiler:
             profiler.enable()
         for _ in range(args.runs):
             started = time.perf_counter()
-            text = walk_to_json(args.dump, supplier, provider_supplier)
+            text = walk_to_json(args.dump, supplier, provider_lookup)
             devnull.write(text)
             times.append(time.perf_counter() - started)
         if profiler:
             profiler.disable()
         out["walk_s"] = times
-        if provider_supplier is not None:
+        if provider_lookup is not None:
             with Minidump.from_path(args.dump) as dump:
                 from crashcart.minidump.streams.module_list import ModuleList  # noqa: PLC0415
 
@@ -119,7 +119,7 @@ def main() -> None:
                     {
                         f"{m.debug_filename}/{m.debug_id}"
                         for m in (modules.modules if modules is not None else ())
-                        if provider_supplier.status(m) == "ok"
+                        if provider_lookup.status(m) == "ok"
                     }
                 )
     doc = json.loads(text)

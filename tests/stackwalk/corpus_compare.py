@@ -12,7 +12,7 @@ Conventions normalised (``shared/reference/stackwalk.md`` §2.1, §3.3):
 * With symbols a frame Breakpad names a function for is ``(module, function, offset)`` where offset is what
   Breakpad prints: ``address - line base`` when a line record covers the address, else ``address - function
   base`` (``address`` = return address on x86/amd64, instruction elsewhere). Our frame's function comes from
-  the walker's supplier; the bases come from the same ``.sym`` file (:class:`SymIndex`, line records
+  the walker's symbols; the bases come from the same ``.sym`` file (:class:`SymIndex`, line records
   included). Frames Breakpad prints without a function are ``(module, module offset)``.
 * Offsets are the raw return address on x86/amd64 in both outputs (``Frame.offset`` is Breakpad's value).
 * Thread numbering is Breakpad's (the dump-writing thread skipped) on both sides.
@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crashcart.minidump import Minidump, MinidumpError, Module
-from crashcart.stackwalk import SimpleSymbols, WalkOptions, walk
+from crashcart.stackwalk import WalkOptions, walk
 from crashcart.stackwalk.frame import Frame, WalkResult
 from tests.minidump import breakpad_reference
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -216,7 +217,7 @@ def _parse_sym(lines: Iterable[str]) -> _SymFunctions:
 class SymIndex:
     """Function and line-record bases from the corpus ``.sym`` files, to print offsets as Breakpad does.
 
-    Kept apart from ``SimpleSymbols`` (which reads no line records) so the walker's supplier stays minimal.
+    Kept apart from ``SimpleSymbols`` (which reads no line records) so the walker's symbols stays minimal.
     """
 
     def __init__(self, roots: Sequence[Path]) -> None:
@@ -444,11 +445,11 @@ def compare_dump(
         return None  # an empty output: Breakpad could not process the dump (exit status 1)
     reference = read_reference(machine, text)
     dirs = item.symbol_dirs(variant) if with_symbols else []
-    supplier = SimpleSymbols(dirs) if dirs else None
+    symbols = SimpleSymbols(dirs) if dirs else None
     index = SymIndex(dirs) if dirs else None
     with Minidump.from_path(item.dump) as dump:
         header = _header(dump, reference.header)
-        result = walk(dump, supplier, options)
+        result = walk(dump, symbols, options)
     ours = {stack.index: stack.frames for stack in result.threads}
     threads = []
     for thread in sorted(set(ours) | set(reference.threads)):

@@ -22,7 +22,7 @@ from crashcart.minidump import Minidump, MinidumpError
 from crashcart.stackwalk import WALKER_VERSION, WalkOptions, walk
 from crashcart.stackwalk.command import apply_raw_crash
 from crashcart.stackwalk.output_json import build_json
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
+from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup
 from crashcart.symbols import SymbolProvider
 
 LOGGER = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class InProcessWalker:
     """
 
     def __init__(self, symbol_provider: SymbolProvider, options: WalkOptions | None = None) -> None:
-        self.supplier = ProviderSupplier(symbol_provider)
+        self.supplier = ProviderLookup(symbol_provider)
         self.options = options if options is not None else WalkOptions()
 
     @property
@@ -67,7 +67,7 @@ class InProcessWalker:
         except OSError as exc:
             LOGGER.warning("minidump %s cannot be opened: %s", dump_path.name, exc.strerror or exc)
             return failure_document("io_error")
-        recording = RecordingSupplier(self.supplier)
+        recording = RecordingLookup(self.supplier)
         with dump:
             try:
                 result = walk(dump, recording, self.options)

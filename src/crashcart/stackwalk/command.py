@@ -17,10 +17,10 @@ from typing import Any
 from crashcart.errors import CrashcartError
 from crashcart.minidump import Minidump, MinidumpError
 from crashcart.settings import Settings
-from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier
+from crashcart.stackwalk.interfaces import NoSymbols, SymbolLookup
 from crashcart.stackwalk.output_json import build_json
 from crashcart.stackwalk.output_text import build_text
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
+from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup
 from crashcart.stackwalk.walker import WalkOptions, walk
 from crashcart.symbols import build_symbol_provider
 
@@ -58,16 +58,16 @@ def run_stackwalk(request: StackwalkRequest, settings: Settings) -> str:
     """Walk ``request.dump`` and return the text or JSON output (ending in a newline)."""
     raw_crash = _read_raw_crash(request.raw_crash) if request.raw_crash is not None else None
     urls = symbol_urls(request)
-    supplier: SymbolSupplier
-    provider_supplier: ProviderSupplier | None = None
+    supplier: SymbolLookup
+    provider_lookup: ProviderLookup | None = None
     if urls:
         if request.cache_dir is not None:
             settings = settings.model_copy(update={"symbols_cache_dir": request.cache_dir})
         try:
-            provider_supplier = ProviderSupplier(build_symbol_provider(settings, urls))
+            provider_lookup = ProviderLookup(build_symbol_provider(settings, urls))
         except CrashcartError as exc:
             raise StackwalkCommandError(f"cannot use symbol sources {urls!r}: {exc}") from exc
-        supplier = provider_supplier
+        supplier = provider_lookup
     else:
         supplier = NoSymbols()
     try:
@@ -77,11 +77,11 @@ def run_stackwalk(request: StackwalkRequest, settings: Settings) -> str:
             raise StackwalkCommandError(f"cannot read minidump {request.dump}: {exc}") from exc
         except OSError as exc:
             raise StackwalkCommandError(f"cannot open minidump {request.dump}: {exc.strerror or exc}") from exc
-        recording = RecordingSupplier(supplier)
+        recording = RecordingLookup(supplier)
         with dump:
             result = walk(dump, recording, request.options)
-            symbolize = provider_supplier.symbolize if provider_supplier is not None else None
-            status = provider_supplier.status if provider_supplier is not None else None
+            symbolize = provider_lookup.symbolize if provider_lookup is not None else None
+            status = provider_lookup.status if provider_lookup is not None else None
             if request.as_json:
                 doc = build_json(dump, result, symbolize, status, recording.asked)
                 if raw_crash is not None:
@@ -89,8 +89,8 @@ def run_stackwalk(request: StackwalkRequest, settings: Settings) -> str:
                 return json.dumps(doc, indent=2) + "\n"
             return build_text(dump, result, symbolize, status, asked=recording.asked)
     finally:
-        if provider_supplier is not None:
-            provider_supplier.provider.close()
+        if provider_lookup is not None:
+            provider_lookup.provider.close()
 
 
 def _read_raw_crash(path: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crashcart.symbols.cache import SymbolCache
-from crashcart.symbols.cfi import CfiRules, WinFrameInfo
+from crashcart.symbols.cfi import CfiRange, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
     SymbolData,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from crashcart.settings import Settings
 
 __all__ = [
-    "CfiRules",
+    "CfiRange",
     "InlineFrame",
     "ModuleRef",
     "SymbolCache",

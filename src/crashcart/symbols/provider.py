@@ -17,7 +17,7 @@ from pathlib import Path
 from crashcart.errors import CrashcartError
 from crashcart.symbols._symbolic import SymCacheFile
 from crashcart.symbols.cache import CachedModule, SymbolCache
-from crashcart.symbols.cfi import CfiIndex, CfiRules, WinFrameInfo
+from crashcart.symbols.cfi import CfiIndex, CfiRange, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
     SymbolData,
@@ -187,7 +187,7 @@ class SymbolProvider:
             line_address=line_address,
         )
 
-    def cfi_rules(self, module: ModuleRef, address: int) -> CfiRules | None:
+    def cfi_rules(self, module: ModuleRef, address: int) -> CfiRange | None:
         """The ``STACK CFI`` INIT rules and deltas covering ``address``, or ``None``."""
         symbols = self.module_symbols(module)
         return None if symbols is None else symbols.cfi.cfi_rules(address)
