@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from crashcart.minidump import Minidump
-from crashcart.settings import load_settings
 from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.output_text import build_text
 from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup
@@ -82,8 +81,7 @@ def test_matches_breakpad_text_with_symbols(name: str, tmp_path: Path) -> None:
     symbols = CORPUS / REFERENCES[name][1] / "symbols"
     if not symbols.is_dir():
         pytest.skip(f"{symbols} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    lookup = ProviderLookup(build_symbol_provider(settings))
+    lookup = ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))
     ours = _sections(_text(name, lookup).splitlines())
     theirs = _sections(_reference(name, "txt"))
     assert ours == theirs
@@ -129,8 +127,7 @@ def test_crashed_thread_matches_breakpad_text_with_corpus_symbols(
     reference = CORPUS / "reference" / f"{ident}.txt"
     if not reference.is_file():
         pytest.skip(f"{reference} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    lookup = ProviderLookup(build_symbol_provider(settings))
+    lookup = ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))
     recording = RecordingLookup(lookup)
     with Minidump.from_path(dump_path) as dump:
         result = walk(dump, recording, WalkOptions())
@@ -142,8 +139,7 @@ def _symbolized(name: str, repo: str, tmp_path: Path) -> list[str]:
     symbols = CORPUS / repo / "symbols"
     if not symbols.is_dir():
         pytest.skip(f"{symbols} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    return _text(name, ProviderLookup(build_symbol_provider(settings))).splitlines()
+    return _text(name, ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))).splitlines()
 
 
 def test_line_offsets_and_x86_eflags(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import load_settings
 from crashcart.stackwalk import SymbolLookup
 from crashcart.stackwalk.symbol_lookup import ProviderLookup
 from crashcart.symbols import build_symbol_provider
@@ -19,8 +18,7 @@ TEST_ID = "ABCDEF0123456789ABCDEF01234567891"
 
 @pytest.fixture
 def lookup(tmp_path: Path) -> ProviderLookup:
-    settings = load_settings({}, symbols_urls=STORE.as_uri(), symbols_cache_dir=tmp_path / "cache")
-    return ProviderLookup(build_symbol_provider(settings))
+    return ProviderLookup(build_symbol_provider(STORE.as_uri(), tmp_path / "cache"))
 
 
 def test_conforms_to_protocol(lookup: ProviderLookup) -> None:

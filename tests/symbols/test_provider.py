@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import load_settings
 from crashcart.symbols import build_symbol_provider
 from crashcart.symbols.cache import SymbolCache
 from crashcart.symbols.fs import FileSymbolSource
@@ -110,13 +109,16 @@ def test_missing_is_remembered_in_process(store: Path, tmp_path: Path) -> None:
     assert provider.has_symbols(module)
 
 
-def test_build_from_settings(store: Path, tmp_path: Path) -> None:
-    settings = load_settings(environ={}, data_dir=tmp_path, symbols_urls=store.as_uri())
-    provider = build_symbol_provider(settings)
+def test_build_from_values(store: Path, tmp_path: Path) -> None:
+    provider = build_symbol_provider(
+        f"{tmp_path.as_uri()}, {store.as_uri()}", tmp_path / "symbols", cache_max_size=1234, missing_ttl=5
+    )
     try:
         info = provider.lookup(TEST_MODULE, 0x3004)
         assert info is not None
         assert info.function == "second_function"
         assert provider.cache.root == tmp_path / "symbols"
+        assert (provider.cache.max_size, provider.cache.missing_ttl, provider.missing_ttl) == (1234, 5, 5)
+        assert provider.source.is_local
     finally:
         provider.close()

@@ -47,15 +47,14 @@ from crashcart.processor.rulesets import RuleConfig, RuleFactory, RulesetError, 
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.status import Check, StatusServer
 from crashcart.processor.supervisor import IDLE, Supervisor
-from crashcart.processor.walker import InProcessWalker, Walker
+from crashcart.processor.walker import InProcessWalker, Walker, walker_config
 from crashcart.processor.worker import CrashProcessor, Outcome, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.schemas import Schemas, load_schemas, public_view
 from crashcart.settings import Settings
-from crashcart.stackwalk.walker import WalkOptions
+from crashcart.stackwalk.stackwalker import Stackwalker
 from crashcart.storage import Role, open_storage
-from crashcart.symbols import build_symbol_provider
 from crashcart.version import version_info
 
 LOGGER = logging.getLogger(__name__)
@@ -114,10 +113,6 @@ def build_pipelines(settings: Settings, walker: Walker) -> dict[str, Pipeline]:
         raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
 
 
-def walk_options(settings: Settings) -> WalkOptions:
-    return WalkOptions(max_frames=settings.stackwalk_max_frames, max_seconds=settings.stackwalk_max_seconds)
-
-
 def observed(pipeline: Pipeline, metrics: Metrics) -> Callable[[CrashContext], None]:
     """The pipeline as the worker's ``run_rules``, recording per-rule time and failures."""
 
@@ -150,7 +145,7 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
     storage = open_storage(settings, Role.PROCESSOR)
     queue = open_queue(settings)
     index = CrashIndex(settings)
-    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     pipelines = build_pipelines(settings, walker)
     schemas: Schemas = rule_config(settings).schemas
 
@@ -232,7 +227,7 @@ def _metrics_dir(settings: Settings) -> Any:
 def validate_configuration(settings: Settings) -> None:
     """Build every ruleset once, so a bad schema file, signature list or optional rule stops the node at start
     (``ConfigError`` naming the setting) instead of crash-looping its workers."""
-    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     try:
         build_pipelines(settings, walker)
     finally:

@@ -86,7 +86,7 @@ class SymbolProvider:
         self._clock = clock
         self._loaded: OrderedDict[tuple[str, str], CachedModule] = OrderedDict()
         self._failed: dict[tuple[str, str], tuple[CrashcartError, float]] = {}
-        self._local = bool(getattr(source, "is_local", False))
+        self._local = source.is_local
 
     def close(self) -> None:
         self._loaded.clear()
@@ -116,14 +116,12 @@ class SymbolProvider:
             )
 
         def companion(wanted: str, exclude: Path | None) -> SymbolData:
-            """The module's other native file (see ``SymbolCache.load``), from sources that can be asked for one."""
-            locate_paths = getattr(self.source, "locate_paths", None)
+            """The module's other native file (see ``SymbolCache.load``)."""
             code_file, code_id = module.code_file or None, module.code_id or None
             paths = companion_paths(module.debug_file or module.code_file, module.debug_id, code_file, code_id, wanted)
-            if locate_paths is None or not paths:
+            if not paths:
                 raise SymbolNotFound(f"{debug_file}/{debug_id}: no {wanted} file to look for")
-            found: SymbolData = locate_paths(paths, f"{debug_file}/{debug_id} ({wanted})", exclude)
-            return found
+            return self.source.locate_paths(paths, f"{debug_file}/{debug_id} ({wanted})", exclude)
 
         try:
             loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local, companion=companion)
