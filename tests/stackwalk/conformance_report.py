@@ -26,10 +26,10 @@ from tests.stackwalk.corpus_compare import (
     DumpComparison,
     corpus_dumps,
     run_mode,
+    stackwalker,
     totals,
     unprocessable,
 )
-from tests.stackwalk.simple_symbols import SimpleSymbols
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "conformance" / "stackwalk.md"
@@ -413,7 +413,7 @@ def _reproduced_section(report: Report) -> list[str]:
     sym = {c.name: c for c in report.results["sym"]}
     if x86 is not None and x86.name in sym and x86.symbols is not None:
         stack = sym[x86.name].result.thread(54)
-        symbols = SimpleSymbols([x86.symbols])
+        symbols = stackwalker((x86.symbols,)).symbols
         with Minidump.from_path(x86.dump) as dump:
             words, _ = (
                 _stack_words(dump, 54, stack.frames[5].registers["esp"], stack.frames[6].registers["esp"], symbols)
@@ -514,7 +514,7 @@ def render(report: Report) -> str:
         "`tests/stackwalk/test_corpus.py` fails when this file differs from a fresh run.",
         "",
         "**What is compared**, for every dump Breakpad processed, without symbols (`<id>.nosym.m`), with the "
-        "corpus symbols (`<id>.m`, through `SimpleSymbols`), and with each alternative symbol set "
+        "corpus symbols (`<id>.m`), and with each alternative symbol set "
         "(`<id>.alt-<variant>.m`): the crash reason, crash address and crashing thread, every `Module|` line, "
         "and every frame of **every thread**, by position. A frame is (module, module offset) — or (module, "
         "function, offset from the line record or function start, as Breakpad prints it) when Breakpad names "
@@ -523,6 +523,12 @@ def render(report: Report) -> str:
         "dump-writing thread on both sides, x86/amd64 offsets are return addresses on both sides. Frames "
         "Breakpad found by context, CFI or frame pointer (*strong*) are the issue's criterion; scanned frames "
         "are reported separately. Code: `tests/stackwalk/corpus_compare.py`.",
+        "",
+        "**Our side is the production path**: every walk goes through `crashcart.stackwalk.stackwalker."
+        "Stackwalker`, the entry point `crashcart stackwalk` and the processor use; with symbols, through "
+        "`crashcart.symbols` (`file://` sources over the corpus symbol directories, each file converted into "
+        "a fresh on-disk symbol cache, one per symbol set), which also gives the function names and the "
+        "line and function bases of the printed offsets.",
         "",
         *_totals_section(report),
         *_kind_section(report),

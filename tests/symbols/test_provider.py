@@ -122,3 +122,26 @@ def test_build_from_values(store: Path, tmp_path: Path) -> None:
         assert provider.source.is_local
     finally:
         provider.close()
+
+
+TAIL_ID = "0123456789ABCDEF0123456789ABCDEF0"
+
+
+def test_last_public_covers_the_rest_of_the_module(tmp_path: Path) -> None:
+    """Breakpad's nearest-PUBLIC lookup has no upper bound: past the last FUNC, a PUBLIC starting above it names
+    every later address (a scanned return address there is then "in a function"); the SymCache alone ends at
+    the last range."""
+    entry = tmp_path / "store" / "tail.so" / TAIL_ID
+    entry.mkdir(parents=True)
+    (entry / "tail.so.sym").write_bytes(
+        b"MODULE Linux arm " + TAIL_ID.encode() + b" tail.so\n"
+        b"FILE 0 a.c\nFUNC 1000 6 0 last_func\n1000 6 7 0\nPUBLIC 1001 0 last_func\n"
+    )
+    provider = SymbolProvider(FileSymbolSource(tmp_path / "store"), SymbolCache(tmp_path / "cache"))
+    module = Module("tail.so", TAIL_ID)
+    inside = provider.lookup(module, 0x1002)
+    assert inside is not None and inside.function == "last_func"
+    far = provider.lookup(module, 0x43B12)
+    assert far is not None
+    assert (far.function, far.function_address, far.function_offset, far.file) == ("last_func", 0x1001, 0x42B11, None)
+    assert provider.lookup(module, 0x800) is None

@@ -57,7 +57,8 @@ from crashcart.symbols.symfile import SymLimits, scan_stack_records, scan_sym_fi
 
 LOGGER = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 3  # 3: native entries may combine two files (``companion`` in meta.json)
+# 3: native entries may combine two files (``companion`` in meta.json); 4: ``tail_public`` in .sym entries' meta
+CACHE_FORMAT_VERSION = 4
 #: symbolic's CfiCache text is indexed for native files, so its version is part of the layout too.
 VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_VERSION}-cf{CFICACHE_LATEST_VERSION}"
 GiB = 1024 * 1024 * 1024
@@ -359,6 +360,7 @@ class SymbolCache:
             "code_id": scan.code_id,
             "code_file": scan.code_file,
             "bad_records": scan.bad_records,
+            "tail_public": scan.tail_public,
         }
 
     def _mark_malformed(self, entry: Path, key: tuple[str, str], reason: str) -> None:

@@ -164,7 +164,7 @@ class SymbolProvider:
             return None
         locations = symbols.symcache.lookup(address)
         if not locations:
-            return None
+            return _tail_public(symbols, address)
         outer = locations[-1]
         start = outer.function_address if outer.function_address is not None else address
         inlines = tuple(
@@ -199,3 +199,17 @@ class SymbolProvider:
         """``STACK WIN`` records covering ``address`` (FrameData before FPO); empty without symbols."""
         symbols = self.module_symbols(module)
         return [] if symbols is None else symbols.cfi.win_records(address)
+
+
+def _tail_public(symbols: CachedModule, address: int) -> SymbolInfo | None:
+    """Breakpad's answer past the SymCache's last range: the last ``PUBLIC`` symbol, when it starts above every
+    ``FUNC`` (``SymScan.tail_public``), covers every address after it (Breakpad's nearest-``PUBLIC`` lookup has
+    no upper bound; the walker asks only about addresses inside the module). Its name is the SymCache's at its
+    address (the ``FUNC`` it sits in, if any, which Breakpad's files name alike)."""
+    start = symbols.meta.get("tail_public")
+    if not isinstance(start, int) or address < start:
+        return None
+    at_start = symbols.symcache.lookup(start)
+    if not at_start:
+        return None
+    return SymbolInfo(at_start[-1].function, start, address - start, None, None)
