@@ -1,4 +1,9 @@
-"""Crashcart's stack walker: ``walk(minidump, symbols, options) -> WalkResult``. See ``docs/stackwalk.md``."""
+"""Crashcart's stack walker: ``walk(minidump, symbols, options) -> WalkResult``. See ``docs/stackwalk.md``.
+
+The entry point for a minidump file (JSON or text out, production symbols) is
+``crashcart.stackwalk.stackwalker.Stackwalker``; it is not imported here, so unwinder users do not load
+``crashcart.symbols``.
+"""
 
 from __future__ import annotations
 
