@@ -6,10 +6,10 @@ over a ``file://`` source, ``crashcart.stackwalk.walk``, JSON rendering) from be
 output is rendered and written. Start-up (interpreter, then the imports) is reported separately.
 
 ``warm``: a processor worker's view. The cache directory is the one the cold process filled; the process builds
-one provider, walks the dump once (untimed), then times ``--runs`` walks through the same building blocks
-``run_stackwalk`` uses (``Minidump.from_path``, ``RecordingSupplier``, ``walk``, ``build_json``, ``json.dumps``),
-keeping the provider (and its in-process LRU of loaded modules) between walks, as a worker does. It also times
-one ``run_stackwalk`` call first (a new provider over the warm disk cache: the CLI with a warm ``--cache-dir``).
+one ``Stackwalker`` (the entry point the processor's worker and ``run_stackwalk`` share), walks the dump once
+(untimed), then times ``--runs`` calls of ``Stackwalker.walk_json`` plus ``json.dumps``, keeping the walker (and
+its provider's in-process LRU of loaded modules) between walks, as a worker does. It also times one
+``run_stackwalk`` call first (a new provider over the warm disk cache: the CLI with a warm ``--cache-dir``).
 
 Peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` after the imports and at the end (KiB).
 
@@ -32,13 +32,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from crashcart.minidump import Minidump  # noqa: E402
-from crashcart.settings import load_settings  # noqa: E402
-from crashcart.stackwalk.command import StackwalkRequest, run_stackwalk, symbol_urls  # noqa: E402
-from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier  # noqa: E402
-from crashcart.stackwalk.output_json import build_json  # noqa: E402
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier  # noqa: E402
-from crashcart.stackwalk.walker import WalkOptions, walk  # noqa: E402
-from crashcart.symbols import build_symbol_provider  # noqa: E402
+from crashcart.stackwalk.command import StackwalkRequest, run_stackwalk, walker_config  # noqa: E402
+from crashcart.stackwalk.stackwalker import Stackwalker, WalkerConfig  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 
@@ -47,15 +42,9 @@ def max_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def walk_to_json(dump_path: Path, supplier: SymbolSupplier, provider_supplier: ProviderSupplier | None) -> str:
-    """The body of ``run_stackwalk`` (JSON mode) with a supplier kept by the caller."""
-    recording = RecordingSupplier(supplier)
-    with Minidump.from_path(dump_path) as dump:
-        result = walk(dump, recording, WalkOptions())
-        symbolize = provider_supplier.symbolize if provider_supplier is not None else None
-        status = provider_supplier.status if provider_supplier is not None else None
-        doc = build_json(dump, result, symbolize, status, recording.asked)
-        return json.dumps(doc, indent=2) + "\n"
+def walk_to_json(dump_path: Path, stackwalker: Stackwalker) -> str:
+    """What ``run_stackwalk`` does in JSON mode, with a walker kept by the caller."""
+    return json.dumps(stackwalker.walk_json(dump_path), indent=2) + "\n"
 
 
 def main() -> None:
@@ -68,7 +57,7 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, help="write cProfile stats of the timed part here")
     args = ap.parse_args()
     symbols_paths = [] if args.symbols == "-" else [Path(args.symbols)]
-    settings = load_settings({}, data_dir=args.cache / "data", symbols_cache_dir=args.cache)
+    deployment = WalkerConfig(symbols_cache_dir=args.cache)
     request = StackwalkRequest(args.dump, symbols_paths=symbols_paths, as_json=True, cache_dir=args.cache)
     profiler = cProfile.Profile() if args.profile else None
     out: dict[str, Any] = {
@@ -81,36 +70,33 @@ def main() -> None:
         if profiler:
             profiler.enable()
         started = time.perf_counter()
-        text = run_stackwalk(request, settings)
+        text = run_stackwalk(request, deployment)
         devnull.write(text)
         out["walk_s"] = time.perf_counter() - started
         if profiler:
             profiler.disable()
     else:
         started = time.perf_counter()
-        text = run_stackwalk(request, settings)
+        text = run_stackwalk(request, deployment)
         devnull.write(text)
         out["cli_warm_disk_s"] = time.perf_counter() - started
-        provider_supplier = None
-        supplier: SymbolSupplier = NoSymbols()
-        if symbols_paths:
-            provider_supplier = ProviderSupplier(build_symbol_provider(settings, symbol_urls(request)))
-            supplier = provider_supplier
+        stackwalker = Stackwalker(walker_config(request, deployment))
+        provider_lookup = stackwalker.provider_lookup
         started = time.perf_counter()
-        text = walk_to_json(args.dump, supplier, provider_supplier)
+        text = walk_to_json(args.dump, stackwalker)
         out["first_walk_s"] = time.perf_counter() - started
         times = []
         if profiler:
             profiler.enable()
         for _ in range(args.runs):
             started = time.perf_counter()
-            text = walk_to_json(args.dump, supplier, provider_supplier)
+            text = walk_to_json(args.dump, stackwalker)
             devnull.write(text)
             times.append(time.perf_counter() - started)
         if profiler:
             profiler.disable()
         out["walk_s"] = times
-        if provider_supplier is not None:
+        if provider_lookup is not None:
             with Minidump.from_path(args.dump) as dump:
                 from crashcart.minidump.streams.module_list import ModuleList  # noqa: PLC0415
 
@@ -119,7 +105,7 @@ def main() -> None:
                     {
                         f"{m.debug_filename}/{m.debug_id}"
                         for m in (modules.modules if modules is not None else ())
-                        if provider_supplier.status(m) == "ok"
+                        if provider_lookup.status(m) == "ok"
                     }
                 )
     doc = json.loads(text)

@@ -420,11 +420,12 @@ def stackwalk(
     cache_dir: Path | None,
 ) -> None:
     """Walk the stacks of minidump DUMP and print them, symbolicated (Breakpad-like text or JSON)."""
+    from crashcart.processor.walker import walker_config
     from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk
 
     request = StackwalkRequest(dump, symbols_paths, symbols_urls, as_json, raw_crash, cache_dir)
     try:
-        output = run_stackwalk(request, _settings())
+        output = run_stackwalk(request, walker_config(_settings()))
     except StackwalkCommandError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(output, nl=False)

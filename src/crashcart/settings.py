@@ -221,7 +221,7 @@ class Settings(BaseSettings):
         default="",
         description="Symbol sources tried in order, comma- or space-separated: `file:///dir` (Breakpad layout "
         "`<debug_file>/<DEBUG_ID>/<name>.sym`), `https://server/` (same layout, Tecken style), `s3://bucket/prefix` "
-        "(uses the `CRASHCART_S3_*` settings). Empty: no symbols.",
+        "(uses the `CRASHCART_S3_*` settings, or the `CRASHCART_SYMBOLS_S3_*` ones that are set). Empty: no symbols.",
     )
     symbols_cache_dir: Path | None = Field(
         default=None,
@@ -238,6 +238,22 @@ class Settings(BaseSettings):
     )
     symbols_http_timeout: float = Field(
         default=30.0, gt=0, description="Seconds for each HTTP symbol-server request (connect: at most 10)."
+    )
+    symbols_s3_endpoint_url: str = Field(
+        default="", description="S3 endpoint of `s3://` symbol sources; empty uses `CRASHCART_S3_ENDPOINT_URL`."
+    )
+    symbols_s3_region: str = Field(
+        default="", description="S3 region of `s3://` symbol sources; empty uses `CRASHCART_S3_REGION`."
+    )
+    symbols_s3_access_key_id: str = Field(
+        default="",
+        description="S3 access key id for `s3://` symbol sources (with `CRASHCART_SYMBOLS_S3_SECRET_ACCESS_KEY`); "
+        "empty uses crash storage's `CRASHCART_S3_ACCESS_KEY_ID`/`CRASHCART_S3_SECRET_ACCESS_KEY` pair.",
+    )
+    symbols_s3_secret_access_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="S3 secret access key for `s3://` symbol sources; used only with "
+        "`CRASHCART_SYMBOLS_S3_ACCESS_KEY_ID`.",
     )
 
     @classmethod
@@ -301,6 +317,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", SecretStr(f"sqlite:///{data_dir / 'crashcart.sqlite3'}"))
         if self.metrics_dir is None:
             object.__setattr__(self, "metrics_dir", data_dir / "metrics")
+        if self.symbols_cache_dir is None:
+            object.__setattr__(self, "symbols_cache_dir", data_dir / "symbols")
         if self.max_decompressed_size < self.max_request_size:
             raise ValueError("max_decompressed_size must be at least max_request_size")
         return self

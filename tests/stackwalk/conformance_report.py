@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crashcart.minidump import BreakpadInfo, Minidump, ModuleList, Thread, ThreadList
-from crashcart.stackwalk import SimpleSymbols, WalkOptions
+from crashcart.stackwalk import WalkOptions
 from crashcart.stackwalk.frame import ThreadStack
-from crashcart.stackwalk.interfaces import SymbolSupplier
+from crashcart.stackwalk.interfaces import SymbolLookup
 from tests.stackwalk.corpus_compare import (
     CORPUS,
     CorpusDump,
     DumpComparison,
     corpus_dumps,
     run_mode,
+    stackwalker,
     totals,
     unprocessable,
 )
@@ -347,17 +348,17 @@ def _disagreements_section(report: Report) -> list[str]:
 # --- evidence for Breakpad behaviours we reproduce ---------------------------------------------------------------
 
 
-def _describe_word(value: int, modules: ModuleList | None, supplier: SymbolSupplier) -> str:
+def _describe_word(value: int, modules: ModuleList | None, symbols: SymbolLookup) -> str:
     module = None if modules is None else modules.module_at(value - 1)
     if module is None:
         return ""
-    function = supplier.function_at(module, value - 1 - module.base_address)
+    function = symbols.function_at(module, value - 1 - module.base_address)
     where = f"{module.filename} + 0x{value - module.base_address:x}"
     return where + (f" ({function})" if function else "")
 
 
 def _stack_words(
-    dump: Minidump, stack_index: int, start: int, end: int, supplier: SymbolSupplier
+    dump: Minidump, stack_index: int, start: int, end: int, symbols: SymbolLookup
 ) -> tuple[list[str], int]:
     """Annotated stack words ``[start, end)`` of a thread (Breakpad numbering); the second item is its id."""
     result_threads = [t for t in dump_threads(dump) if t[0] == stack_index]
@@ -369,7 +370,7 @@ def _stack_words(
     lines = []
     for address in range(start, end, 4):
         word = None if memory is None else memory.read_u32(address)
-        text = "unreadable" if word is None else f"0x{word:08x}  {_describe_word(word, modules, supplier)}"
+        text = "unreadable" if word is None else f"0x{word:08x}  {_describe_word(word, modules, symbols)}"
         lines.append(f"0x{address:08x}: {text}".rstrip())
     return lines, thread.thread_id
 
@@ -412,10 +413,10 @@ def _reproduced_section(report: Report) -> list[str]:
     sym = {c.name: c for c in report.results["sym"]}
     if x86 is not None and x86.name in sym and x86.symbols is not None:
         stack = sym[x86.name].result.thread(54)
-        supplier = SimpleSymbols([x86.symbols])
+        symbols = stackwalker((x86.symbols,)).symbols
         with Minidump.from_path(x86.dump) as dump:
             words, _ = (
-                _stack_words(dump, 54, stack.frames[5].registers["esp"], stack.frames[6].registers["esp"], supplier)
+                _stack_words(dump, 54, stack.frames[5].registers["esp"], stack.frames[6].registers["esp"], symbols)
                 if stack is not None and len(stack.frames) > 6
                 else ([], 0)
             )
@@ -513,7 +514,7 @@ def render(report: Report) -> str:
         "`tests/stackwalk/test_corpus.py` fails when this file differs from a fresh run.",
         "",
         "**What is compared**, for every dump Breakpad processed, without symbols (`<id>.nosym.m`), with the "
-        "corpus symbols (`<id>.m`, through `SimpleSymbols`), and with each alternative symbol set "
+        "corpus symbols (`<id>.m`), and with each alternative symbol set "
         "(`<id>.alt-<variant>.m`): the crash reason, crash address and crashing thread, every `Module|` line, "
         "and every frame of **every thread**, by position. A frame is (module, module offset) — or (module, "
         "function, offset from the line record or function start, as Breakpad prints it) when Breakpad names "
@@ -522,6 +523,12 @@ def render(report: Report) -> str:
         "dump-writing thread on both sides, x86/amd64 offsets are return addresses on both sides. Frames "
         "Breakpad found by context, CFI or frame pointer (*strong*) are the issue's criterion; scanned frames "
         "are reported separately. Code: `tests/stackwalk/corpus_compare.py`.",
+        "",
+        "**Our side is the production path**: every walk goes through `crashcart.stackwalk.stackwalker."
+        "Stackwalker`, the entry point `crashcart stackwalk` and the processor use; with symbols, through "
+        "`crashcart.symbols` (`file://` sources over the corpus symbol directories, each file converted into "
+        "a fresh on-disk symbol cache, one per symbol set), which also gives the function names and the "
+        "line and function bases of the printed offsets.",
         "",
         *_totals_section(report),
         *_kind_section(report),

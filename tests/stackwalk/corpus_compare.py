@@ -11,9 +11,12 @@ Conventions normalised (``shared/reference/stackwalk.md`` §2.1, §3.3):
   module, for a frame outside every module, and so do we.
 * With symbols a frame Breakpad names a function for is ``(module, function, offset)`` where offset is what
   Breakpad prints: ``address - line base`` when a line record covers the address, else ``address - function
-  base`` (``address`` = return address on x86/amd64, instruction elsewhere). Our frame's function comes from
-  the walker's supplier; the bases come from the same ``.sym`` file (:class:`SymIndex`, line records
-  included). Frames Breakpad prints without a function are ``(module, module offset)``.
+  base`` (``address`` = return address on x86/amd64, instruction elsewhere). Frames Breakpad prints without a
+  function are ``(module, module offset)``.
+* Our side is the production path: the walk, the function names and the line and function bases all come
+  through ``crashcart.stackwalk.stackwalker.Stackwalker`` with ``crashcart.symbols`` (``file://`` sources over
+  the corpus symbol directories, converted into an on-disk symbol cache, one cache per symbol set since the
+  alternative sets reuse debug ids) — what ``crashcart stackwalk`` and the processor run.
 * Offsets are the raw return address on x86/amd64 in both outputs (``Frame.offset`` is Breakpad's value).
 * Thread numbering is Breakpad's (the dump-writing thread skipped) on both sides.
 
@@ -23,16 +26,20 @@ criterion); *scan* (stack scanning, CFI with scanning, leaf simulation) is repor
 
 from __future__ import annotations
 
-import bisect
 import csv
+import hashlib
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-from crashcart.minidump import Minidump, MinidumpError, Module
-from crashcart.stackwalk import SimpleSymbols, WalkOptions, walk
+from crashcart.minidump import Minidump, MinidumpError
+from crashcart.stackwalk import WalkOptions
 from crashcart.stackwalk.frame import Frame, WalkResult
+from crashcart.stackwalk.output_json import Symbolizer
+from crashcart.stackwalk.stackwalker import Stackwalker, WalkerConfig
 from tests.helpers.shared import CORPUS
 from tests.minidump import breakpad_reference
 
@@ -173,85 +180,45 @@ def registers_agree(expected: RefFrame, actual: Frame) -> bool:
     return all(name in expected.registers or name in _X86_ALL_ONLY for name in ours)
 
 
-# --- symbols: bases for Breakpad's printed offsets ----------------------------------------------------------
+# --- our side: the production entry point ----------------------------------------------------------------
 
 
-@dataclass
-class _SymFunctions:
-    #: (start, size, name) sorted; PUBLIC (address, name) sorted; line records (start, size) sorted.
-    functions: list[tuple[int, int, str]] = field(default_factory=list)
-    publics: list[tuple[int, str]] = field(default_factory=list)
-    lines: list[tuple[int, int]] = field(default_factory=list)
+_CACHES: list[tempfile.TemporaryDirectory[str]] = []
 
 
-def _parse_sym(lines: Iterable[str]) -> _SymFunctions:
-    sym = _SymFunctions()
-    in_func = False
-    for line in lines:
-        head = line[:1]
-        if head == "F" and line.startswith("FUNC "):
-            parts = line[5:].removeprefix("m ").split(" ", 3)
-            sym.functions.append(
-                (int(parts[0], 16), int(parts[1], 16), parts[3].rstrip("\r\n") if len(parts) > 3 else "")
-            )
-            in_func = True
-        elif head == "P" and line.startswith("PUBLIC "):
-            parts = line[7:].removeprefix("m ").split(" ", 2)
-            sym.publics.append((int(parts[0], 16), parts[2].rstrip("\r\n") if len(parts) > 2 else ""))
-            in_func = False
-        elif in_func and head and head in "0123456789abcdef":
-            # A line record belongs to the latest FUNC; only PUBLIC ends that (Breakpad's cur_func).
-            parts = line.split(" ", 2)
-            try:
-                sym.lines.append((int(parts[0], 16), int(parts[1], 16)))
-            except (ValueError, IndexError):
-                continue
-    sym.functions.sort()
-    sym.publics.sort()
-    sym.lines.sort()
-    return sym
+@cache
+def _cache_root() -> Path:
+    """One symbol cache root per process, removed at exit: every run converts the corpus symbols afresh, as a
+    new node would (the conversion is part of what is measured)."""
+    holder = tempfile.TemporaryDirectory(prefix="crashcart-conformance-")
+    _CACHES.append(holder)
+    return Path(holder.name)
 
 
-class SymIndex:
-    """Function and line-record bases from the corpus ``.sym`` files, to print offsets as Breakpad does.
+@cache
+def stackwalker(dirs: tuple[Path, ...], options: WalkOptions = BREAKPAD_OPTIONS) -> Stackwalker:
+    """The walker for one symbol path (``file://`` sources in order; none: without symbols), kept for the
+    process so its caches stay warm across dumps, as in a processor worker."""
+    if not dirs:
+        return Stackwalker(WalkerConfig(options=options))
+    key = hashlib.sha256("\n".join(str(d) for d in dirs).encode()).hexdigest()[:16]
+    config = WalkerConfig(
+        symbol_urls=[d.resolve().as_uri() for d in dirs], symbols_cache_dir=_cache_root() / key, options=options
+    )
+    return Stackwalker(config)
 
-    Kept apart from ``SimpleSymbols`` (which reads no line records) so the walker's supplier stays minimal.
-    """
 
-    def __init__(self, roots: Sequence[Path]) -> None:
-        self._roots = list(roots)
-        self._cache: dict[tuple[str, str], _SymFunctions | None] = {}
-
-    def _load(self, module: Module) -> _SymFunctions | None:
-        key = (module.debug_filename, module.debug_id.upper())
-        if key not in self._cache:
-            stem = key[0][:-4] if key[0].lower().endswith(".pdb") else key[0]
-            found = None
-            for root in self._roots:
-                path = root / key[0] / key[1] / f"{stem}.sym"
-                if key[0] and key[1] and path.is_file():
-                    with path.open(encoding="utf-8", errors="replace") as handle:
-                        found = _parse_sym(handle)
-                    break
-            self._cache[key] = found
-        return self._cache[key]
-
-    def offset(self, module: Module, rel: int, printed: int) -> int | None:
-        """Breakpad's printed offset for a frame whose lookup address is ``rel`` (module-relative) and whose
-        printed address is ``printed`` (module-relative): minus the line base, else the function base."""
-        sym = self._load(module)
-        if sym is None:
-            return None
-        i = bisect.bisect_right(sym.functions, (rel, 1 << 64)) - 1
-        if i >= 0 and sym.functions[i][0] <= rel < sym.functions[i][0] + sym.functions[i][1]:
-            j = bisect.bisect_right(sym.lines, (rel, 1 << 64)) - 1
-            if j >= 0 and sym.lines[j][0] <= rel < sym.lines[j][0] + sym.lines[j][1]:
-                return printed - sym.lines[j][0]
-            return printed - sym.functions[i][0]
-        k = bisect.bisect_right(sym.publics, (rel, "\uffff")) - 1
-        if k >= 0 and (i < 0 or sym.publics[k][0] > sym.functions[i][0]):
-            return printed - sym.publics[k][0]
+def printed_offset(frame: Frame, symbolize: Symbolizer) -> int | None:
+    """Breakpad's printed offset for a frame with a function: from the line record's start when one covers the
+    lookup address, else from the function's (or PUBLIC symbol's) start; ``None`` without symbols there."""
+    module = frame.module
+    if module is None:
         return None
+    info = symbolize(module, frame.instruction - module.base_address)
+    if info is None:
+        return None
+    base = info.line_address if info.line_address is not None else info.function_address
+    return frame.offset - module.base_address - base
 
 
 # --- keys -------------------------------------------------------------------------------------------------------
@@ -263,13 +230,12 @@ def reference_key(frame: RefFrame, *, with_symbols: bool) -> Key:
     return (frame.module, hex(frame.offset))
 
 
-def our_key(frame: Frame, *, want_function: bool, index: SymIndex | None) -> Key:
+def our_key(frame: Frame, *, want_function: bool, symbolize: Symbolizer | None) -> Key:
     module = frame.module
     name = frame.module_name or ""
     offset = frame.module_offset if frame.module_offset is not None else frame.offset
-    if want_function and module is not None and frame.function and index is not None:
-        rel = frame.instruction - module.base_address
-        printed = index.offset(module, rel, frame.offset - module.base_address)
+    if want_function and module is not None and frame.function and symbolize is not None:
+        printed = printed_offset(frame, symbolize)
         return (name, frame.function, hex(printed) if printed is not None else "?")
     return (name, hex(offset))
 
@@ -408,7 +374,7 @@ def _header(dump: Minidump, reference: breakpad_reference.Reference) -> HeaderCh
 
 
 def _thread_rows(
-    expected: Sequence[RefFrame], actual: Sequence[Frame], *, with_symbols: bool, index: SymIndex | None
+    expected: Sequence[RefFrame], actual: Sequence[Frame], *, with_symbols: bool, symbolize: Symbolizer | None
 ) -> tuple[FrameRow, ...]:
     real = [f for f in expected if f.trust != "inline"]
     rows = []
@@ -422,7 +388,7 @@ def _thread_rows(
                 i,
                 None if want is None else reference_key(want, with_symbols=with_symbols),
                 None if want is None else want.trust,
-                None if got is None else our_key(got, want_function=want_function, index=index),
+                None if got is None else our_key(got, want_function=want_function, symbolize=symbolize),
                 None if got is None else str(got.trust),
                 registers,
             )
@@ -443,16 +409,16 @@ def compare_dump(
         return None  # an empty output: Breakpad could not process the dump (exit status 1)
     reference = read_reference(machine, text)
     dirs = item.symbol_dirs(variant) if with_symbols else []
-    supplier = SimpleSymbols(dirs) if dirs else None
-    index = SymIndex(dirs) if dirs else None
+    walker = stackwalker(tuple(dirs), options)
+    symbolize = walker.provider_lookup.symbolize if walker.provider_lookup is not None else None
     with Minidump.from_path(item.dump) as dump:
         header = _header(dump, reference.header)
-        result = walk(dump, supplier, options)
+        result, _ = walker.walk(dump)
     ours = {stack.index: stack.frames for stack in result.threads}
     threads = []
     for thread in sorted(set(ours) | set(reference.threads)):
         rows = _thread_rows(
-            reference.threads.get(thread, []), ours.get(thread, ()), with_symbols=with_symbols, index=index
+            reference.threads.get(thread, []), ours.get(thread, ()), with_symbols=with_symbols, symbolize=symbolize
         )
         if rows:
             threads.append(ThreadComparison(thread, rows))
@@ -463,7 +429,7 @@ def unprocessable(item: CorpusDump) -> tuple[bool, str]:
     """For a dump Breakpad has no output for: (whether we also refuse to walk it, what we say)."""
     try:
         with Minidump.from_path(item.dump) as dump:
-            result = walk(dump, None, BREAKPAD_OPTIONS)
+            result, _ = stackwalker(()).walk(dump)
     except MinidumpError as exc:
         return True, f"refused: {exc}"
     return result.status == "failed", f"walk {result.status}: {', '.join(result.notes)}"

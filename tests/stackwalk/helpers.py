@@ -7,7 +7,7 @@ import struct
 from collections.abc import Callable
 
 from crashcart.minidump import Location, MemoryRegion, Module, ModuleList, VersionInfo
-from crashcart.stackwalk import NoSymbols, SymbolSupplier, WalkOptions, walk_stack
+from crashcart.stackwalk import NoSymbols, SymbolLookup, WalkOptions, walk_stack
 from crashcart.stackwalk.frame import Frame
 from crashcart.stackwalk.unwind import UnwindEnv, unwinder_for
 
@@ -59,7 +59,7 @@ def run(
     stack: Stack,
     modules: list[Module],
     *,
-    supplier: SymbolSupplier | None = None,
+    symbols: SymbolLookup | None = None,
     os: str = "Linux",
     options: WalkOptions | None = None,
     address_mask: int = 0,
@@ -71,7 +71,7 @@ def run(
     env = UnwindEnv(
         stack.region(),
         ModuleList.from_modules(tuple(dataclasses.replace(m, index=i) for i, m in enumerate(modules))),
-        supplier or NoSymbols(),
+        symbols or NoSymbols(),
         os,
         unwinder.POINTER_SIZE,
         options.scan_words,

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import load_settings
-from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk, symbol_urls
+from crashcart.stackwalk.command import (
+    StackwalkCommandError,
+    StackwalkRequest,
+    run_stackwalk,
+    symbol_urls,
+    walker_config,
+)
+from crashcart.stackwalk.stackwalker import WalkerConfig
+from crashcart.stackwalk.walker import WalkOptions
 from tests.helpers.shared import CORPUS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -93,13 +100,39 @@ def test_missing_dump_exits_1(tmp_path: Path) -> None:
 
 def test_symbol_urls_order(tmp_path: Path) -> None:
     request = StackwalkRequest(DUMP, symbols_paths=[tmp_path], symbols_urls=["https://symbols.example/"])
-    assert symbol_urls(request) == f"{tmp_path.resolve().as_uri()} https://symbols.example/"
+    assert symbol_urls(request) == [tmp_path.resolve().as_uri(), "https://symbols.example/"]
+
+
+def test_request_replaces_the_deployment_symbols(tmp_path: Path) -> None:
+    """The command's sources, cache directory and options; the deployment's cache size, timeouts, S3 client."""
+    deployment = WalkerConfig(
+        symbol_urls=("https://deployment.example/",),
+        symbols_cache_dir=tmp_path / "node",
+        symbols_http_timeout=3,
+        options=WalkOptions(max_frames=7),
+    )
+    options = WalkOptions(max_frames=9)
+    request = StackwalkRequest(DUMP, symbols_paths=[tmp_path], options=options)
+    config = walker_config(request, deployment)
+    assert config.symbol_urls == [tmp_path.resolve().as_uri()]
+    assert (config.symbols_cache_dir, config.symbols_http_timeout, config.options) == (tmp_path / "node", 3, options)
+    moved = walker_config(StackwalkRequest(DUMP, cache_dir=tmp_path / "mine"), deployment)
+    assert (moved.symbol_urls, moved.symbols_cache_dir) == ([], tmp_path / "mine")
+
+
+def test_unreadable_dump_is_a_command_error(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.dmp"
+    garbage.write_bytes(b"not a minidump" * 8)
+    with pytest.raises(StackwalkCommandError, match="cannot read minidump"):
+        run_stackwalk(StackwalkRequest(garbage), WalkerConfig())
+    with pytest.raises(StackwalkCommandError, match=r"cannot read minidump .*No such file"):
+        run_stackwalk(StackwalkRequest(tmp_path / "gone.dmp", as_json=True), WalkerConfig())
 
 
 def test_raw_crash_adds_cert_info(tmp_path: Path) -> None:
     raw = tmp_path / "raw.json"
     raw.write_text(json.dumps({"ModuleSignatureInfo": json.dumps({"Microsoft Windows": ["kernel32.dll"]})}))
-    settings = load_settings({}, data_dir=tmp_path / "data")
+    settings = WalkerConfig(symbols_cache_dir=tmp_path / "data" / "symbols")
     doc = json.loads(run_stackwalk(StackwalkRequest(DUMP, as_json=True, raw_crash=raw), settings))
     assert doc["modules_contains_cert_info"] is True
     modules = {m["filename"]: m for m in doc["modules"]}
@@ -111,7 +144,7 @@ def test_raw_crash_adds_cert_info(tmp_path: Path) -> None:
 def test_bad_raw_crash_is_an_error(tmp_path: Path, content: bytes) -> None:
     raw = tmp_path / "raw.json"
     raw.write_bytes(content)
-    settings = load_settings({}, data_dir=tmp_path / "data")
+    settings = WalkerConfig(symbols_cache_dir=tmp_path / "data" / "symbols")
     with pytest.raises(StackwalkCommandError, match="raw crash"):
         run_stackwalk(StackwalkRequest(DUMP, as_json=True, raw_crash=raw), settings)
 
@@ -173,7 +206,7 @@ def test_text_inline_frames_match_breakpad(name: str, tmp_path: Path) -> None:
     """The text output's crashed thread with inline frames (numbered, ``Found by: inline record``, ``+ 0x…``)
     is Breakpad's, line for line; and the JSON carries the same inline functions."""
     dump, symbols, reference = _inline_case(name)
-    settings = load_settings({}, data_dir=tmp_path / "data")
+    settings = WalkerConfig(symbols_cache_dir=tmp_path / "data" / "symbols")
     request = StackwalkRequest(dump, symbols_paths=[symbols], cache_dir=tmp_path / "cache")
     ours = _crashed_thread(run_stackwalk(request, settings).splitlines())
     theirs = _crashed_thread(reference.read_text().splitlines())

@@ -88,7 +88,7 @@ def test_without_symbols_matches_breakpad() -> None:
 
 def test_with_symbols_matches_breakpad() -> None:
     results = [crashing_thread(c) for c in _results("sym")]
-    matched, total = _summary("with the corpus symbols (SimpleSymbols)", results)
+    matched, total = _summary("with the corpus symbols (crashcart.symbols, through Stackwalker)", results)
     assert total > 600
     assert matched == total, [c.describe() for c in results if c.matched != len(c.expected)]
     assert [c.name for c in results if len(c.actual) != len(c.expected)] == []

@@ -1,23 +1,24 @@
-"""Every SymbolSupplier implementation answers the same questions the same way for a module it does not know."""
+"""Every SymbolLookup implementation answers the same questions the same way for a module it does not know."""
 
 from __future__ import annotations
 
 import pytest
 
 import crashcart.stackwalk
-from crashcart.stackwalk import CfiRules, NoSymbols, SimpleSymbols, SymbolSupplier
+from crashcart.stackwalk import CfiRules, NoSymbols, SymbolLookup
 from tests.stackwalk.helpers import module
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 UNKNOWN = module("unknown", 0x1000, 0x1000)
 
 
-@pytest.mark.parametrize("supplier", [NoSymbols(), SimpleSymbols(), SimpleSymbols(["/nonexistent"])])
-def test_supplier_conformance(supplier: SymbolSupplier) -> None:
-    assert isinstance(supplier, SymbolSupplier)
-    assert supplier.has_symbols(UNKNOWN) is False
-    assert supplier.function_at(UNKNOWN, 0) is None
-    assert supplier.cfi_rules(UNKNOWN, 0) is None
-    assert supplier.windows_frame_info(UNKNOWN, 0) is None
+@pytest.mark.parametrize("lookup", [NoSymbols(), SimpleSymbols(), SimpleSymbols(["/nonexistent"])])
+def test_lookup_conformance(lookup: SymbolLookup) -> None:
+    assert isinstance(lookup, SymbolLookup)
+    assert lookup.has_symbols(UNKNOWN) is False
+    assert lookup.function_at(UNKNOWN, 0) is None
+    assert lookup.cfi_rules(UNKNOWN, 0) is None
+    assert lookup.windows_frame_info(UNKNOWN, 0) is None
 
 
 def test_cfi_rules_parse_without_rules() -> None:
@@ -31,8 +32,7 @@ def test_public_api() -> None:
         "CfiRules",
         "Frame",
         "NoSymbols",
-        "SimpleSymbols",
-        "SymbolSupplier",
+        "SymbolLookup",
         "ThreadStack",
         "Trust",
         "WalkOptions",

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from crashcart.minidump import Minidump
-from crashcart.settings import load_settings
 from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.output_json import HexFormatter, build_json
-from crashcart.stackwalk.supplier import ProviderSupplier
+from crashcart.stackwalk.symbol_lookup import ProviderLookup
 from crashcart.symbols import build_symbol_provider
 from tests.helpers.shared import CORPUS
 
@@ -142,10 +141,9 @@ def test_hex_padding() -> None:
 @pytest.mark.skipif(not CORPUS_SYMBOLS.is_dir(), reason="corpus symbols not available")
 def test_symbolicated_minidump2_matches_rust_minidump(tmp_path: Path) -> None:
     """rust-minidump's json-pretty-symbols snapshot: frame 1 is main at offset 0x004041ff (+0x4f), line 65."""
-    settings = load_settings({}, symbols_urls=CORPUS_SYMBOLS.as_uri(), symbols_cache_dir=tmp_path)
-    supplier = ProviderSupplier(build_symbol_provider(settings))
+    lookup = ProviderLookup(build_symbol_provider(CORPUS_SYMBOLS.as_uri(), tmp_path))
     with Minidump.from_path(FIXTURES / "minidump2.dmp") as dump:
-        doc = build_json(dump, walk(dump, supplier, WalkOptions()), supplier.symbolize, supplier.status)
+        doc = build_json(dump, walk(dump, lookup, WalkOptions()), lookup.symbolize, lookup.status)
     frames = doc["crashing_thread"]["frames"]
     assert frames[0]["function"] == "`anonymous namespace'::CrashFunction"
     assert (frames[0]["line"], frames[0]["offset"]) == (58, "0x0040429e")

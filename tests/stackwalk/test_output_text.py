@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from crashcart.minidump import Minidump
-from crashcart.settings import load_settings
 from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.output_text import build_text
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
+from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup
 from crashcart.symbols import build_symbol_provider
 from tests.helpers.shared import CORPUS
 
@@ -32,13 +31,13 @@ REFERENCES = {
 FRAME_LINE = re.compile(r"^ ?\d+  \S")
 
 
-def _text(name: str, supplier: ProviderSupplier | None = None) -> str:
-    recording = RecordingSupplier(supplier if supplier is not None else NoSymbols())
+def _text(name: str, lookup: ProviderLookup | None = None) -> str:
+    recording = RecordingLookup(lookup if lookup is not None else NoSymbols())
     with Minidump.from_path(FIXTURES / f"{name}.dmp") as dump:
         result = walk(dump, recording, WalkOptions())
-        if supplier is None:
+        if lookup is None:
             return build_text(dump, result, asked=recording.asked)
-        return build_text(dump, result, supplier.symbolize, supplier.status, asked=recording.asked)
+        return build_text(dump, result, lookup.symbolize, lookup.status, asked=recording.asked)
 
 
 def _reference(name: str, suffix: str) -> list[str]:
@@ -82,9 +81,8 @@ def test_matches_breakpad_text_with_symbols(name: str, tmp_path: Path) -> None:
     symbols = CORPUS / REFERENCES[name][1] / "symbols"
     if not symbols.is_dir():
         pytest.skip(f"{symbols} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    supplier = ProviderSupplier(build_symbol_provider(settings))
-    ours = _sections(_text(name, supplier).splitlines())
+    lookup = ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))
+    ours = _sections(_text(name, lookup).splitlines())
     theirs = _sections(_reference(name, "txt"))
     assert ours == theirs
 
@@ -129,12 +127,11 @@ def test_crashed_thread_matches_breakpad_text_with_corpus_symbols(
     reference = CORPUS / "reference" / f"{ident}.txt"
     if not reference.is_file():
         pytest.skip(f"{reference} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    supplier = ProviderSupplier(build_symbol_provider(settings))
-    recording = RecordingSupplier(supplier)
+    lookup = ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))
+    recording = RecordingLookup(lookup)
     with Minidump.from_path(dump_path) as dump:
         result = walk(dump, recording, WalkOptions())
-        ours = build_text(dump, result, supplier.symbolize, supplier.status, asked=recording.asked)
+        ours = build_text(dump, result, lookup.symbolize, lookup.status, asked=recording.asked)
     assert _crashed_thread(ours.splitlines()) == _crashed_thread(reference.read_text().splitlines())
 
 
@@ -142,8 +139,7 @@ def _symbolized(name: str, repo: str, tmp_path: Path) -> list[str]:
     symbols = CORPUS / repo / "symbols"
     if not symbols.is_dir():
         pytest.skip(f"{symbols} not available")
-    settings = load_settings({}, symbols_urls=symbols.as_uri(), symbols_cache_dir=tmp_path)
-    return _text(name, ProviderSupplier(build_symbol_provider(settings))).splitlines()
+    return _text(name, ProviderLookup(build_symbol_provider(symbols.as_uri(), tmp_path))).splitlines()
 
 
 def test_line_offsets_and_x86_eflags(tmp_path: Path) -> None:

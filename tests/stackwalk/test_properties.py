@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crashcart.minidump import MemoryRegion, ModuleList
-from crashcart.stackwalk import NoSymbols, SimpleSymbols, WalkOptions, walk_stack
+from crashcart.stackwalk import NoSymbols, WalkOptions, walk_stack
 from crashcart.stackwalk.unwind import UnwindEnv, unwinder_for
 from tests.stackwalk.helpers import module
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 BASE = 0x10000
 MODULES = ModuleList.from_modules((module("a", 0x20000, 0x1000), module("b", 0x30000, 0x1000)))

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crashcart.stackwalk import SimpleSymbols, SymbolSupplier
-from crashcart.stackwalk.simple_symbols import SymFile
+from crashcart.stackwalk import SymbolLookup
 from tests.stackwalk.helpers import module
+from tests.stackwalk.simple_symbols import SimpleSymbols, SymFile
 
 SYM = """MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 app
 FILE 0 app.c
@@ -52,19 +52,19 @@ def test_cfi_rows_accumulate() -> None:
     assert rules.rules[".cfa"] == "$rbp 16 +"
 
 
-def test_supplier_reads_breakpad_layout(tmp_path: Path) -> None:
+def test_reads_breakpad_layout(tmp_path: Path) -> None:
     folder = tmp_path / "app" / "0123456789ABCDEF0123456789ABCDEF0"
     folder.mkdir(parents=True)
     (folder / "app.sym").write_text(SYM)
-    supplier = SimpleSymbols([tmp_path / "missing", tmp_path])
-    assert isinstance(supplier, SymbolSupplier)
+    lookup = SimpleSymbols([tmp_path / "missing", tmp_path])
+    assert isinstance(lookup, SymbolLookup)
     app = module("app", 0x400000, 0x10000)
     other = module("other", 0x500000, 0x1000)
-    assert supplier.has_symbols(app)
-    assert not supplier.has_symbols(other)
-    assert supplier.function_at(app, 0x1000) == "first"
-    assert supplier.cfi_rules(app, 0x1000) is not None
-    assert supplier.cfi_rules(other, 0x1000) is None
+    assert lookup.has_symbols(app)
+    assert not lookup.has_symbols(other)
+    assert lookup.function_at(app, 0x1000) == "first"
+    assert lookup.cfi_rules(app, 0x1000) is not None
+    assert lookup.cfi_rules(other, 0x1000) is None
 
 
 def test_pdb_names_drop_the_extension(tmp_path: Path) -> None:
@@ -75,6 +75,6 @@ def test_pdb_names_drop_the_extension(tmp_path: Path) -> None:
 
 
 def test_add_by_hand() -> None:
-    supplier = SimpleSymbols()
-    supplier.add("app", "0123456789abcdef0123456789abcdef0", SYM)
-    assert supplier.function_at(module("app", 0, 0x10000), 0x1100) == "second one"
+    lookup = SimpleSymbols()
+    lookup.add("app", "0123456789abcdef0123456789abcdef0", SYM)
+    assert lookup.function_at(module("app", 0, 0x10000), 0x1100) == "second one"

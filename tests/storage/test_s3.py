@@ -1,5 +1,5 @@
-"""What only the S3 backend has: bucket-name rules, key prefixes, bucket creation, client configuration and
-the translation of botocore errors."""
+"""What only the S3 backend has: bucket-name rules, key prefixes, bucket creation and the translation of
+botocore errors (the client itself: ``tests/test_s3client.py``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from botocore.stub import Stubber
 
 from crashcart.errors import ConfigError, CrashNotFound, StorageUnavailable
+from crashcart.s3client import S3ClientConfig, make_s3_client
 from crashcart.settings import Settings, SettingsError, load_settings
 from crashcart.storage import DumpFile, keys, open_storage
-from crashcart.storage.s3 import S3CrashStorage, make_s3_client, parse_s3_url
+from crashcart.storage.s3 import S3CrashStorage, parse_s3_url
 from tests.helpers.s3server import S3Server
 from tests.storage.conftest import DAY, closed_port, new_crash_id
 from tests.storage.test_conformance import MINIDUMP, memory_dump, raw_crash
@@ -49,7 +50,7 @@ def test_bucket_with_a_period_is_refused_everywhere(tmp_path: Path) -> None:
         open_storage(unchecked, None)
     with pytest.raises(ConfigError, match="period"):
         parse_s3_url("s3://crash.reports")
-    client = make_s3_client(load_settings(environ={}, data_dir=tmp_path))
+    client = make_s3_client(S3ClientConfig.for_storage(load_settings(environ={}, data_dir=tmp_path)))
     try:
         with pytest.raises(ConfigError, match="period"):
             S3CrashStorage("crash.reports", "", client)
@@ -221,38 +222,6 @@ def test_create_bucket_waits_for_an_unreachable_server(s3_server: S3Server, tmp_
         storage.close()
 
 
-def test_client_configuration(tmp_path: Path) -> None:
-    settings = load_settings(
-        environ={},
-        data_dir=tmp_path,
-        storage_url="s3://crashes",
-        s3_endpoint_url="http://127.0.0.1:9000",
-        s3_region="eu-west-3",
-        s3_connect_timeout=2.5,
-        s3_read_timeout=7,
-        s3_max_attempts=4,
-    )
-    client = make_s3_client(settings)
-    try:
-        config: Any = client.meta.config
-        assert client.meta.endpoint_url == "http://127.0.0.1:9000"
-        assert client.meta.region_name == "eu-west-3"
-        assert (config.connect_timeout, config.read_timeout) == (2.5, 7)
-        assert config.retries == {"total_max_attempts": 4, "mode": "standard"}
-        assert config.max_pool_connections >= 32
-        assert config.s3 == {"addressing_style": "path"}
-    finally:
-        client.close()
-
-    aws = make_s3_client(load_settings(environ={}, data_dir=tmp_path, storage_url="s3://crashes"))
-    try:
-        assert aws.meta.endpoint_url.startswith("https://")
-        aws_config: Any = aws.meta.config
-        assert not (aws_config.s3 or {}).get("addressing_style")
-    finally:
-        aws.close()
-
-
 # --- error translation (a stubbed client shows the codes moto never sends) ----------------------------
 
 
@@ -266,7 +235,7 @@ def stubbed(tmp_path: Path) -> Iterator[tuple[S3CrashStorage, Stubber]]:
         s3_access_key_id="testing",
         s3_secret_access_key="testing",  # fake
     )
-    client = make_s3_client(settings)
+    client = make_s3_client(S3ClientConfig.for_storage(settings))
     with Stubber(client) as stubber:
         yield S3CrashStorage("crashes", "", client), stubber
     client.close()

@@ -11,12 +11,37 @@ from pathlib import Path
 
 import pytest
 
+from crashcart.symbols.interfaces import SymbolData
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "symbols"
 STORE = FIXTURES / "store"
 
 INLINE_FILE, INLINE_ID = "linux_inline", "BBA6FA10B8AAB33D00000000000000000"
 TEST_FILE, TEST_ID = "test.pdb", "ABCDEF0123456789ABCDEF01234567891"
 TEST_CODE_FILE, TEST_CODE_ID = "test.dll", "5f3a1b2c9000"
+TEST_SYM = STORE / TEST_FILE / TEST_ID / "test.sym"
+
+
+class Fetcher:
+    """A fetch callable that records calls and returns (or raises) what it is told."""
+
+    def __init__(self, result: SymbolData | Exception) -> None:
+        self.result = result
+        self.calls = 0
+
+    def __call__(self) -> SymbolData:
+        self.calls += 1
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,34 +8,11 @@ from pathlib import Path
 import pytest
 
 from crashcart.symbols.cache import VERSION_DIR, SymbolCache
-from crashcart.symbols.interfaces import SymbolData, SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
+from crashcart.symbols.interfaces import SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
 from crashcart.symbols.symfile import SymLimits
-from tests.symbols.conftest import STORE, TEST_FILE, TEST_ID
+from tests.symbols.conftest import STORE, TEST_FILE, TEST_ID, TEST_SYM, Clock, Fetcher
 
-TEST_SYM = STORE / TEST_FILE / TEST_ID / "test.sym"
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Fetcher:
-    """A fetch callable that records calls and returns (or raises) what it is told."""
-
-    def __init__(self, result: SymbolData | Exception) -> None:
-        self.result = result
-        self.calls = 0
-
-    def __call__(self) -> SymbolData:
-        self.calls += 1
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_converts_once_and_later_loads_from_disk(tmp_path: Path) -> None:
@@ -122,38 +98,6 @@ def test_unusable_identifiers_are_not_found(tmp_path: Path) -> None:
         SymbolCache(tmp_path).load("a/..", TEST_ID, Fetcher(TEST_SYM))
 
 
-def test_lru_eviction_by_size(tmp_path: Path) -> None:
-    clock = Clock()
-    probe = SymbolCache(tmp_path / "probe")
-    probe.load(TEST_FILE, TEST_ID, Fetcher(TEST_SYM))
-    entry_size, _ = probe.usage()
-    cache = SymbolCache(tmp_path / "cache", max_size=int(entry_size * 2.5), clock=clock)
-    ids = [f"{i:033X}" for i in range(1, 5)]
-    for index, debug_id in enumerate(ids[:3]):
-        cache.load(TEST_FILE, debug_id, Fetcher(TEST_SYM))
-        entry = cache.entry_dir(TEST_FILE, debug_id) / "meta.json"
-        os.utime(entry, (1000 + index, 1000 + index))
-    # the third conversion pushed the cache over its cap: the least recently used (the first) went
-    assert not cache.entry_dir(TEST_FILE, ids[0]).exists()
-    # using the second makes the third the oldest
-    cache.load(TEST_FILE, ids[1], Fetcher(TEST_SYM))
-    cache.load(TEST_FILE, ids[3], Fetcher(TEST_SYM))
-    assert [cache.entry_dir(TEST_FILE, i).exists() for i in ids] == [False, True, False, True]
-    total, _ = cache.usage()
-    assert total <= cache.max_size
-
-
-def test_old_format_versions_are_evicted_first(tmp_path: Path) -> None:
-    old = tmp_path / "v0-sc1" / TEST_FILE / TEST_ID
-    old.mkdir(parents=True)
-    (old / "symcache").write_bytes(b"x" * 5000)
-    cache = SymbolCache(tmp_path, max_size=10**9)
-    cache.load(TEST_FILE, TEST_ID, Fetcher(TEST_SYM))
-    cache.max_size = 1
-    cache.evict()
-    assert not old.exists()
-
-
 def test_vanished_or_damaged_entries_are_rebuilt(tmp_path: Path) -> None:
     fetch = Fetcher(TEST_SYM)
     cache = SymbolCache(tmp_path)
@@ -231,29 +175,3 @@ def test_local_source_is_asked_before_the_lock_and_leaves_no_marker(tmp_path: Pa
     fetch.result = TEST_SYM
     assert cache.load(TEST_FILE, TEST_ID, fetch, local=True).symcache.lookup(0x3000)
     assert fetch.calls == 3
-
-
-def test_a_recent_walk_recorded_by_another_process_replaces_the_first_walk(tmp_path: Path) -> None:
-    clock = Clock()
-    first = SymbolCache(tmp_path, clock=clock)
-    first.load(TEST_FILE, TEST_ID, Fetcher(TEST_SYM))
-    total, _ = first.usage()
-    first._write_usage(total)  # what a walk over USAGE_MIN_ENTRIES entries leaves behind
-    walks: list[int] = []
-
-    class Counting(SymbolCache):
-        def usage(self) -> tuple[int, list[tuple[float, int, Path]]]:
-            walks.append(1)
-            return super().usage()
-
-    second = Counting(tmp_path, clock=clock)
-    second.load(TEST_FILE, f"{2:033X}", Fetcher(TEST_SYM))
-    assert walks == []  # started from the recorded total; still under the cap
-    clock.now += 10_000  # the record is stale now: a new process walks
-    third = Counting(tmp_path, clock=clock)
-    third.load(TEST_FILE, f"{3:033X}", Fetcher(TEST_SYM))
-    assert walks == [1]
-    over = Counting(tmp_path, clock=clock, max_size=1)  # over the cap: the estimate never stops a needed walk
-    over._write_usage(total)
-    over.load(TEST_FILE, f"{4:033X}", Fetcher(TEST_SYM))
-    assert walks == [1, 1]

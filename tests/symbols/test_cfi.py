@@ -6,8 +6,8 @@ import pytest
 
 from crashcart.symbols.cfi import (
     CfiIndex,
+    CfiRange,
     CfiRecords,
-    CfiRules,
     parse_rule_set,
     parse_win_record,
     write_cfi_index,
@@ -26,7 +26,7 @@ def test_rules_and_deltas_up_to_the_address(tmp_path: Path) -> None:
         deltas=[(0, 0x108, ".cfa: $rsp 24 +"), (0, 0x104, ".cfa: $rsp 16 +"), (0, 0x200, ".cfa: out of range")],
     )
     index = _index(tmp_path, records)
-    assert index.cfi_rules(0x100) == CfiRules(0x100, 0x20, ".cfa: $rsp 8 + .ra: .cfa -8 + ^", ())
+    assert index.cfi_rules(0x100) == CfiRange(0x100, 0x20, ".cfa: $rsp 8 + .ra: .cfa -8 + ^", ())
     at = index.cfi_rules(0x106)
     assert at is not None
     assert at.deltas == ((0x104, ".cfa: $rsp 16 +"),)

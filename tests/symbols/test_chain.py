@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from crashcart.symbols.chain import ChainSymbolSource
 from crashcart.symbols.fs import FileSymbolSource
-from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSourceUnavailable
+from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSource, SymbolSourceUnavailable
 from tests.symbols.conftest import INLINE_FILE, INLINE_ID
 
 
 class DownSource:
     """A source whose server is down; records calls."""
+
+    is_local = False
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -20,6 +23,10 @@ class DownSource:
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
     ) -> SymbolData:
         self.calls.append(debug_file)
+        raise SymbolSourceUnavailable("down")
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        self.calls.append(what)
         raise SymbolSourceUnavailable("down")
 
     def close(self) -> None:
@@ -53,3 +60,18 @@ def test_missing_everywhere_is_not_found(store: Path) -> None:
         ChainSymbolSource([FileSymbolSource(store)]).locate("nothing.pdb", "AB1")
     with pytest.raises(SymbolNotFound):
         ChainSymbolSource([]).locate("nothing.pdb", "AB1")
+
+
+def test_every_source_implements_the_whole_protocol(tmp_path: Path, store: Path) -> None:
+    """``is_local`` and ``locate_paths`` are protocol members, not optional hooks: the chain asks them of
+    every source (a local-only chain skips negative-cache markers; companions are looked up everywhere)."""
+    local = ChainSymbolSource([FileSymbolSource(tmp_path), FileSymbolSource(store)])
+    assert isinstance(local, SymbolSource)
+    assert local.is_local
+    down = DownSource()
+    mixed = ChainSymbolSource([FileSymbolSource(store), down])
+    assert not mixed.is_local
+    assert not ChainSymbolSource([]).is_local
+    with pytest.raises(SymbolSourceUnavailable):
+        mixed.locate_paths(["nothing.pdb/AB1/nothing.sym"], "nothing.pdb/AB1")
+    assert down.calls == ["nothing.pdb/AB1"]

@@ -79,6 +79,18 @@ def test_hostile_identifiers_never_leave_the_store(source: SymbolSource) -> None
         source.locate("x", "../..")
 
 
+def test_locate_paths_takes_the_first_path_it_has(source: SymbolSource, store: Path) -> None:
+    wanted = f"{INLINE_FILE}/{INLINE_ID}/linux_inline.sym"
+    found = source.locate_paths(["nothing/AB1/nothing.sym", wanted], "inline module")
+    assert _read(found) == (store / wanted).read_bytes()
+    with pytest.raises(SymbolNotFound, match="inline module"):
+        source.locate_paths(["nothing/AB1/nothing.sym"], "inline module")
+
+
+def test_only_the_directory_source_is_local(source: SymbolSource) -> None:
+    assert source.is_local is isinstance(source, FileSymbolSource)
+
+
 def test_error_codes_are_stable() -> None:
     assert (SymbolNotFound.code, SymbolMalformed.code, SymbolSourceUnavailable.code) == (
         "symbol_not_found",

@@ -412,6 +412,8 @@ def test_binary_first_then_the_dsym_from_a_later_source(tmp_path: Path) -> None:
 class _DownForCompanions:
     """A source that is down (for the companion lookup too)."""
 
+    is_local = False
+
     def locate(self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None) -> Path:
         raise SymbolSourceUnavailable("down")
 

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import load_settings
 from crashcart.symbols import build_symbol_provider
 from crashcart.symbols.cache import SymbolCache
 from crashcart.symbols.fs import FileSymbolSource
@@ -110,13 +109,39 @@ def test_missing_is_remembered_in_process(store: Path, tmp_path: Path) -> None:
     assert provider.has_symbols(module)
 
 
-def test_build_from_settings(store: Path, tmp_path: Path) -> None:
-    settings = load_settings(environ={}, data_dir=tmp_path, symbols_urls=store.as_uri())
-    provider = build_symbol_provider(settings)
+def test_build_from_values(store: Path, tmp_path: Path) -> None:
+    provider = build_symbol_provider(
+        f"{tmp_path.as_uri()}, {store.as_uri()}", tmp_path / "symbols", cache_max_size=1234, missing_ttl=5
+    )
     try:
         info = provider.lookup(TEST_MODULE, 0x3004)
         assert info is not None
         assert info.function == "second_function"
         assert provider.cache.root == tmp_path / "symbols"
+        assert (provider.cache.max_size, provider.cache.missing_ttl, provider.missing_ttl) == (1234, 5, 5)
+        assert provider.source.is_local
     finally:
         provider.close()
+
+
+TAIL_ID = "0123456789ABCDEF0123456789ABCDEF0"
+
+
+def test_last_public_covers_the_rest_of_the_module(tmp_path: Path) -> None:
+    """Breakpad's nearest-PUBLIC lookup has no upper bound: past the last FUNC, a PUBLIC starting above it names
+    every later address (a scanned return address there is then "in a function"); the SymCache alone ends at
+    the last range."""
+    entry = tmp_path / "store" / "tail.so" / TAIL_ID
+    entry.mkdir(parents=True)
+    (entry / "tail.so.sym").write_bytes(
+        b"MODULE Linux arm " + TAIL_ID.encode() + b" tail.so\n"
+        b"FILE 0 a.c\nFUNC 1000 6 0 last_func\n1000 6 7 0\nPUBLIC 1001 0 last_func\n"
+    )
+    provider = SymbolProvider(FileSymbolSource(tmp_path / "store"), SymbolCache(tmp_path / "cache"))
+    module = Module("tail.so", TAIL_ID)
+    inside = provider.lookup(module, 0x1002)
+    assert inside is not None and inside.function == "last_func"
+    far = provider.lookup(module, 0x43B12)
+    assert far is not None
+    assert (far.function, far.function_address, far.function_offset, far.file) == ("last_func", 0x1001, 0x42B11, None)
+    assert provider.lookup(module, 0x800) is None

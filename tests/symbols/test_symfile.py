@@ -228,3 +228,19 @@ def test_signed_hex_fields_are_dropped_not_fatal(tmp_path: Path, record: bytes) 
     assert module.cfi.cfi_rules(0x20) is not None
     assert module.cfi.win_records(0x10) == []
     assert module.cfi.parameter_size(0x10) == 0
+
+
+@pytest.mark.parametrize(
+    ("records", "tail"),
+    [
+        (b"FUNC 1000 6 0 f\nPUBLIC 1001 0 f\n", 0x1001),  # the PUBLIC after the last FUNC's start (thumb bit)
+        (b"PUBLIC 800 0 p\nFUNC 1000 6 0 f\n", None),  # the last FUNC starts above every PUBLIC
+        (b"FUNC m 1000 6 0 f\nPUBLIC m 2000 0 q\nPUBLIC 1800 0 r\n", 0x2000),
+        (b"FUNC 1000 6 0 f\n", None),
+    ],
+)
+def test_tail_public(tmp_path: Path, records: bytes, tail: int | None) -> None:
+    path = tmp_path / "t.sym"
+    path.write_bytes(HEADER + records)
+    assert scan_sym_file(path).tail_public == tail
+    assert _line_scan(path, SymLimits()).tail_public == tail

@@ -34,7 +34,7 @@ from crashcart.processor.registry import RuleConfig, RulesetError
 from crashcart.processor.rulesets import build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor, WorkerSlots
-from crashcart.processor.walker import InProcessWalker, Walker
+from crashcart.processor.walker import InProcessWalker, Walker, walker_config
 from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue, Message
@@ -42,10 +42,9 @@ from crashcart.schemas import load_schemas, public_view
 from crashcart.service import Check, Heartbeat, Status, open_backends, version_document
 from crashcart.service.http import StatusServer
 from crashcart.settings import Settings
-from crashcart.stackwalk.walker import WalkOptions
+from crashcart.stackwalk.stackwalker import Stackwalker
 from crashcart.storage import Role, open_storage
 from crashcart.storage.interfaces import ProcessedCrashWriter
-from crashcart.symbols import build_symbol_provider
 
 LOGGER = logging.getLogger(__name__)
 
@@ -89,10 +88,6 @@ def build_pipelines(config: RuleConfig) -> dict[str, Pipeline]:
         raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
 
 
-def walk_options(settings: Settings) -> WalkOptions:
-    return WalkOptions(max_frames=settings.stackwalk_max_frames, max_seconds=settings.stackwalk_max_seconds)
-
-
 def observed(pipeline: Pipeline, metrics: Metrics) -> Callable[[CrashContext], None]:
     """The pipeline as the worker's ``run_rules``, recording per-rule time and failures."""
 
@@ -126,7 +121,7 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
     storage = open_storage(settings, Role.PROCESSOR)
     queue = open_queue(settings)
     index = CrashIndex(settings)
-    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     config = rule_config(settings, walker)
     pipelines = build_pipelines(config)
 
@@ -246,7 +241,7 @@ def _metrics_dir(settings: Settings) -> Any:
 def validate_configuration(settings: Settings) -> None:
     """Build every ruleset once, so a bad schema file, signature list or optional rule stops the node at start
     (``ConfigError`` naming the setting) instead of crash-looping its workers."""
-    walker = InProcessWalker(build_symbol_provider(settings), walk_options(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     try:
         build_pipelines(rule_config(settings, walker))
     finally:

@@ -1,11 +1,15 @@
-"""Crashcart's stack walker: ``walk(minidump, supplier, options) -> WalkResult``. See ``docs/stackwalk.md``."""
+"""Crashcart's stack walker: ``walk(minidump, symbols, options) -> WalkResult``. See ``docs/stackwalk.md``.
+
+The entry point for a minidump file (JSON or text out, production symbols) is
+``crashcart.stackwalk.stackwalker.Stackwalker``; it is not imported here, so unwinder users do not load
+``crashcart.symbols``.
+"""
 
 from __future__ import annotations
 
 from crashcart.stackwalk.cfi import caller_registers, evaluate, run_program
 from crashcart.stackwalk.frame import WALKER_VERSION, Frame, ThreadStack, Trust, WalkResult
-from crashcart.stackwalk.interfaces import CfiRules, NoSymbols, SymbolSupplier, WindowsFrameInfo
-from crashcart.stackwalk.simple_symbols import SimpleSymbols
+from crashcart.stackwalk.interfaces import CfiRules, NoSymbols, SymbolLookup, WindowsFrameInfo
 from crashcart.stackwalk.walker import WalkOptions, walk, walk_stack
 
 __all__ = [
@@ -13,8 +17,7 @@ __all__ = [
     "CfiRules",
     "Frame",
     "NoSymbols",
-    "SimpleSymbols",
-    "SymbolSupplier",
+    "SymbolLookup",
     "ThreadStack",
     "Trust",
     "WalkOptions",

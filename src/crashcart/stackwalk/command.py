@@ -1,12 +1,15 @@
 """``crashcart stackwalk``: walk one minidump with symbols from local directories and URLs, print text or JSON.
 
-The CLI only parses options; this module builds the symbol provider (the command's composition root), walks,
-and renders. Errors a user can fix (an unreadable dump or raw crash, a bad symbol URL) are raised as
-:class:`StackwalkCommandError` with a one-line message.
+The CLI parses options and passes what the deployment configures (symbol cache, timeouts, S3 client) as a
+:class:`~crashcart.stackwalk.stackwalker.WalkerConfig`; this module puts the command's own choices (symbol
+paths and URLs, ``--cache-dir``) into it and walks through the one entry point, ``Stackwalker``. Errors a user
+can fix (an unreadable dump or raw crash, a bad symbol URL) are raised as :class:`StackwalkCommandError` with
+a one-line message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -15,14 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from crashcart.errors import CrashcartError
-from crashcart.minidump import Minidump, MinidumpError
-from crashcart.settings import Settings
-from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier
-from crashcart.stackwalk.output_json import build_json
-from crashcart.stackwalk.output_text import build_text
-from crashcart.stackwalk.supplier import ProviderSupplier, RecordingSupplier
-from crashcart.stackwalk.walker import WalkOptions, walk
-from crashcart.symbols import build_symbol_provider
+from crashcart.stackwalk.stackwalker import DumpUnreadable, Stackwalker, WalkerConfig
+from crashcart.stackwalk.walker import WalkOptions
 
 LOGGER = logging.getLogger(__name__)
 
@@ -47,50 +44,35 @@ class StackwalkRequest:
     options: WalkOptions = field(default_factory=WalkOptions)
 
 
-def symbol_urls(request: StackwalkRequest) -> str:
+def symbol_urls(request: StackwalkRequest) -> list[str]:
     """The ordered source list: ``--symbols-path`` directories (as ``file://``) first, then ``--symbols-url``."""
-    urls = [path.resolve().as_uri() for path in request.symbols_paths]
-    urls += list(request.symbols_urls)
-    return " ".join(urls)
+    return [path.resolve().as_uri() for path in request.symbols_paths] + list(request.symbols_urls)
 
 
-def run_stackwalk(request: StackwalkRequest, settings: Settings) -> str:
+def walker_config(request: StackwalkRequest, deployment: WalkerConfig) -> WalkerConfig:
+    """``deployment``'s cache, timeouts and S3 client with the request's symbols, cache directory and options."""
+    cache_dir = request.cache_dir if request.cache_dir is not None else deployment.symbols_cache_dir
+    return dataclasses.replace(
+        deployment, symbol_urls=symbol_urls(request), symbols_cache_dir=cache_dir, options=request.options
+    )
+
+
+def run_stackwalk(request: StackwalkRequest, deployment: WalkerConfig) -> str:
     """Walk ``request.dump`` and return the text or JSON output (ending in a newline)."""
     raw_crash = _read_raw_crash(request.raw_crash) if request.raw_crash is not None else None
-    urls = symbol_urls(request)
-    supplier: SymbolSupplier
-    provider_supplier: ProviderSupplier | None = None
-    if urls:
-        if request.cache_dir is not None:
-            settings = settings.model_copy(update={"symbols_cache_dir": request.cache_dir})
-        try:
-            provider_supplier = ProviderSupplier(build_symbol_provider(settings, urls))
-        except CrashcartError as exc:
-            raise StackwalkCommandError(f"cannot use symbol sources {urls!r}: {exc}") from exc
-        supplier = provider_supplier
-    else:
-        supplier = NoSymbols()
+    config = walker_config(request, deployment)
     try:
-        try:
-            dump = Minidump.from_path(request.dump)
-        except MinidumpError as exc:
-            raise StackwalkCommandError(f"cannot read minidump {request.dump}: {exc}") from exc
-        except OSError as exc:
-            raise StackwalkCommandError(f"cannot open minidump {request.dump}: {exc.strerror or exc}") from exc
-        recording = RecordingSupplier(supplier)
-        with dump:
-            result = walk(dump, recording, request.options)
-            symbolize = provider_supplier.symbolize if provider_supplier is not None else None
-            status = provider_supplier.status if provider_supplier is not None else None
-            if request.as_json:
-                doc = build_json(dump, result, symbolize, status, recording.asked)
-                if raw_crash is not None:
-                    apply_raw_crash(doc, raw_crash)
-                return json.dumps(doc, indent=2) + "\n"
-            return build_text(dump, result, symbolize, status, asked=recording.asked)
+        stackwalker = Stackwalker(config)
+    except CrashcartError as exc:
+        raise StackwalkCommandError(f"cannot use symbol sources {' '.join(config.symbol_urls)!r}: {exc}") from exc
+    try:
+        if request.as_json:
+            return json.dumps(stackwalker.walk_json(request.dump, raw_crash), indent=2) + "\n"
+        return stackwalker.walk_text(request.dump)
+    except DumpUnreadable as exc:
+        raise StackwalkCommandError(str(exc)) from exc
     finally:
-        if provider_supplier is not None:
-            provider_supplier.provider.close()
+        stackwalker.close()
 
 
 def _read_raw_crash(path: Path) -> dict[str, Any]:
@@ -105,30 +87,3 @@ def _read_raw_crash(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise StackwalkCommandError(f"raw crash {path} is not a JSON object")
     return value
-
-
-def apply_raw_crash(doc: dict[str, Any], raw_crash: dict[str, Any]) -> None:
-    """What rust-minidump takes from the raw crash (``--raw-json``): module certificate subjects.
-
-    Mozilla's ``ModuleSignatureInfo`` is ``{subject: [module filename, …]}``, as an object or a JSON string.
-    """
-    info = raw_crash.get("ModuleSignatureInfo")
-    if isinstance(info, str):
-        try:
-            info = json.loads(info)
-        except ValueError:
-            LOGGER.warning("raw crash ModuleSignatureInfo is not JSON; ignored")
-            return
-    if not isinstance(info, dict):
-        return
-    subjects: dict[str, str] = {}
-    for subject, names in info.items():
-        if isinstance(names, list):
-            for name in names:
-                if isinstance(name, str):
-                    subjects[name.lower()] = str(subject)
-    for module in doc.get("modules", []):
-        subject = subjects.get(str(module.get("filename", "")).lower())
-        if subject is not None:
-            module["cert_subject"] = subject
-    doc["modules_contains_cert_info"] = True

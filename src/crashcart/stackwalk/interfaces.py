@@ -1,10 +1,18 @@
-"""What the stack walker needs from symbols, and nothing more.
+"""What the stack walker needs from symbols, and nothing more: the :class:`SymbolLookup` protocol.
 
-The walker asks three questions about a module: does it have symbols at all, which function covers an
-address, and which CFI rules apply at an address. ``crashcart.symbols`` answers them in production; the
-in-repo :class:`~crashcart.stackwalk.simple_symbols.SimpleSymbols` answers them in tests, and
-:class:`NoSymbols` is the supplier for walking without symbols (Breakpad's ``minidump_stackwalk`` with no
-symbol path).
+The walker asks four questions about a module at a module-relative address: does it have symbols at all,
+which function covers the address, which CFI rules apply there, and which ``STACK WIN`` record. Names, so that
+each means one thing (rust-minidump's ``SymbolSupplier``/``SymbolProvider`` split, in Crashcart's words):
+
+* ``crashcart.symbols.SymbolSource`` *finds* symbol files (rust-minidump's ``SymbolSupplier``);
+* ``crashcart.symbols.SymbolProvider`` *uses* them: converted caches, lookups and unwind records in the symbol
+  layer's own terms, per ``ModuleRef`` (rust-minidump's ``SymbolProvider``);
+* :class:`SymbolLookup` (here) is what the *walker* asks, in the walker's terms (a minidump ``Module``,
+  :class:`CfiRules` as register → expression, :class:`WindowsFrameInfo`). It is not called a provider because
+  one already exists a layer below, and not a supplier because it finds nothing.
+  ``crashcart.stackwalk.symbol_lookup.ProviderLookup`` answers it from a ``SymbolProvider`` in production;
+  :class:`NoSymbols` answers it for a walk without symbols (Breakpad's ``minidump_stackwalk`` with no symbol
+  path); the tests' ``SimpleSymbols`` (``tests/stackwalk/simple_symbols.py``) reads ``.sym`` files directly.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ class WindowsFrameInfo:
 
 
 @runtime_checkable
-class SymbolSupplier(Protocol):
+class SymbolLookup(Protocol):
     """Symbol answers for one module at a module-relative address (``address - module.base_address``)."""
 
     def has_symbols(self, module: Module) -> bool:
@@ -84,7 +92,7 @@ class SymbolSupplier(Protocol):
 
 
 class NoSymbols:
-    """The supplier that knows nothing: every module is symbol-less, so scans accept any module address."""
+    """The lookup that knows nothing: every module is symbol-less, so scans accept any module address."""
 
     def has_symbols(self, module: Module) -> bool:
         return False

@@ -90,7 +90,7 @@ def build_json(
 ) -> dict[str, Any]:
     """The ``--json`` document for a walked dump.
 
-    ``asked``: indexes of modules the walker asked the supplier about (``RecordingSupplier.asked``); they
+    ``asked``: indexes of modules the walker asked the symbol lookup about (``RecordingLookup.asked``); they
     count as touched, like the modules of the frames.
     """
     hx = HexFormatter(pointer_size(dump))
@@ -233,7 +233,7 @@ def _frame(
 
 
 def _module(module: Module, hx: HexFormatter, touched: bool, symbol_status: SymbolStatus | None) -> dict[str, Any]:
-    # rust-minidump sets the symbol flags only for modules some frame touched; without a supplier, none load.
+    # rust-minidump sets the symbol flags only for modules some frame touched; without symbols, none load.
     status = None if not touched else symbol_status(module) if symbol_status is not None else "symbol_not_found"
     return {
         "base_addr": hx(module.base_address),

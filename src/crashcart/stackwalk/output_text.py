@@ -53,7 +53,7 @@ def build_text(
 ) -> str:
     """Breakpad-like text for a walked dump (crashed thread first, then the others, then loaded modules).
 
-    ``asked``: indexes of modules the walker asked the supplier about (``RecordingSupplier.asked``); with
+    ``asked``: indexes of modules the walker asked the symbol lookup about (``RecordingLookup.asked``); with
     the frames' modules they are the modules Breakpad warns about when they have no symbols.
     """
     lines: list[str] = []

@@ -22,7 +22,7 @@ from crashcart.minidump import (
     ThreadList,
 )
 from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
-from crashcart.stackwalk.interfaces import NoSymbols, SymbolSupplier
+from crashcart.stackwalk.interfaces import NoSymbols, SymbolLookup
 from crashcart.stackwalk.unwind import UnwindEnv, Unwinder, amd64, arm, arm64, unwinder_for, x86
 from crashcart.stackwalk.unwind._common import ModuleLookup
 
@@ -59,7 +59,7 @@ def _make_frame(unwinder: Unwinder, env: UnwindEnv, trust: Trust, registers: dic
     module = env.module_at(instruction)
     function = None
     if module is not None:
-        function = env.supplier.function_at(module, instruction - module.base_address)
+        function = env.symbols.function_at(module, instruction - module.base_address)
     module_offset = None if module is None else offset - module.base_address
     return Frame(trust, offset, instruction, module, module_offset, registers, function)
 
@@ -103,14 +103,14 @@ def walk_stack(
 
 def walk(
     minidump: Minidump,
-    supplier: SymbolSupplier | None = None,
+    symbols: SymbolLookup | None = None,
     options: WalkOptions | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> WalkResult:
     """Walk every thread of ``minidump`` (Breakpad's thread numbering: the dump-writing thread is skipped)."""
     options = options or WalkOptions()
-    supplier = supplier if supplier is not None else NoSymbols()
+    symbols = symbols if symbols is not None else NoSymbols()
     deadline = clock() + options.max_seconds
     system = minidump.get_stream(SystemInfo)
     cpu = system.cpu if system is not None else "unknown"
@@ -150,7 +150,7 @@ def walk(
             stacks.append(ThreadStack(this_index, thread.thread_id, (), "no_context"))
             continue
         stack = minidump.thread_stack(thread)
-        env = UnwindEnv(stack, lookup, supplier, os_name, unwinder.POINTER_SIZE, options.scan_words, mask)
+        env = UnwindEnv(stack, lookup, symbols, os_name, unwinder.POINTER_SIZE, options.scan_words, mask)
         frames, truncated = walk_stack(unwinder, context.registers, env, options, deadline, clock)
         if truncated is not None:
             notes.append(f"thread {this_index}: {truncated}")

@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import boto3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crashcart.crashid import is_crash_id
 from crashcart.errors import ConfigError, CrashNotFound, StorageForbidden, StorageUnavailable
+from crashcart.s3client import S3ClientConfig, make_s3_client
 from crashcart.storage import _codec, keys
 from crashcart.storage.access import Operation, Role, permits, require
 from crashcart.storage.interfaces import DumpFile, PendingCrash
@@ -45,9 +44,6 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-
-MAX_POOL_CONNECTIONS = 64
-"""Enough for the collector's threads (and a transfer's part uploads) to share one client without waiting."""
 
 JSON_TYPE = "application/json"
 DUMP_TYPE = "application/octet-stream"
@@ -82,33 +78,6 @@ def parse_s3_url(url: str) -> tuple[str, str]:
         raise ConfigError(f"not an S3 storage URL (s3://bucket[/prefix]): {url!r}")
     _check_bucket_name(parts.netloc)
     return parts.netloc, parts.path.strip("/")
-
-
-def make_s3_client(settings: Settings) -> S3Client:
-    """A boto3 S3 client from settings, with bounded timeouts, retries and connection pool.
-
-    Path-style addressing is used with a custom endpoint, since S3-compatible servers rarely have wildcard
-    DNS for virtual-host buckets. Empty credentials leave boto3's own chain (role, profile) in charge.
-    """
-    config = Config(
-        region_name=settings.s3_region,
-        connect_timeout=settings.s3_connect_timeout,
-        read_timeout=settings.s3_read_timeout,
-        # ``total_max_attempts`` counts the first try, as the setting does (``max_attempts`` would not).
-        retries={"total_max_attempts": settings.s3_max_attempts, "mode": "standard"},
-        max_pool_connections=MAX_POOL_CONNECTIONS,
-        s3={"addressing_style": "path"} if settings.s3_endpoint_url else None,
-    )
-    secret = settings.s3_secret_access_key.get_secret_value()
-    # A session of our own: boto3's default session is shared module state and not thread-safe to create.
-    session = boto3.session.Session()
-    return session.client(
-        "s3",
-        config=config,
-        endpoint_url=settings.s3_endpoint_url or None,
-        aws_access_key_id=settings.s3_access_key_id or None,
-        aws_secret_access_key=secret or None,
-    )
 
 
 class S3CrashStorage:
@@ -151,7 +120,13 @@ class S3CrashStorage:
         An unreachable server does not stop the node: the creation is retried by ``check``.
         """
         bucket, prefix = parse_s3_url(settings.storage_url)
-        storage = cls(bucket, prefix, make_s3_client(settings), create_bucket=settings.s3_create_bucket, role=role)
+        storage = cls(
+            bucket,
+            prefix,
+            make_s3_client(S3ClientConfig.for_storage(settings)),
+            create_bucket=settings.s3_create_bucket,
+            role=role,
+        )
         if settings.s3_create_bucket:
             try:
                 storage.ensure_bucket()

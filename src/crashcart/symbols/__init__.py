@@ -1,15 +1,19 @@
 """Symbols: finding symbol files (``SymbolSource``: ``fs``, ``http``, ``s3``, ``chain``) apart from using them
 (``SymbolCache`` converts each ``.sym`` or native debug file once; ``SymbolProvider`` answers the stack walker).
 
-Build one per process with ``build_symbol_provider(settings)``.
+Build one per process with ``build_symbol_provider(urls, cache_dir, …)``, from plain values the composition root
+reads from settings (the stack walker's ``crashcart.stackwalk.Stackwalker`` does it for the processor and the
+CLI).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from pathlib import Path
 
+from crashcart.s3client import S3ClientConfig
 from crashcart.symbols.cache import SymbolCache
-from crashcart.symbols.cfi import CfiRules, WinFrameInfo
+from crashcart.symbols.cfi import CfiRange, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
     SymbolData,
@@ -22,11 +26,8 @@ from crashcart.symbols.paths import code_id_sym_path, native_paths, sym_path
 from crashcart.symbols.provider import InlineFrame, SymbolInfo, SymbolProvider
 from crashcart.symbols.sources import build_symbol_source
 
-if TYPE_CHECKING:
-    from crashcart.settings import Settings
-
 __all__ = [
-    "CfiRules",
+    "CfiRange",
     "InlineFrame",
     "ModuleRef",
     "SymbolCache",
@@ -46,8 +47,20 @@ __all__ = [
 ]
 
 
-def build_symbol_provider(settings: Settings, urls: str | None = None) -> SymbolProvider:
-    """The provider for a process: sources from ``symbols_urls`` (or ``urls``), the shared on-disk cache."""
-    cache_dir = settings.symbols_cache_dir or settings.data_dir / "symbols"
-    cache = SymbolCache(cache_dir, max_size=settings.symbols_cache_max_size, missing_ttl=settings.symbols_missing_ttl)
-    return SymbolProvider(build_symbol_source(settings, urls), cache, missing_ttl=settings.symbols_missing_ttl)
+GiB = 1024 * 1024 * 1024
+
+
+def build_symbol_provider(
+    urls: str | Sequence[str],
+    cache_dir: Path,
+    *,
+    cache_max_size: int = 4 * GiB,
+    missing_ttl: float = 3600.0,
+    http_timeout: float = 30.0,
+    s3: S3ClientConfig | None = None,
+) -> SymbolProvider:
+    """The provider for a process: sources for ``urls`` (tried in order) over the on-disk cache at ``cache_dir``
+    (shared by the node's processes), with the size cap and missing-file TTL given."""
+    cache = SymbolCache(cache_dir, max_size=cache_max_size, missing_ttl=missing_ttl)
+    source = build_symbol_source(urls, http_timeout=http_timeout, s3=s3)
+    return SymbolProvider(source, cache, missing_ttl=missing_ttl)

@@ -46,8 +46,9 @@ WIN_LOOKBACK = 16
 
 
 @dataclass(frozen=True)
-class CfiRules:
-    """The ``STACK CFI`` rules that apply at one address, as strings in the file's own syntax.
+class CfiRange:
+    """The ``STACK CFI INIT`` range covering one address and its deltas up to it, as strings in the file's own
+    syntax (the stack walker's ``CfiRules`` is the merged register → expression view, ``merged()``).
 
     ``init_rules`` come from the ``STACK CFI INIT`` record covering ``[start, start + size)``; ``deltas`` are
     the ``STACK CFI`` records of that range with ``addr ≤`` the queried address, in increasing address order.
@@ -382,7 +383,7 @@ class CfiIndex:
     def _text(self, offset: int, length: int) -> str:
         return bytes(self._blob[offset : offset + length]).decode("utf-8", "surrogateescape")
 
-    def cfi_rules(self, address: int) -> CfiRules | None:
+    def cfi_rules(self, address: int) -> CfiRange | None:
         """The ``STACK CFI`` rules covering ``address`` (module-relative), or ``None``."""
         index = bisect.bisect_right(self._init_start, address) - 1
         if index < 0 or address >= self._init_end[index]:
@@ -390,7 +391,7 @@ class CfiIndex:
         addrs, deltas = self._deltas_of(index)
         deltas = deltas[: bisect.bisect_right(addrs, address)]
         start = self._init_start[index]
-        return CfiRules(
+        return CfiRange(
             start=start,
             size=self._init_end[index] - start,
             init_rules=self._text(self._init_off[index], self._init_len[index]),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from crashcart.symbols.interfaces import SymbolData, SymbolNotFound, SymbolSource, SymbolSourceUnavailable
 
@@ -22,8 +21,11 @@ class ChainSymbolSource:
 
     def __init__(self, sources: Sequence[SymbolSource]) -> None:
         self.sources = list(sources)
-        #: Every source is local (``FileSymbolSource``): a miss is cheaper to ask again than to remember.
-        self.is_local = bool(self.sources) and all(getattr(s, "is_local", False) for s in self.sources)
+
+    @property
+    def is_local(self) -> bool:
+        """Every source is local (``FileSymbolSource``): a miss is cheaper to ask again than to remember."""
+        return bool(self.sources) and all(source.is_local for source in self.sources)
 
     def __repr__(self) -> str:
         return f"ChainSymbolSource({self.sources!r})"
@@ -46,15 +48,11 @@ class ChainSymbolSource:
 
     def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
         """The first source's file at the first of ``paths`` it has (native files for ``paths.companion_paths``),
-        other than the local file ``exclude``, with ``locate``'s handling of unavailable sources. Sources
-        without ``locate_paths`` are skipped."""
+        other than the local file ``exclude``, with ``locate``'s handling of unavailable sources."""
         unavailable: SymbolSourceUnavailable | None = None
         for source in self.sources:
-            locate_paths: Any = getattr(source, "locate_paths", None)
-            if locate_paths is None:
-                continue
             try:
-                found: SymbolData = locate_paths(paths, what, exclude)
+                found = source.locate_paths(paths, what, exclude)
             except SymbolNotFound:
                 continue
             except SymbolSourceUnavailable as exc:

@@ -28,6 +28,9 @@ GiB = 1024 * 1024 * 1024
 class HttpSymbolSource:
     """A symbol server at ``base_url``; ``retries`` extra attempts after a 5xx or a transport error."""
 
+    #: Each lookup is a network round trip: misses are worth remembering (``SymbolCache``'s ``.missing``).
+    is_local = False
+
     def __init__(
         self,
         base_url: str,

@@ -6,6 +6,7 @@ looks up). A source raises only the errors below, chained to the foreign excepti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -58,9 +59,15 @@ class SymbolSource(Protocol):
     """Somewhere symbol files live, in the Breakpad/Tecken layout (``paths.sym_path``), or native debug files in
     the symbol-server layouts of ``paths.native_paths``; ``paths.candidate_paths`` is the order to try.
 
-    The sources here also have ``locate_paths(paths, what, exclude=None)``: the first of the given relative
-    paths they have (other than the local file ``exclude``), for a native file's companion
-    (``paths.companion_paths``). It is optional: a source without it is not asked for companions."""
+    Everything the chain and the provider ask of a source is declared here and implemented by every source
+    (``fs``, ``http``, ``s3``, ``chain``): no optional hooks probed with ``getattr``.
+    """
+
+    @property
+    def is_local(self) -> bool:
+        """Whether asking costs only a few local ``stat`` calls (``FileSymbolSource``): a miss is then cheaper to
+        ask again than to remember with a negative-cache marker (``SymbolCache.load(local=True)``)."""
+        ...
 
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
@@ -71,6 +78,12 @@ class SymbolSource(Protocol):
         ``code_file``/``code_id`` enable the code-id fallback (``paths.code_id_sym_path``) when the debug
         lookup misses or the module has no debug identifiers.
         """
+        ...
+
+    def locate_paths(self, paths: Sequence[str], what: str, exclude: Path | None = None) -> SymbolData:
+        """The file at the first of these relative paths the source has, other than the local file ``exclude``
+        (a native file's companion: ``paths.companion_paths``); ``what`` names the module in the error.
+        Raises as ``locate`` does."""
         ...
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from crashcart.errors import CrashcartError
 from crashcart.symbols._symbolic import SymCacheFile
 from crashcart.symbols.cache import CachedModule, SymbolCache
-from crashcart.symbols.cfi import CfiIndex, CfiRules, WinFrameInfo
+from crashcart.symbols.cfi import CfiIndex, CfiRange, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
     SymbolData,
@@ -86,7 +86,7 @@ class SymbolProvider:
         self._clock = clock
         self._loaded: OrderedDict[tuple[str, str], CachedModule] = OrderedDict()
         self._failed: dict[tuple[str, str], tuple[CrashcartError, float]] = {}
-        self._local = bool(getattr(source, "is_local", False))
+        self._local = source.is_local
 
     def close(self) -> None:
         self._loaded.clear()
@@ -116,14 +116,12 @@ class SymbolProvider:
             )
 
         def companion(wanted: str, exclude: Path | None) -> SymbolData:
-            """The module's other native file (see ``SymbolCache.load``), from sources that can be asked for one."""
-            locate_paths = getattr(self.source, "locate_paths", None)
+            """The module's other native file (see ``SymbolCache.load``)."""
             code_file, code_id = module.code_file or None, module.code_id or None
             paths = companion_paths(module.debug_file or module.code_file, module.debug_id, code_file, code_id, wanted)
-            if locate_paths is None or not paths:
+            if not paths:
                 raise SymbolNotFound(f"{debug_file}/{debug_id}: no {wanted} file to look for")
-            found: SymbolData = locate_paths(paths, f"{debug_file}/{debug_id} ({wanted})", exclude)
-            return found
+            return self.source.locate_paths(paths, f"{debug_file}/{debug_id} ({wanted})", exclude)
 
         try:
             loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local, companion=companion)
@@ -166,7 +164,7 @@ class SymbolProvider:
             return None
         locations = symbols.symcache.lookup(address)
         if not locations:
-            return None
+            return _tail_public(symbols, address)
         outer = locations[-1]
         start = outer.function_address if outer.function_address is not None else address
         inlines = tuple(
@@ -187,7 +185,7 @@ class SymbolProvider:
             line_address=line_address,
         )
 
-    def cfi_rules(self, module: ModuleRef, address: int) -> CfiRules | None:
+    def cfi_rules(self, module: ModuleRef, address: int) -> CfiRange | None:
         """The ``STACK CFI`` INIT rules and deltas covering ``address``, or ``None``."""
         symbols = self.module_symbols(module)
         return None if symbols is None else symbols.cfi.cfi_rules(address)
@@ -201,3 +199,17 @@ class SymbolProvider:
         """``STACK WIN`` records covering ``address`` (FrameData before FPO); empty without symbols."""
         symbols = self.module_symbols(module)
         return [] if symbols is None else symbols.cfi.win_records(address)
+
+
+def _tail_public(symbols: CachedModule, address: int) -> SymbolInfo | None:
+    """Breakpad's answer past the SymCache's last range: the last ``PUBLIC`` symbol, when it starts above every
+    ``FUNC`` (``SymScan.tail_public``), covers every address after it (Breakpad's nearest-``PUBLIC`` lookup has
+    no upper bound; the walker asks only about addresses inside the module). Its name is the SymCache's at its
+    address (the ``FUNC`` it sits in, if any, which Breakpad's files name alike)."""
+    start = symbols.meta.get("tail_public")
+    if not isinstance(start, int) or address < start:
+        return None
+    at_start = symbols.symcache.lookup(start)
+    if not at_start:
+        return None
+    return SymbolInfo(at_start[-1].function, start, address - start, None, None)

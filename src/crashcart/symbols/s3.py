@@ -1,8 +1,8 @@
 """Symbol source: an S3 bucket (or S3-compatible server) in the Breakpad layout (``s3://bucket/prefix``).
 
-The client is built from the same ``CRASHCART_S3_*`` settings as crash storage (endpoint, credentials,
-timeouts, retries). ``NoSuchKey``/404 means "not here"; any other botocore error is
-``SymbolSourceUnavailable``.
+The client is made by ``crashcart.s3client`` (as crash storage's is) from ``CRASHCART_SYMBOLS_S3_*``, falling
+back to the storage ``CRASHCART_S3_*`` settings (endpoint, credentials; timeouts and retries are shared).
+``NoSuchKey``/404 means "not here"; any other botocore error is ``SymbolSourceUnavailable``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def parse_symbols_s3_url(url: str) -> tuple[str, str]:
 
 class S3SymbolSource:
     """Objects ``<prefix>/<debug_file>/<DEBUG_ID>/<stem>.sym`` in one bucket."""
+
+    #: Each lookup is a network round trip: misses are worth remembering (``SymbolCache``'s ``.missing``).
+    is_local = False
 
     def __init__(self, client: S3Client, bucket: str, prefix: str = "", *, max_size: int = 4 * GiB) -> None:
         self._client = client

@@ -48,6 +48,16 @@ class SymScan:
     records: int = 0
     bad_records: int = 0
     cfi: CfiRecords = field(default_factory=CfiRecords)
+    #: Highest ``FUNC`` and ``PUBLIC`` start addresses (-1: none); see :attr:`tail_public`.
+    highest_func: int = -1
+    highest_public: int = -1
+
+    @property
+    def tail_public(self) -> int | None:
+        """The last ``PUBLIC`` symbol's address when it starts above every ``FUNC``: Breakpad names every address
+        from there to the module's end after it (its nearest-``PUBLIC`` lookup has no upper bound), where the
+        SymCache ends at the last symbol's range."""
+        return self.highest_public if self.highest_public > self.highest_func else None
 
 
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
@@ -100,7 +110,7 @@ def _line_scan(path: Path, limits: SymLimits) -> SymScan:
                     scan.bad_records += 1
             elif raw.startswith((b"FUNC ", b"PUBLIC ")):
                 try:
-                    _parse_parameter_size(raw, cfi)
+                    _parse_parameter_size(raw, scan)
                 except (ValueError, IndexError):
                     scan.bad_records += 1
             elif raw.startswith(b"INFO CODE_ID "):
@@ -258,6 +268,8 @@ def _fast_scan(handle: BinaryIO, limits: SymLimits) -> SymScan | None:
             b"\n".join(unchecked).decode("utf-8")
         except UnicodeDecodeError:
             return None
+    scan.highest_func = max((int(addr, 16) for addr, _ in funcs), default=-1)
+    scan.highest_public = max((int(addr, 16) for addr, _ in publics), default=-1)
     funcs += publics
     cfi.parameter_sizes = sorted((int(addr, 16), int(param, 16)) for addr, param in funcs if param != b"0")
     if code_id:
@@ -307,14 +319,20 @@ def _parse_module(line: bytes, scan: SymScan) -> None:
     scan.os, scan.arch, scan.debug_id, scan.debug_file = fields[1], fields[2], fields[3], fields[4]
 
 
-def _parse_parameter_size(line: bytes, cfi: CfiRecords) -> None:
-    """Keep a FUNC's or PUBLIC's parameter size when it is not zero (x86 Windows STACK WIN needs it)."""
+def _parse_parameter_size(line: bytes, scan: SymScan) -> None:
+    """Keep a FUNC's or PUBLIC's parameter size when it is not zero (x86 Windows STACK WIN needs it), and the
+    highest FUNC and PUBLIC addresses."""
     fields = line.split(b" ", 5)
     if fields[1] == b"m":
         del fields[1]
     param = fields[3] if fields[0] == b"FUNC" else fields[2]
+    address = int(fields[1], 16)
+    if fields[0] == b"FUNC":
+        scan.highest_func = max(scan.highest_func, address)
+    else:
+        scan.highest_public = max(scan.highest_public, address)
     if param != b"0":
-        cfi.parameter_sizes.append((int(fields[1], 16), int(param, 16)))
+        scan.cfi.parameter_sizes.append((address, int(param, 16)))
 
 
 def _parse_stack(line: bytes, cfi: CfiRecords, current_init: int) -> int:

@@ -12,10 +12,10 @@ import pytest
 from crashcart.errors import CrashcartError
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.stackwalk import StackwalkRule
-from crashcart.processor.walker import InProcessWalker
+from crashcart.processor.walker import InProcessWalker, walker_config
 from crashcart.settings import load_settings
 from crashcart.stackwalk import WALKER_VERSION
-from crashcart.symbols import build_symbol_provider
+from crashcart.stackwalk.stackwalker import Stackwalker
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 CRASH_ID = "de1e7e00-0000-4000-8000-000000261126"
@@ -144,7 +144,7 @@ def in_process(tmp_path: Path) -> Iterator[InProcessWalker]:
         symbols_cache_dir=tmp_path,
         data_dir=tmp_path,
     )
-    walker = InProcessWalker(build_symbol_provider(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     yield walker
     walker.close()
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from crashcart.stackwalk import SimpleSymbols, Trust, WalkOptions
+from crashcart.stackwalk import Trust, WalkOptions
 from tests.stackwalk.helpers import Stack, module, run, summary
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 APP = module("app", 0x400000, 0x10000)
 LIB = module("lib.so", 0x7F00_0000_0000, 0x100000)
@@ -56,7 +57,7 @@ def test_cfi_with_callee_saved_registers() -> None:
     stack = Stack(BASE)
     stack.push(0x5AFE, 0x402010, *([0] * 4))
     frames, _ = run(
-        "amd64", {"rip": 0x401004, "rsp": BASE, "rbx": 1, "r12": 2, "rax": 3}, stack, [APP], supplier=symbols
+        "amd64", {"rip": 0x401004, "rsp": BASE, "rbx": 1, "r12": 2, "rax": 3}, stack, [APP], symbols=symbols
     )
     assert summary(frames)[:2] == [("app", 0x1004, "context"), ("app", 0x2010, "cfi")]
     assert frames[0].function == "f"
@@ -73,7 +74,7 @@ def test_scan_rejects_addresses_outside_functions_when_symbols_exist() -> None:
     symbols.add("app", APP.debug_id, "FUNC 3000 10 0 only\n")
     stack = Stack(BASE)
     stack.push(0x402001, 0x7F00_0000_0010, 0x403005, 0)
-    frames, _ = run("amd64", {"rip": 0x401000, "rsp": BASE}, stack, [APP, LIB], supplier=symbols)
+    frames, _ = run("amd64", {"rip": 0x401000, "rsp": BASE}, stack, [APP, LIB], symbols=symbols)
     # app+0x2001 is not in a FUNC of app's symbols; lib has none, so anything in it is accepted.
     assert summary(frames) == [("app", 0x1000, "context"), ("lib.so", 0x10, "scan"), ("app", 0x3005, "scan")]
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from crashcart.stackwalk import SimpleSymbols
 from tests.stackwalk.helpers import Stack, module, run, summary
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 APP = module("libapp.so", 0x4000_0000, 0x100000)
 BASE = 0xBE00_0000
@@ -16,7 +16,7 @@ def test_cfi_then_scan() -> None:
     )
     stack = Stack(BASE, 4)
     stack.push(0x44, 0x4000_2003, 0, 0x4000_3005, 0)
-    frames, _ = run("arm", {"pc": 0x4000_1004, "sp": BASE, "lr": 0, "r4": 1, "r5": 2}, stack, [APP], supplier=symbols)
+    frames, _ = run("arm", {"pc": 0x4000_1004, "sp": BASE, "lr": 0, "r4": 1, "r5": 2}, stack, [APP], symbols=symbols)
     assert summary(frames) == [
         ("libapp.so", 0x1004, "context"),
         ("libapp.so", 0x2001, "cfi"),  # pc - 2

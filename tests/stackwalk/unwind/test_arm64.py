@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from crashcart.stackwalk import SimpleSymbols
 from tests.stackwalk.helpers import Stack, module, run, summary
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 APP = module("app", 0x10_0000_0000, 0x100000)
 BASE = 0x16F0_0000
@@ -38,7 +38,7 @@ def test_cfi_uses_x29_and_x30_names() -> None:
     stack.push(0, 0, 0x77)  # x19 saved at cfa - 24
     fp = stack.push(0xF00D, 0x10_0000_5004)
     regs = {"pc": 0x10_0000_1010, "sp": BASE, "fp": fp, "lr": 0x10_0000_9999, "x19": 1, "x20": 2}
-    frames, _ = run("arm64", regs, stack, [APP], supplier=symbols, address_mask=MASK)
+    frames, _ = run("arm64", regs, stack, [APP], symbols=symbols, address_mask=MASK)
     assert summary(frames)[:2] == [("app", 0x1010, "context"), ("app", 0x5000, "cfi")]
     caller = frames[1].registers
     assert caller["fp"] == 0xF00D

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from crashcart.stackwalk import SimpleSymbols
 from tests.stackwalk.helpers import Stack, module, run, summary
+from tests.stackwalk.simple_symbols import SimpleSymbols
 
 APP = module("app.exe", 0x400000, 0x10000)
 BASE = 0x0012_0000
@@ -30,7 +30,7 @@ def test_cfi() -> None:
     symbols.add("app.exe", APP.debug_id, "STACK CFI INIT 1000 10 .cfa: $esp 4 + .ra: .cfa 4 - ^ $ebp: $ebp\n")
     stack = Stack(BASE, 4)
     stack.push(0x402002, 0, 0)
-    frames, _ = run("x86", {"eip": 0x401001, "esp": BASE, "ebp": 0x99, "esi": 4}, stack, [APP], supplier=symbols)
+    frames, _ = run("x86", {"eip": 0x401001, "esp": BASE, "ebp": 0x99, "esi": 4}, stack, [APP], symbols=symbols)
     assert summary(frames)[:2] == [("app.exe", 0x1001, "context"), ("app.exe", 0x2002, "cfi")]
     assert frames[1].registers == {"ebp": 0x99, "esi": 4, "eip": 0x402002, "esp": BASE + 4}
 
@@ -47,7 +47,7 @@ def test_stack_win_frame_data_program() -> None:
     stack.push(0, 0)
     ebp = stack.push(0, 0x402005)
     stack.words[2] = stack.push(0, 0)
-    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": ebp}, stack, [APP], supplier=symbols)
+    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": ebp}, stack, [APP], symbols=symbols)
     assert summary(frames)[:2] == [("app.exe", 0x1010, "context"), ("app.exe", 0x2005, "cfi")]
     assert frames[1].registers["esp"] == ebp + 8
 
@@ -58,7 +58,7 @@ def test_stack_win_fpo_uses_frame_sizes() -> None:
     symbols.add("app.exe", APP.debug_id, "FUNC 2000 100 0 g\nSTACK WIN 0 1000 100 0 0 4 4 8 0 0 0\n")
     stack = Stack(BASE, 4)
     stack.push(1, 2, 3, 0x402005, 0, 0)
-    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": 0}, stack, [APP], supplier=symbols)
+    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": 0}, stack, [APP], symbols=symbols)
     assert summary(frames)[:2] == [("app.exe", 0x1010, "context"), ("app.exe", 0x2005, "cfi")]
     assert frames[1].registers["esp"] == BASE + 16
 
@@ -68,7 +68,7 @@ def test_stack_win_rescans_when_the_return_address_is_outside_modules() -> None:
     symbols.add("app.exe", APP.debug_id, "FUNC 2000 100 0 g\nSTACK WIN 0 1000 100 0 0 0 0 0 0 0 0\n")
     stack = Stack(BASE, 4)
     stack.push(0x1234, 0, 0, 0, 0, 0x402007, 0)  # beyond the 3-word look-ahead
-    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": 0}, stack, [APP], supplier=symbols)
+    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": 0}, stack, [APP], symbols=symbols)
     assert summary(frames)[:2] == [("app.exe", 0x1010, "context"), ("app.exe", 0x2007, "cfi_scan")]
 
 
@@ -94,7 +94,7 @@ def test_stack_win_callee_parameter_size_is_the_lowest_frames_as_in_breakpad() -
     stack.words[(ebp0 - BASE) // 4] = ebp1
     esp2 = stack.push(0x405009, 0, 0, 0)  # what the real callee size (0) would pick: a return into e
     stack.push(0x404007, 0)  # esp2 + 16: Breakpad's choice, a return into d
-    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": ebp0}, stack, [APP], supplier=symbols)
+    frames, _ = run("x86", {"eip": 0x401010, "esp": BASE, "ebp": ebp0}, stack, [APP], symbols=symbols)
     assert summary(frames)[:4] == [
         ("app.exe", 0x1010, "context"),
         ("app.exe", 0x2005, "cfi"),

@@ -9,7 +9,7 @@ from typing import Protocol
 from crashcart.minidump import MemoryRegion, Module
 from crashcart.stackwalk.cfi import caller_registers
 from crashcart.stackwalk.frame import Frame, Trust
-from crashcart.stackwalk.interfaces import SymbolSupplier
+from crashcart.stackwalk.interfaces import SymbolLookup
 
 
 class ModuleLookup(Protocol):
@@ -30,7 +30,7 @@ class UnwindEnv:
 
     stack: MemoryRegion | None
     modules: ModuleLookup
-    supplier: SymbolSupplier
+    symbols: SymbolLookup
     os: str
     pointer_size: int
     scan_words: int = 40
@@ -56,9 +56,9 @@ class UnwindEnv:
         module = self.module_at(address)
         if module is None:
             return False
-        if not self.supplier.has_symbols(module):
+        if not self.symbols.has_symbols(module):
             return True
-        return self.supplier.function_at(module, address - module.base_address) is not None
+        return self.symbols.function_at(module, address - module.base_address) is not None
 
     def scan(self, start: int, *, context_frame: bool, words: int | None = None) -> tuple[int, int] | None:
         """First ``(slot address, value)`` from ``start`` up that looks like a return address.
@@ -101,7 +101,7 @@ def cfi_caller(
     module = callee.module
     if module is None:
         return None
-    rules = env.supplier.cfi_rules(module, callee.instruction - module.base_address)
+    rules = env.symbols.cfi_rules(module, callee.instruction - module.base_address)
     if rules is None:
         return None
     aliases = aliases or {}

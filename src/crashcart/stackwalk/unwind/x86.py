@@ -30,7 +30,7 @@ def _windows_info(frame: Frame, env: UnwindEnv) -> WindowsFrameInfo | None:
     module = frame.module
     if module is None:
         return None
-    return env.supplier.windows_frame_info(module, frame.instruction - module.base_address)
+    return env.symbols.windows_frame_info(module, frame.instruction - module.base_address)
 
 
 def _callee_parameter_size(frames: Sequence[Frame], env: UnwindEnv) -> int:

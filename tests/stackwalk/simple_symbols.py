@@ -1,11 +1,13 @@
-"""A minimal Breakpad ``.sym`` reader: the **test and fallback** symbol supplier for the stack walker.
+"""A minimal Breakpad ``.sym`` reader: a **test-only** ``SymbolLookup`` for the stack walker's unit tests.
 
 It understands only what unwinding needs — ``FUNC`` and ``PUBLIC`` ranges (to validate scanned return
 addresses; their parameter sizes), ``STACK CFI INIT`` / ``STACK CFI`` rows and ``STACK WIN`` records — and
 looks files up in local directories laid out as Breakpad's ``SimpleSymbolSupplier`` expects
 (``<debug_file>/<DEBUG_ID>/<debug_file minus .pdb>.sym``).
 No caching beyond memory, no line records, no inline frames: production symbolication is
-``crashcart.symbols``. This module exists so the walker and its tests do not depend on it.
+``crashcart.symbols`` (through ``crashcart.stackwalk.Stackwalker``), which the corpus conformance measures.
+This reader lets unwinder tests state a few ``.sym`` lines inline, and serves as a second, independent
+reading of the same files in ``test_symbol_lookup``.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ class SymFile:
 
 
 class SimpleSymbols:
-    """Symbol supplier over local Breakpad-layout directories (and files added by hand, for tests)."""
+    """A ``SymbolLookup`` over local Breakpad-layout directories (and files added by hand, for tests)."""
 
     def __init__(self, paths: Sequence[str | Path] = ()) -> None:
         self._paths = [Path(p) for p in paths]

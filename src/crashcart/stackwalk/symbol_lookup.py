@@ -1,19 +1,19 @@
-"""The walker's ``SymbolSupplier`` over ``crashcart.symbols.SymbolProvider`` (the production symbols).
+"""The walker's ``SymbolLookup`` over ``crashcart.symbols.SymbolProvider`` (the production symbols).
 
 The walker asks in its own terms (``CfiRules``, ``WindowsFrameInfo``); the provider answers in the symbol
-layer's (``symbols.CfiRules`` with INIT rules and deltas, ``WinFrameInfo`` records). This module translates,
+layer's (``symbols.CfiRange`` with INIT rules and deltas, ``WinFrameInfo`` records). This module translates,
 and adds ``symbolize`` for the output layer (function, offset, file, line and inline frames).
 """
 
 from __future__ import annotations
 
 from crashcart.minidump import Module
-from crashcart.stackwalk.interfaces import CfiRules, SymbolSupplier, WindowsFrameInfo
+from crashcart.stackwalk.interfaces import CfiRules, SymbolLookup, WindowsFrameInfo
 from crashcart.symbols import SymbolInfo, SymbolProvider
 
 
-class ProviderSupplier:
-    """Implements :class:`~crashcart.stackwalk.interfaces.SymbolSupplier` with a ``SymbolProvider``.
+class ProviderLookup:
+    """Implements :class:`~crashcart.stackwalk.interfaces.SymbolLookup` with a ``SymbolProvider``.
 
     Addresses are module-relative. The minidump ``Module`` already carries ``debug_file``, ``debug_id``,
     ``code_file`` and ``code_id``; a module without a code id is given ``""`` (the provider's convention).
@@ -92,14 +92,14 @@ class _ModuleRef:
 _MAX_REFS = 4096
 
 
-class RecordingSupplier:
-    """Wraps a supplier and records every module the walker asked about (by module-list index).
+class RecordingLookup:
+    """Wraps a lookup and records every module the walker asked about (by module-list index).
 
     Breakpad warns "No symbols" for each module its resolver tried to load during the walk, which includes
     modules that only a scanned candidate address fell in; this set reproduces that list.
     """
 
-    def __init__(self, inner: SymbolSupplier) -> None:
+    def __init__(self, inner: SymbolLookup) -> None:
         self.inner = inner
         self.asked: set[int] = set()
 
