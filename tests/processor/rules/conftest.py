@@ -12,9 +12,9 @@ import pytest
 from crashcart.crashid import create_crash_id
 from crashcart.processor.app import build_pipelines, rule_config
 from crashcart.processor.context import CrashContext
-from crashcart.processor.walker import InProcessWalker
+from crashcart.processor.walker import InProcessWalker, walker_config
 from crashcart.settings import load_settings
-from crashcart.symbols import build_symbol_provider
+from crashcart.stackwalk.stackwalker import Stackwalker
 from tests.processor.rules.processed import ProcessDump
 
 
@@ -23,7 +23,7 @@ def process_dump(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessDu
     """Runs the ``default`` ruleset, the production walker included (no symbols), on one dump file."""
     tmp = tmp_path_factory.mktemp("processed")
     settings = load_settings({}, data_dir=tmp, symbols_cache_dir=tmp / "cache", symbols_urls=(tmp / "none").as_uri())
-    walker = InProcessWalker(build_symbol_provider(settings))
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
     pipeline = build_pipelines(rule_config(settings, walker))["default"]
 
     def run(dump: Path) -> dict[str, Any]:
