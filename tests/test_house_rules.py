@@ -52,3 +52,28 @@ def test_the_pattern_catches_what_it_should() -> None:
     assert _ABSOLUTE_SHARED.search("see /home/ci/" + "shared for it")
     assert not _ABSOLUTE_SHARED.search('SHARED = REPO.parent / "shared"')
     assert not _ABSOLUTE_SHARED.search("`../shared/corpus` beside the repository")
+
+
+#: A file of the repository named in source text: ``docs/x.md``, ``tests/a/b.py``, ``bench/c/run.sh``, ...
+_REPO_FILE = re.compile(
+    r"(?<![\w/.-])((?:docs|tests|bench|scripts|config|devtools|fuzz)/[\w./-]*\.(?:md|py|sh|yaml|tsv))"
+)
+#: Files that live outside the repository (the team's shared notes): code must not send a reader there.
+_OUTSIDE = re.compile(r"STYLE\.md|DESIGN\.md|\.\./shared/|shared/reference")
+
+
+def test_source_points_only_at_files_in_the_repository() -> None:
+    """Docstrings and comments are read by people with a checkout and nothing else: every file they name must be
+    in the checkout, and none may point at notes outside it."""
+    offenders = []
+    for path in sorted((REPO / "src").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            where = f"{path.relative_to(REPO)}:{number}"
+            if _OUTSIDE.search(line):
+                offenders.append(f"{where}: points outside the repository: {line.strip()}")
+            offenders += [
+                f"{where}: names {name}, which does not exist"
+                for name in _REPO_FILE.findall(line)
+                if not (REPO / name.rstrip(".")).exists()
+            ]
+    assert not offenders, "\n".join(offenders)

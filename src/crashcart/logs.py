@@ -1,7 +1,7 @@
 """Structured logging: one JSON object per line on stdout, carrying the crash id when one is known.
 
 The crash id lives in a context variable so every log line emitted while a crash is handled carries it
-without each call passing it along (STYLE.md §12). ``CRASHCART_LOG_FORMAT=text`` gives a console format
+without each call passing it along. ``CRASHCART_LOG_FORMAT=text`` gives a console format
 for people; both render the same fields.
 """
 

@@ -1,7 +1,7 @@
 """The one place boto3 S3 clients are made, for crash storage (``storage.s3``) and symbol sources (``symbols.s3``).
 
 Both talk to S3 or an S3-compatible server with the same bounded timeouts, retries and addressing rules; only
-where they point and with which credentials may differ (STYLE.md: storage credentials per role; a symbols bucket
+where they point and with which credentials may differ (storage credentials are per role; a symbols bucket
 often belongs to another account or server). A component receives an :class:`S3ClientConfig` of plain values
 from its composition root and calls :func:`make_s3_client`; :meth:`S3ClientConfig.for_storage` and
 :meth:`S3ClientConfig.for_symbols` read those values from ``Settings``.

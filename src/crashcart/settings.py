@@ -1,6 +1,6 @@
 """Every Crashcart setting, typed and documented, read from ``CRASHCART_*`` environment variables.
 
-This is the only module that reads the environment (DESIGN.md, "rules of the house"). Components receive
+This is the only module that reads the environment (``docs/architecture.md``). Components receive
 the values they need through their constructors; tests build a ``Settings`` from a mapping instead of
 mutating ``os.environ``. The defaults run everything embedded under one data directory, so a new user needs
 no configuration at all; production points the URLs at real backends.

@@ -1,6 +1,6 @@
 """The collector's composition root and router.
 
-``build_collector(settings)`` is the only place collector objects are made, in the order of STYLE.md §1:
+``build_collector(settings)`` is the only place collector objects are made, in a fixed order:
 logging is set up by the caller (the CLI), then metrics, backends, start-up verification, and the ASGI app.
 Each uvicorn worker process calls ``app_from_environment`` once.
 """

@@ -1,4 +1,4 @@
-"""Run an ordered list of rules over one crash, isolating each rule's failure (STYLE.md §7).
+"""Run an ordered list of rules over one crash, isolating each rule's failure.
 
 A rule whose predicate or action raises is logged with the crash id and traceback (operators only) and
 recorded as a public note ``rule <name> failed: <ExceptionClass>`` — the class only, never the message,

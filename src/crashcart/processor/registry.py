@@ -1,4 +1,4 @@
-"""The rule registry: every processing rule, declared once, with how it is built (STYLE.md §16).
+"""The rule registry: every processing rule, declared once, with how it is built.
 
 Each entry names a rule class (its ``name`` is the registry key, so the name is not written twice), whether
 it is optional (Mozilla-only behaviour a deployment switches on by name), and, when the rule needs more than

@@ -4,7 +4,8 @@ A ruleset is a tuple of rule names from the registry (:mod:`crashcart.processor.
 declared once with how it is built); ``build_ruleset`` builds the listed rules from one ``RuleConfig``, so
 every ruleset of a worker shares the collaborators in it (the walker, the signature generator). Optional
 rules (Mozilla-only behaviour) sit at their place in the order and run only when named in
-``RuleConfig.optional_rules``. Nothing registers itself at import time (STYLE.md §1).
+``RuleConfig.optional_rules``. Nothing registers itself at import time: the worker's composition root builds
+every ruleset from ``registry.py``.
 """
 
 from __future__ import annotations

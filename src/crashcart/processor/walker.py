@@ -1,7 +1,7 @@
 """The processor's stack walker: one minidump in, rust-minidump's ``--json`` document (``json_dump``) out.
 
 Socorro runs ``minidump-stackwalk`` as a subprocess per dump, so every crash starts with cold symbol caches.
-Crashcart's walker is Python and runs inside the processor's supervised worker (STYLE.md §8): one
+Crashcart's walker is Python and runs inside the processor's supervised worker (``docs/architecture.md``): one
 ``InProcessWalker`` per worker keeps its ``Stackwalker`` — and the symbol provider's in-memory and on-disk caches
 — alive from one crash to the next; the supervisor enforces the hard per-crash time budget.
 

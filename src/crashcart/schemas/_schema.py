@@ -1,7 +1,7 @@
 """Field definitions for raw and processed crashes, loaded from the YAML files in this package.
 
-The YAML files are the one definition (STYLE.md §11): the processor's copy rule, API redaction, search
-permissions and the data-dictionary page all read the frozen ``Schema`` objects built here. Loading
+The YAML files are the one definition: the processor's copy rule, API redaction, search permissions and the
+data-dictionary page all read the frozen ``Schema`` objects built here. Loading
 validates every entry and names the offending field in the error, so a typo in a deployment's extra-fields
 file stops the process at start instead of leaking or dropping data later.
 """

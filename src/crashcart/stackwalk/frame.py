@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from crashcart.minidump import Module
 
-#: Recorded on every processed crash (STYLE.md §8); bump when output can change for the same input.
+#: Recorded on every processed crash (``processor_history``); bump when output can change for the same input.
 WALKER_VERSION = "crashcart-stackwalk 0.2"
 
 

@@ -3,7 +3,7 @@
 Termination follows Breakpad's ``Stackwalker::Walk``/``TerminateWalk``: no caller, a caller pc below
 0x1000, a caller sp below the callee's, or an unchanged sp after the first unwind. Limits: frames per thread,
 scanned frames per thread, and wall time per dump (checked between frames; the processor's supervisor
-enforces the hard per-crash budget, STYLE.md §8).
+enforces the hard per-crash budget; see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
