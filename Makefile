@@ -51,7 +51,7 @@ clean: ## Remove the virtualenv and caches
 
 .PHONY: conformance
 conformance: setup ## Rewrite docs/conformance/stackwalk.md: the stack walker against Breakpad over ../shared/corpus
-	.venv/bin/python -m tests.stackwalk.conformance_report
+	.venv/bin/python -m devtools.conformance_report
 
 docs: setup ## Regenerate docs/configuration.md, docs/metrics.md, docs/collector-refusals.md from the code
 	.venv/bin/python -m crashcart.docgen

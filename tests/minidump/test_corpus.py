@@ -13,8 +13,8 @@ import csv
 import pytest
 
 from crashcart.minidump import Minidump, MinidumpError, ThreadList
+from devtools import breakpad_reference
 from tests.helpers.shared import CORPUS
-from tests.minidump import breakpad_reference
 from tests.minidump.exercise import assert_no_parser_bugs, read_everything
 
 pytestmark = pytest.mark.corpus

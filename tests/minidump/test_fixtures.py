@@ -18,7 +18,7 @@ from crashcart.minidump import (
     ThreadList,
     ThreadNames,
 )
-from tests.minidump import breakpad_reference
+from devtools import breakpad_reference
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "minidump"
 NAMES = ["linux-mini", "minidump2", "pipeline-inlines-macos-segv", "tiny-exe-fastfail", "thread_name_list"]

@@ -21,9 +21,7 @@ from collections import defaultdict
 from functools import cache
 
 import pytest
-
-from tests.stackwalk import conformance_report
-from tests.stackwalk.corpus_compare import (
+from devtools.corpus_compare import (
     CORPUS,
     Comparison,
     DumpComparison,
@@ -32,6 +30,8 @@ from tests.stackwalk.corpus_compare import (
     run_mode,
     unprocessable,
 )
+
+from devtools import conformance_report
 
 pytestmark = [
     pytest.mark.corpus,

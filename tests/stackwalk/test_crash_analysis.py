@@ -32,7 +32,7 @@ from crashcart.stackwalk.crash_analysis import (
 )
 from crashcart.stackwalk.instruction import Access
 from crashcart.stackwalk.output_json import HexFormatter, build_json, pointer_size
-from tests.stackwalk.corpus_compare import CORPUS
+from tests.helpers.shared import CORPUS
 from tests.stackwalk.crash_analysis.helpers import HEX32, HEX64, IP, NO_MAP, facts, reader
 from tests.stackwalk.crash_dumps import guard_page_dump, non_canonical_dump, null_field_dump
 

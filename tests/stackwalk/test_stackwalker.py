@@ -11,7 +11,7 @@ from crashcart.errors import ConfigError
 from crashcart.minidump import Minidump
 from crashcart.stackwalk import WALKER_VERSION, NoSymbols, WalkOptions
 from crashcart.stackwalk.stackwalker import DumpUnreadable, Stackwalker, WalkerConfig
-from tests.stackwalk.corpus_compare import CORPUS
+from tests.helpers.shared import CORPUS
 from tests.stackwalk.simple_symbols import SimpleSymbols
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

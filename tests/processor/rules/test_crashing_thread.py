@@ -9,8 +9,8 @@ import pytest
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule, crashing_address
+from tests.helpers.shared import CORPUS
 from tests.processor.rules.processed import ProcessDump
-from tests.stackwalk.corpus_compare import CORPUS
 from tests.stackwalk.crash_dumps import null_field_dump
 
 

@@ -18,9 +18,9 @@ from crashcart.processor.rules.stack import (
     TopMostFilesRule,
     TruncateStacksRule,
 )
+from tests.helpers.shared import CORPUS
 from tests.minidump.synth import OS_WINDOWS
 from tests.processor.rules.processed import ProcessDump
-from tests.stackwalk.corpus_compare import CORPUS
 from tests.stackwalk.crash_dumps import crash_dump, guard_page_dump, non_canonical_dump
 
 

@@ -3,7 +3,7 @@
 Used by ``test_corpus.py`` (assertions) and ``conformance_report.py`` (the committed report). Pure comparison
 code: it reads the dump, our walk and the reference files, and returns plain data.
 
-Conventions normalised (``shared/reference/stackwalk.md`` §2.1, §3.3):
+Conventions normalised (how Breakpad prints frames, against how rust-minidump's JSON records them):
 
 * Frames are compared by position, after dropping Breakpad's ``inline record`` frames (inline frames are the
   symbolizer's business, not the unwinder's; every real frame is still compared).
@@ -35,13 +35,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from devtools.shared import CORPUS
+
 from crashcart.minidump import Minidump, MinidumpError
 from crashcart.stackwalk import WalkOptions
 from crashcart.stackwalk.frame import Frame, WalkResult
 from crashcart.stackwalk.output_json import Symbolizer
 from crashcart.stackwalk.stackwalker import Stackwalker, WalkerConfig
-from tests.helpers.shared import CORPUS
-from tests.minidump import breakpad_reference
+from devtools import breakpad_reference
 
 #: Breakpad's own limits (``Stackwalker::max_frames_`` 2^20): the comparison measures unwinding, not our
 #: deliberate 1,024-frame production cap (whose effect the report states separately).

@@ -1,6 +1,6 @@
 """Write ``docs/conformance/stackwalk.md``: the walker against Breakpad over the whole corpus (issue #3 point 6).
 
-Run ``.venv/bin/python -m tests.stackwalk.conformance_report`` (or ``make conformance``). The comparison itself is
+Run ``.venv/bin/python -m devtools.conformance_report`` (or ``make conformance``). The comparison itself is
 ``corpus_compare``; this module renders it, explains every disagreement and shows the evidence (stack words,
 symbols, Breakpad's own log). ``test_corpus.py`` re-renders the report and fails when the committed file is
 stale, so the numbers in it are always the ones the code produces.
@@ -16,11 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crashcart.minidump import BreakpadInfo, Minidump, ModuleList, Thread, ThreadList
-from crashcart.stackwalk import WalkOptions
-from crashcart.stackwalk.frame import ThreadStack
-from crashcart.stackwalk.interfaces import SymbolLookup
-from tests.stackwalk.corpus_compare import (
+from devtools.corpus_compare import (
     CORPUS,
     CorpusDump,
     DumpComparison,
@@ -31,9 +27,14 @@ from tests.stackwalk.corpus_compare import (
     unprocessable,
 )
 
+from crashcart.minidump import BreakpadInfo, Minidump, ModuleList, Thread, ThreadList
+from crashcart.stackwalk import WalkOptions
+from crashcart.stackwalk.frame import ThreadStack
+from crashcart.stackwalk.interfaces import SymbolLookup
+
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "conformance" / "stackwalk.md"
-COMMAND = ".venv/bin/python -m tests.stackwalk.conformance_report"
+COMMAND = ".venv/bin/python -m devtools.conformance_report"
 MODES = ("nosym", "sym", "alt")
 MODE_TITLES = {"nosym": "without symbols", "sym": "with symbols", "alt": "alternative symbol sets"}
 TARGET = 0.99
@@ -518,11 +519,11 @@ def render(report: Report) -> str:
         "(`<id>.alt-<variant>.m`): the crash reason, crash address and crashing thread, every `Module|` line, "
         "and every frame of **every thread**, by position. A frame is (module, module offset) — or (module, "
         "function, offset from the line record or function start, as Breakpad prints it) when Breakpad names "
-        "a function. Normalised (reference §2.1, §3.3): Breakpad's `inline record` frames are dropped (we "
+        "a function. Normalised as Breakpad prints frames: Breakpad's `inline record` frames are dropped (we "
         "produce no inline frames; every real frame is still compared), thread numbering skips the "
         "dump-writing thread on both sides, x86/amd64 offsets are return addresses on both sides. Frames "
         "Breakpad found by context, CFI or frame pointer (*strong*) are the issue's criterion; scanned frames "
-        "are reported separately. Code: `tests/stackwalk/corpus_compare.py`.",
+        "are reported separately. Code: `devtools/corpus_compare.py`.",
         "",
         "**Our side is the production path**: every walk goes through `crashcart.stackwalk.stackwalker."
         "Stackwalker`, the entry point `crashcart stackwalk` and the processor use; with symbols, through "
