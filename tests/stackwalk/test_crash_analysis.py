@@ -8,11 +8,15 @@ Three layers of evidence:
   ``linux-mini`` and ``pipeline-inlines-macos-segv`` must give the snapshots' values;
 * every shape the corpus (``../shared/corpus``) has: null dereferences, bit flips, returns, x86 dumps, dumps
   without code bytes; and the shapes it lacks (a field offset from a null base, a non-canonical access, a guard
-  page), from synthetic dumps walked through :func:`build_json`.
+  page), from synthetic dumps walked through :func:`build_json`;
+* a null dereference through a field offset written by a real crash reporter: our crasher
+  (``tests/fixtures/crashers/``) crashed under Google Crashpad's handler, uploaded to the collector, walked from
+  storage (``tests/helpers/realcrash.py``; slow, skipped without ``../shared/tools/realclient`` or g++).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ from crashcart.stackwalk.crash_analysis import (
 )
 from crashcart.stackwalk.instruction import Access
 from crashcart.stackwalk.output_json import HexFormatter, build_json, pointer_size
+from tests.helpers.realcrash import crash_with_crashpad, crashpad_unavailable
 from tests.helpers.shared import CORPUS
 from tests.stackwalk.crash_analysis.helpers import HEX32, HEX64, IP, NO_MAP, facts, reader
 from tests.stackwalk.crash_dumps import guard_page_dump, non_canonical_dump, null_field_dump
@@ -435,3 +440,45 @@ def test_walked_guard_page_dump() -> None:
     assert crash_info["memory_accesses"] == [
         {"address": "0x000000007ffdf010", "size": 4, "is_likely_guard_page": True, "access_type": "read"}
     ]
+
+
+# --- real crashes, written by Crashpad's handler -------------------------------------------------------------------
+
+CRASHPAD_UNAVAILABLE = crashpad_unavailable()
+needs_crashpad = pytest.mark.skipif(CRASHPAD_UNAVAILABLE is not None, reason=CRASHPAD_UNAVAILABLE or "")
+
+
+def walked_real_crash(program: str, workdir: Path) -> dict[str, Any]:
+    """The production walk (no symbols) of the dump the collector received for ``program``'s crash."""
+    crash = crash_with_crashpad(program, workdir)
+    with Minidump.from_path(crash.dump) as dump:
+        doc = build_json(dump, walk(dump, NoSymbols(), WalkOptions()))
+    assert doc["crashing_thread"]["frames"][0]["module"] == program  # the crasher's own code faulted
+    return doc
+
+
+@pytest.mark.slow
+@needs_crashpad
+def test_real_crashpad_null_field_write_reports_the_adjusted_address(tmp_path: Path) -> None:
+    """``Session::Touch`` writes ``conn->last_seen`` (offset 0x28) through a NULL ``conn``: the kernel reports
+    0x28, and only the decoded instruction shows that this is a null pointer plus a field offset."""
+    crash_info = walked_real_crash("field_null_memory", tmp_path)["crash_info"]
+    assert crash_info["type"] == "SIGSEGV /SEGV_MAPERR"
+    assert crash_info["address"] == "0x0000000000000028"
+    assert crash_info["adjusted_address"] == {"kind": "null-pointer", "offset": "0x0000000000000028"}
+    # g++ -O0 gives ``mov qword ptr [rax + 0x28], rdx``; the registers are the compiler's choice, the operand not.
+    assert re.fullmatch(r"mov qword ptr \[r\w+ \+ 0x28\], r\w+", crash_info["instruction"]), crash_info
+    assert crash_info["memory_accesses"] == [{"address": "0x0000000000000028", "size": 8, "access_type": "write"}]
+    assert crash_info["possible_bit_flips"] is None
+    assert crash_info["crash_inconsistencies"] == []
+
+
+@pytest.mark.slow
+@needs_crashpad
+def test_real_crashpad_dump_without_code_bytes_gives_no_analysis(tmp_path: Path) -> None:
+    """With Crashpad's default options a Linux dump holds the stacks only: no instruction to decode, so the
+    analysis fields stay null and the address stays the kernel's, rather than being guessed."""
+    crash_info = walked_real_crash("field_null", tmp_path)["crash_info"]
+    assert crash_info["address"] == "0x0000000000000028"
+    assert crash_info["instruction"] is None and crash_info["memory_accesses"] is None
+    assert crash_info["adjusted_address"] is None and crash_info["possible_bit_flips"] is None

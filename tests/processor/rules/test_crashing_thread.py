@@ -9,6 +9,7 @@ import pytest
 
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule, crashing_address
+from tests.helpers.realcrash import crash_with_crashpad, crashpad_unavailable
 from tests.helpers.shared import CORPUS
 from tests.processor.rules.processed import ProcessDump
 from tests.stackwalk.crash_dumps import null_field_dump
@@ -115,3 +116,30 @@ def test_null_field_offset_gives_a_null_address(process_dump: ProcessDump, tmp_p
     assert crash_info["adjusted_address"] == {"kind": "null-pointer", "offset": "0x0000000000000010"}
     assert crash_info["address"] == "0x0000000000000010"
     assert processed["address"] == "0x0000000000000000"
+
+
+CRASHPAD_UNAVAILABLE = crashpad_unavailable()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CRASHPAD_UNAVAILABLE is not None, reason=CRASHPAD_UNAVAILABLE or "")
+@pytest.mark.parametrize(
+    ("program", "adjusted", "address"),
+    [
+        # Crashpad asked for the memory around the registers: the code is in the dump, the rule reports NULL.
+        ("field_null_memory", {"kind": "null-pointer", "offset": "0x0000000000000028"}, "0x0000000000000000"),
+        # Crashpad's defaults: no code bytes, nothing to adjust, the kernel's address is kept.
+        ("field_null", None, "0x0000000000000028"),
+    ],
+)
+def test_real_crashpad_null_field_through_the_default_ruleset(
+    process_dump: ProcessDump, tmp_path: Path, program: str, adjusted: dict[str, str] | None, address: str
+) -> None:
+    """A crash written by Crashpad's real handler and stored by the collector (``tests/helpers/realcrash.py``)."""
+    crash = crash_with_crashpad(program, tmp_path)
+    processed = process_dump(crash.dump)
+    crash_info = processed["json_dump"]["crash_info"]
+    assert crash_info["address"] == "0x0000000000000028"
+    assert crash_info["adjusted_address"] == adjusted
+    assert processed["reason"] == "SIGSEGV /SEGV_MAPERR"
+    assert processed["address"] == address
