@@ -80,8 +80,10 @@ def test_real_crash_summary_frames_inlines_and_notes(inline_crash: tuple[Path, s
     text = render(crash_id, processed)
     lines = text.splitlines()
     assert lines[0].split() == ["crash", "id", crash_id]
-    summary = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in lines[1:13]}
+    summary = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in lines[1:14] if line}
     assert summary["product"] == "Test" and summary["version"] == "1.2.3"
+    # When it was processed (the last run), not date_processed (Socorro's meaning: when it was submitted).
+    assert summary["processed"] == processed["completed_datetime"] != processed["date_processed"]
     assert summary["signature"] == processed["signature"] == "func"
     assert summary["reason"] == "SIGILL / ILL_ILLOPN"
     assert summary["address"] == processed["address"]

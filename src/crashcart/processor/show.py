@@ -39,7 +39,7 @@ SUMMARY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cpu", ("cpu_arch",)),
     ("process", ("process_type",)),
     ("submitted", ("submitted_timestamp",)),
-    ("processed", ("date_processed",)),
+    ("processed", ("completed_datetime", "date_processed")),
 )
 _LABEL_WIDTH = max(len(label) for label, _ in SUMMARY) + 2
 
