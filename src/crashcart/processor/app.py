@@ -15,7 +15,7 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.processor.context import CrashContext
-from crashcart.processor.pipeline import Pipeline
+from crashcart.processor.pipeline import Pipeline, PipelineResult
 from crashcart.processor.rules.crashing_thread import CrashingThreadInfoRule
 from crashcart.processor.rules.modules import ModuleURLRewriteRule
 from crashcart.processor.rules.signature import SignatureGeneratorRule
@@ -48,7 +48,7 @@ from crashcart.processor.signature import build_signature_generator, load_signat
 from crashcart.processor.status import Check, StatusServer
 from crashcart.processor.supervisor import IDLE, Supervisor
 from crashcart.processor.walker import InProcessWalker, Walker
-from crashcart.processor.worker import CrashProcessor, Outcome, Worker
+from crashcart.processor.worker import CrashProcessor, Outcome, RunRules, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
 from crashcart.schemas import Schemas, load_schemas, public_view
@@ -118,15 +118,31 @@ def walk_options(settings: Settings) -> WalkOptions:
     return WalkOptions(max_frames=settings.stackwalk_max_frames, max_seconds=settings.stackwalk_max_seconds)
 
 
-def observed(pipeline: Pipeline, metrics: Metrics) -> Callable[[CrashContext], None]:
-    """The pipeline as the worker's ``run_rules``, recording per-rule time and failures."""
+# The rules whose time is a stage of its own (``crashcart_processor_stage_seconds``); the others are ``rules``.
+_RULE_STAGES = {StackwalkRule.name: "walk", SignatureGeneratorRule.name: "signature"}
 
-    def run(ctx: CrashContext) -> None:
+
+def stage_split(result: PipelineResult) -> dict[str, float]:
+    """The stages timed apart inside the pipeline (the stack walk, the signature); the worker counts the rest
+    of the pipeline's time, its own overhead included, as ``rules``."""
+    stages: dict[str, float] = {}
+    for rule, seconds in result.durations.items():
+        stage = _RULE_STAGES.get(rule)
+        if stage is not None:
+            stages[stage] = stages.get(stage, 0.0) + seconds
+    return stages
+
+
+def observed(pipeline: Pipeline, metrics: Metrics) -> RunRules:
+    """The pipeline as the worker's ``run_rules``, recording per-rule time and failures; returns its stages."""
+
+    def run(ctx: CrashContext) -> dict[str, float]:
         result = pipeline.run(ctx)
         for rule, seconds in result.durations.items():
             metrics.observe("crashcart_processor_rule_seconds", seconds, rule=rule)
         for failure in result.failures:
             metrics.incr("crashcart_processor_rule_failures_total", rule=failure.rule)
+        return stage_split(result)
 
     return run
 
@@ -170,6 +186,8 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
     """Per-crash metrics: time, walker status, and how far behind submission processing runs."""
     metrics.incr("crashcart_processor_crashes_total", ruleset=outcome.ruleset, outcome="processed")
     metrics.observe("crashcart_processor_crash_seconds", outcome.seconds)
+    for stage, seconds in outcome.stages.items():
+        metrics.observe("crashcart_processor_stage_seconds", seconds, stage=stage)
     if processed is None:
         return
     status = processed.get("mdsw_status_string")
