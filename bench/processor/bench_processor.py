@@ -7,13 +7,15 @@ of the ``CRASHCART_SYMBOLS_URLS``). Each crash is stored as the collector stores
 load generator's 44 Firefox-like annotations plus the collector's ``metadata``, and the dump) under a fresh id,
 outside any timed window; only ids go through the queue.
 
-For each worker count, in one processor process:
-
-1. **warm**: shuffled corpus passes are processed and discarded until every worker has walked every dump at least
-   once (so the on-disk symbol cache and each worker's in-memory one are warm), at most ``--max-warm-passes``;
-2. **measured**: ``--rounds`` rounds, each ``--copies`` shuffled passes (the same orders for every worker count,
-   fresh ids) published in one go and drained. The round during which other processes took the least CPU is the
-   result (as the collector benchmark keeps its cleanest try); every round's throughput is kept.
+Each worker count gets its own processor and data directory. Each is started and **warmed** first: shuffled
+corpus passes are processed and discarded until every worker has walked every dump at least once (so the on-disk
+symbol cache and each worker's in-memory one are warm), at most ``--max-warm-passes``. Then ``--rounds``
+**measured** rounds alternate between the processors (1w, 2w, 2w, 1w, 1w, ...; the one not measured is paused
+with SIGSTOP, so it neither polls nor loses its caches): each round stores ``--copies`` shuffled passes (the same
+order for every worker count, fresh ids) before the clock, publishes them in one go and waits for the queue to
+drain. Whatever else the machine does then falls on both worker counts alike. The round in which other processes
+took the fewest cores is the result (as the collector benchmark keeps its cleanest try); every round is kept,
+with the median of the rounds' 2w/1w ratios.
 
 Throughput is crashes / busy window (from the first measured crash's start to the last one's ack, both from the
 workers' log lines); the reference for "2 workers ≥ 1.8× one" is the 1-worker run of the same invocation.
@@ -186,7 +188,22 @@ class Processor:
                 total += times.user + times.system
         return total
 
+    def _tree(self) -> list[psutil.Process]:
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
+
+    def pause(self) -> None:
+        """SIGSTOP the supervisor and its workers: a processor waiting for its turn takes no CPU at all (an idle
+        one polls its queue) and keeps its warm caches."""
+        for proc in self._tree():
+            proc.suspend()
+
+    def resume(self) -> None:
+        for proc in self._tree():
+            proc.resume()
+
     def stop(self) -> None:
+        self.resume()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(120)
@@ -461,87 +478,107 @@ def measure_round(
     }
 
 
-def run_workers(
-    workers: int,
-    args: argparse.Namespace,
-    data_dir: Path,
-    dumps: Sequence[Dump],
-    symbols_urls: str,
-    annotations: Mapping[str, str],
-) -> dict[str, Any]:
-    """One processor with ``workers`` workers: warm it, then ``args.rounds`` measured rounds; the cleanest round
-    (fewest cores taken by other processes) is the result, every round is kept."""
-    settings = load_settings(environ={}, data_dir=data_dir)
-    assert settings.metrics_dir is not None
-    metrics_dir = settings.metrics_dir / "processor"
-    storage = FSCrashStorage(data_dir / "storage")
-    queue = open_queue(settings)
-    queue.declare()
-    log_path = args.out / f"processor-{workers}w.log"
-    started = time.monotonic()
-    processor = Processor(data_dir, workers, symbols_urls, log_path)
-    log(f"[{workers}w] up in {time.monotonic() - started:.1f} s")
-    rounds = []
-    measured = 0
-    try:
-        # Warm: shuffled passes until each worker has walked every dump once, or --max-warm-passes.
-        warm: dict[str, str] = {}
-        names = {dump.name for dump in dumps}
-        coverage: dict[int, set[str]] = {}
-        passes = 0
-        while passes < args.max_warm_passes:
-            ids = store(storage, dumps, 1, annotations, random.Random(f"warm-{workers}-{passes}"))
-            warm |= ids
-            passes += 1
-            queue.publish("standard", list(ids))
-            drain(queue, args.timeout)
-            coverage = defaultdict(set)
-            for event in processed_events(log_path, warm):
-                coverage[event["pid"]].add(event["dump"])
-            if passes >= workers and len(coverage) == workers and all(seen == names for seen in coverage.values()):
-                break
-        unseen = [len(names - seen) for seen in coverage.values()]
-        log(f"[{workers}w] warm: {passes} pass(es); dumps not yet walked by each worker: {unseen}")
-        before = wait_snapshots(metrics_dir, len(warm))
+class Session:
+    """One processor (``workers`` workers) in its own data directory, warmed, then measured round by round."""
 
-        for number in range(args.rounds):
-            # The same shuffled order for every worker count (seeded by round and pass), fresh ids.
-            crashes = store(storage, dumps, args.copies, annotations, random.Random(f"measured-{number}"))
-            measured += len(crashes)
-            result = measure_round(processor, queue, log_path, crashes, args.timeout)
-            rounds.append(result)
-            log(
-                f"[{workers}w] round {number + 1}/{args.rounds}: {result['throughput_per_s']:.1f} crashes/s, "
-                f"all but the walk median {result['non_walk']['median_ms']:.2f} ms, walk median "
-                f"{result['walk']['median_ms']:.2f} ms; processor {result['processor_cores']:.2f} cores, "
-                f"other processes {result['other_cores']:.2f}"
+    def __init__(
+        self,
+        workers: int,
+        args: argparse.Namespace,
+        data_dir: Path,
+        dumps: Sequence[Dump],
+        symbols_urls: str,
+        annotations: Mapping[str, str],
+    ) -> None:
+        self.workers = workers
+        self.args = args
+        self.dumps = dumps
+        self.annotations = annotations
+        data_dir.mkdir(parents=True)
+        settings = load_settings(environ={}, data_dir=data_dir)
+        assert settings.metrics_dir is not None
+        self.metrics_dir = settings.metrics_dir / "processor"
+        self.storage = FSCrashStorage(data_dir / "storage")
+        self.queue = open_queue(settings)
+        self.queue.declare()
+        self.log_path = args.out / f"processor-{workers}w.log"
+        started = time.monotonic()
+        self.processor = Processor(data_dir, workers, symbols_urls, self.log_path)
+        log(f"[{workers}w] up in {time.monotonic() - started:.1f} s")
+        self.rounds: list[dict[str, Any]] = []
+        self.measured = 0
+        self.warm: dict[str, str] = {}
+        self.unseen: list[int] = []
+        self.passes = 0
+        self.before: Hists = {}
+
+    def warm_up(self) -> None:
+        """Shuffled passes until each worker has walked every dump once, or ``--max-warm-passes``."""
+        names = {dump.name for dump in self.dumps}
+        coverage: dict[int, set[str]] = {}
+        while self.passes < self.args.max_warm_passes:
+            ids = store(
+                self.storage, self.dumps, 1, self.annotations, random.Random(f"warm-{self.workers}-{self.passes}")
             )
-    finally:
-        processor.stop()
-        queue.close()
-    after, processed = read_snapshots(metrics_dir)
-    if processed != len(warm) + measured:
-        raise RuntimeError(f"final snapshots count {processed:.0f} crashes, expected {len(warm) + measured}")
-    stage_counts = {
-        key[0]: after[(name, key)][2] - before.get((name, key), ([], 0.0, 0))[2]
-        for (name, key) in after
-        if name == "crashcart_processor_stage_seconds"
-    }
-    if set(stage_counts) != set(STAGES) or set(stage_counts.values()) != {measured}:
-        raise RuntimeError(f"stage histograms count {stage_counts}, expected {measured} of each stage")
-    best = min(range(len(rounds)), key=lambda i: rounds[i]["other_cores"])
-    return {
-        "workers": workers,
-        "warm": {"passes": passes, "crashes": len(warm), "dumps_not_walked_per_worker": unseen},
-        "best_round": best + 1,
-        **rounds[best],
-        "rounds": [
-            {k: r[k] for k in ("throughput_per_s", "processor_cores", "other_cores")}
-            | {"non_walk_median_ms": r["non_walk"]["median_ms"], "walk_median_ms": r["walk"]["median_ms"]}
-            for r in rounds
-        ],
-        "rules": rule_table(after, before),
-    }
+            self.warm |= ids
+            self.passes += 1
+            self.queue.publish("standard", list(ids))
+            drain(self.queue, self.args.timeout)
+            coverage = defaultdict(set)
+            for event in processed_events(self.log_path, self.warm):
+                coverage[event["pid"]].add(event["dump"])
+            if len(coverage) == self.workers and all(seen == names for seen in coverage.values()):
+                break
+        self.unseen = [len(names - seen) for seen in coverage.values()]
+        log(f"[{self.workers}w] warm: {self.passes} pass(es); dumps not yet walked by each worker: {self.unseen}")
+        self.before = wait_snapshots(self.metrics_dir, len(self.warm))
+
+    def measure(self, number: int) -> dict[str, Any]:
+        # The same shuffled order for every worker count (seeded by the round), fresh ids; stored before the clock.
+        crashes = store(self.storage, self.dumps, self.args.copies, self.annotations, random.Random(f"round-{number}"))
+        self.measured += len(crashes)
+        self.processor.resume()
+        try:
+            result = measure_round(self.processor, self.queue, self.log_path, crashes, self.args.timeout)
+        finally:
+            self.processor.pause()
+        self.rounds.append(result)
+        log(
+            f"[{self.workers}w] round {number + 1}/{self.args.rounds}: {result['throughput_per_s']:.1f} crashes/s, "
+            f"all but the walk median {result['non_walk']['median_ms']:.2f} ms, walk median "
+            f"{result['walk']['median_ms']:.2f} ms; processor {result['processor_cores']:.2f} cores, "
+            f"other processes {result['other_cores']:.2f}"
+        )
+        return result
+
+    def finish(self, best: int) -> dict[str, Any]:
+        """Stop the processor and check its metrics; round ``best`` is the result, every round is kept."""
+        self.processor.stop()
+        self.queue.close()
+        after, processed = read_snapshots(self.metrics_dir)
+        if processed != len(self.warm) + self.measured:
+            raise RuntimeError(
+                f"final snapshots count {processed:.0f} crashes, expected {len(self.warm) + self.measured}"
+            )
+        stage_counts = {
+            key[0]: after[(name, key)][2] - self.before.get((name, key), ([], 0.0, 0))[2]
+            for (name, key) in after
+            if name == "crashcart_processor_stage_seconds"
+        }
+        if set(stage_counts) != set(STAGES) or set(stage_counts.values()) != {self.measured}:
+            raise RuntimeError(f"stage histograms count {stage_counts}, expected {self.measured} of each stage")
+        return {
+            "workers": self.workers,
+            "warm": {"passes": self.passes, "crashes": len(self.warm), "dumps_not_walked_per_worker": self.unseen},
+            "best_round": best + 1,
+            **self.rounds[best],
+            "rounds": [
+                {k: r[k] for k in ("throughput_per_s", "processor_cores", "other_cores")}
+                | {"non_walk_median_ms": r["non_walk"]["median_ms"], "walk_median_ms": r["walk"]["median_ms"]}
+                for r in self.rounds
+            ],
+            "rules": rule_table(after, self.before),
+        }
 
 
 # --- report -------------------------------------------------------------------------------------------------
@@ -592,9 +629,14 @@ def render(results: Mapping[str, Any]) -> str:
         ]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines.append("")
+    lines.append(f"Every round (the result is round {runs[0]['best_round']}):")
+    lines.append("")
     for run in runs:
         each = "; ".join(f"{r['throughput_per_s']:.1f}/s (others {r['other_cores']:.2f} cores)" for r in run["rounds"])
-        lines.append(f"{run['workers']} worker(s), every round: {each}.")
+        lines.append(f"- {run['workers']} worker(s): {each}.")
+        if "scaling_every_round" in run:
+            ratios = ", ".join(f"×{x:.2f}" for x in run["scaling_every_round"])
+            lines.append(f"- {run['workers']} workers / {runs[0]['workers']}, round by round: {ratios}.")
     lines += ["", "## Per stage, per crash (ms; exact, from the workers' log lines; cleanest round)", ""]
     heads = " | ".join(f"{r['workers']}w median | {r['workers']}w p90 | {r['workers']}w mean" for r in runs)
     lines += [f"| stage | {heads} |", "|---|" + "---|" * (3 * len(runs))]
@@ -672,12 +714,36 @@ def main() -> None:
     machine = machine_info()
     log(f"{len(dumps)} dumps ({sum(1 for d in dumps if d.symbols)} with symbols, {len(symbol_dirs)} symbol dirs)")
     data_dir = Path(tempfile.mkdtemp(prefix="crashcart-bench-processor-", dir=args.workdir))
-    runs = []
+    sessions: list[Session] = []
     try:
+        # Every processor is started and warmed first (the others paused), then the rounds alternate between
+        # them (1, 2, 2, 1, 1, 2, ...): whatever else the machine is doing falls on both alike.
         for workers in (int(w) for w in args.workers.split(",")):
-            runs.append(run_workers(workers, args, data_dir, dumps, symbols_urls, annotations))
-            log(f"[{workers}w] cleanest round: {runs[-1]['best_round']}")
+            for other in sessions:
+                other.processor.pause()
+            sessions.append(Session(workers, args, data_dir / f"{workers}w", dumps, symbols_urls, annotations))
+            sessions[-1].warm_up()
+        for session in sessions:
+            session.processor.pause()
+        for number in range(args.rounds):
+            for session in sessions if number % 2 == 0 else reversed(sessions):
+                session.measure(number)
+        # The result is the cleanest round: the one in which other processes took the fewest cores (the most
+        # of any worker count's window), as the collector benchmark keeps its cleanest try.
+        best = min(range(args.rounds), key=lambda i: max(s.rounds[i]["other_cores"] for s in sessions))
+        log(f"cleanest round: {best + 1}")
+        runs = [session.finish(best) for session in sessions]
+        for session, run in zip(sessions[1:], runs[1:], strict=True):
+            ratios = [
+                r["throughput_per_s"] / ref["throughput_per_s"]
+                for r, ref in zip(session.rounds, sessions[0].rounds, strict=True)
+            ]
+            run["scaling_every_round"] = [round(x, 3) for x in ratios]
+            run["scaling_median_of_rounds"] = round(statistics.median(ratios), 3)
     finally:
+        for session in sessions:
+            if session.processor.process.poll() is None:
+                session.processor.stop()
         if args.keep:
             log(f"data directory kept: {data_dir}")
         else:
@@ -702,7 +768,8 @@ def main() -> None:
             {
                 "target": f"{run['workers']} workers ≥ {TARGET_SCALING * run['workers'] / 2:g}× "
                 f"{reference['workers']} (crashes/s, same run)",
-                "result": f"×{ratio:.2f} ({run['throughput_per_s']:.1f} vs {reference['throughput_per_s']:.1f}/s)",
+                "result": f"×{ratio:.2f} ({run['throughput_per_s']:.1f} vs {reference['throughput_per_s']:.1f}/s; "
+                f"median of the rounds' ratios ×{run['scaling_median_of_rounds']:.2f})",
                 "met": ratio >= TARGET_SCALING * run["workers"] / 2,
             }
         )
