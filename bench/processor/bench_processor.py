@@ -602,7 +602,8 @@ def render(results: Mapping[str, Any]) -> str:
         f"HEAD `{machine['git_head'][:10]}`{dirty}. {len(results['dumps'])} corpus dumps "
         f"({results['dumps_with_symbols']} with symbols); {results['rounds']} rounds of {results['copies']} "
         f"shuffled passes per worker count after warm-up; the cleanest round counts. "
-        f"Elapsed {results['elapsed_s']:.0f} s.",
+        f"Elapsed {results['elapsed_s']:.0f} s. Every number is in `results.json`; the workers' own log lines (the "
+        "per-crash source of the stage times) in `processor-*w.log.gz`; how the benchmark works in `bench/README.md`.",
         "",
     ]
     if results["not_of_record"]:
@@ -700,7 +701,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / ".." / "shared" / "corpus")
     parser.add_argument("--out", type=Path, required=True, help="results directory (created)")
     parser.add_argument("--copies", type=int, default=3, help="corpus passes per measured round")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per worker count (the cleanest counts)")
+    parser.add_argument("--rounds", type=int, default=7, help="measured rounds per worker count (the cleanest counts)")
     parser.add_argument("--workers", default="1,2", help="worker counts; the first is the scaling reference")
     parser.add_argument("--max-warm-passes", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for a queue to drain")
@@ -809,7 +810,7 @@ def main() -> None:
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     table = render(results)
-    (args.out / "summary.md").write_text(table)
+    (args.out / "README.md").write_text(table)
     for path in args.out.glob("processor-*w.log"):  # the raw per-crash data, kept small
         with path.open("rb") as raw, gzip.open(path.with_suffix(".log.gz"), "wb") as packed:
             shutil.copyfileobj(raw, packed)

@@ -4,10 +4,10 @@
 # caches; the time of each stage (load, walk, rules, signature, save, index, ack) and each rule per crash.
 #
 # usage: bench/processor/run.sh [bench_processor.py options]   (e.g. --copies 2 --only google__breakpad)
-#   env: STAMP (results dir suffix, default UTC date and time) or OUT (results dir), CORPUS (default
-#        ../shared/corpus); options: --copies (corpus passes per round, 3), --rounds (per worker count, 3)
+#   env: STAMP (results dir suffix, default UTC date-time) or OUT (results dir), CORPUS (default
+#        ../shared/corpus); options: --copies (corpus passes per round, 3), --rounds (per worker count, 7)
 # needs: the corpus; ../shared/tools/loadgen/build_payload.py for realistic annotations (optional)
-# writes: bench/results/processor-<STAMP>/ (results.json, summary.md, run.log, the processor logs)
+# writes: bench/results/processor-<STAMP>/ (results.json, README.md with the tables, run.log, the processor logs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
