@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk clean docs
+.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk bench-processor clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ bench-collector: setup ## Collector load benchmark (needs wrk); results in bench
 
 bench-stackwalk: setup ## Stack-walker benchmark against Breakpad (fetches minidump@0.26.0 with npm); results in bench/results/
 	bench/stackwalk/run.sh
+
+bench-processor: setup ## Processor benchmark: crashes/s with 1 and 2 workers, time per stage and rule; results in bench/results/
+	BENCH_COMMAND="make bench-processor" bench/processor/run.sh
 
 clean: ## Remove the virtualenv and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -24,6 +24,9 @@ from typing import Literal
 LOGGER = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Most processing rules and stages take well under a millisecond: without sub-millisecond bounds every one of
+# them would land in the first bucket and their quantiles would say nothing.
+STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, *LATENCY_BUCKETS)
 SIZE_BUCKETS = (1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
 AGE_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0, 7 * 86400.0)
 
@@ -117,7 +120,15 @@ REGISTRY: dict[str, MetricSpec] = {
             "histogram",
             "Time spent in each processing rule.",
             ("rule",),
-            LATENCY_BUCKETS,
+            STAGE_BUCKETS,
+        ),
+        MetricSpec(
+            "crashcart_processor_stage_seconds",
+            "histogram",
+            "Time per crash in each stage: load, walk, rules (all but the walk and the signature), signature, "
+            "save, index, ack.",
+            ("stage",),
+            STAGE_BUCKETS,
         ),
         MetricSpec(
             "crashcart_processor_rule_failures_total",

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import re
 import signal
@@ -30,12 +31,12 @@ import crashcart
 from crashcart.crashid import create_crash_id
 from crashcart.errors import ConfigError
 from crashcart.metrics import Metrics
-from crashcart.processor.app import build_worker, prepare, release_held
+from crashcart.processor.app import build_worker, prepare, record_outcome, release_held
 from crashcart.processor.rules.signature import SignatureGeneratorRule
 from crashcart.processor.rules.stackwalk import StackwalkRule
 from crashcart.processor.signature.generator import log_rule_error
 from crashcart.processor.supervisor import Supervisor
-from crashcart.processor.worker import Worker
+from crashcart.processor.worker import STAGES, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
@@ -153,6 +154,40 @@ def test_one_signature_generator_per_worker_shared_by_every_ruleset(
         assert [rule.walker for rule in walks] == [parts.walker]
     finally:
         parts.close()
+
+
+def test_processing_a_real_crash_records_every_stage(
+    tmp_path: Path, index_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        environ={}, data_dir=tmp_path, database_url=index_url, symbols_urls=SYMBOLS.resolve().as_uri()
+    )
+    queue, storage = prepare(settings)
+    metrics = Metrics(None)
+    parts = build_worker(settings, metrics)
+    try:
+        crash_id = _store(settings)
+        queue.publish("standard", [crash_id])
+        # Wired as ``worker_main`` wires it: the outcome goes to ``record_outcome``.
+        worker = Worker(parts.queue, parts.processor, on_outcome=lambda o, p: record_outcome(metrics, o, p))
+        with caplog.at_level(logging.INFO, logger="crashcart.processor.worker"):
+            assert worker.run_once()
+    finally:
+        parts.close()
+        queue.close()
+        storage.close()
+    hists = {(name, tuple(key)): (total, n) for name, key, _, total, n in metrics.snapshot()["hists"]}  # type: ignore[attr-defined]
+    stages = {key[0]: total for (name, key), (total, n) in hists.items() if name == "crashcart_processor_stage_seconds"}
+    assert set(stages) == set(STAGES), stages
+    assert all(hists[("crashcart_processor_stage_seconds", (stage,))][1] == 1 for stage in STAGES)
+    assert all(seconds > 0 for seconds in stages.values()), stages
+    # The walk and signature stages are those rules' own times; the rest of the pipeline is ``rules``.
+    assert stages["walk"] == hists[("crashcart_processor_rule_seconds", ("minidump_stackwalk",))][0]
+    assert stages["signature"] == hists[("crashcart_processor_rule_seconds", ("signature_generator",))][0]
+    crash_total = hists[("crashcart_processor_crash_seconds", ())][0]
+    assert sum(stages.values()) - stages["ack"] == pytest.approx(crash_total, rel=1e-6)
+    (logged,) = [r for r in caplog.records if r.getMessage() == "processed"]
+    assert set(logged.stages) == set(STAGES)  # type: ignore[attr-defined]
 
 
 def test_bad_optional_rule_stops_the_processor_at_start(tmp_path: Path, index_url: str) -> None:

@@ -21,8 +21,10 @@ from crashcart.processor.context import CrashContext
 from crashcart.processor.supervisor import ABANDON_SIGNAL
 from crashcart.processor.worker import (
     MAX_HISTORY,
+    STAGES,
     CrashProcessor,
     MalformedMessage,
+    Outcome,
     OverBudget,
     Worker,
     parse_message,
@@ -62,6 +64,7 @@ def _public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
 
 class Env:
     def __init__(self, tmp_path: Path, index: CrashIndex) -> None:
+        self.workdir = tmp_path
         self.admin = FSCrashStorage(tmp_path / "storage")
         self.storage = FSCrashStorage(tmp_path / "storage", role=Role.PROCESSOR)
         self.queue = SQLiteCrashQueue(tmp_path / "queue.sqlite3", 2, 30.0, 0.0)
@@ -253,3 +256,28 @@ def test_partial_ruleset_updates_the_stored_processed_crash(env: Env) -> None:
     assert processed["processor_history"][-2]["processor_notes"] == "signature rules ran"
     row = env.index.get(crash_id)
     assert row is not None and row["signature"] == "regenerated"
+
+
+def test_outcome_times_each_stage_and_the_ack(env: Env) -> None:
+    def split_rules(ctx: CrashContext) -> dict[str, float]:
+        _signature_rules(ctx)
+        time.sleep(0.05)
+        return {"walk": 0.01, "signature": 0.02}  # as the pipeline reports the stages it times apart
+
+    outcomes: list[Outcome] = []
+    processor = CrashProcessor(
+        env.storage, env.index, {"default": _signature_rules, "split": split_rules}, _public, workdir=env.workdir
+    )
+    worker = Worker(env.queue, processor, on_outcome=lambda outcome, processed: outcomes.append(outcome))
+    first, second = env.store(), env.store()
+    env.queue.publish("standard", [first, f"{second}:split"])
+    while worker.run_once():
+        pass
+    plain, split = outcomes
+    # A ruleset that does not split its time counts it all as ``rules``; the worker adds the ack.
+    assert set(plain.stages) == {"load", "rules", "save", "index", "ack"}
+    assert all(seconds > 0 for seconds in plain.stages.values()), plain.stages
+    assert sum(v for k, v in plain.stages.items() if k != "ack") == pytest.approx(plain.seconds, rel=1e-6)
+    assert set(split.stages) == set(STAGES)
+    assert (split.stages["walk"], split.stages["signature"]) == (0.01, 0.02)
+    assert 0.05 - 0.03 <= split.stages["rules"] < 1  # the ruleset's time less the stages timed apart

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +29,15 @@ from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.processor.context import CrashContext
-from crashcart.processor.pipeline import Pipeline
+from crashcart.processor.pipeline import Pipeline, PipelineResult
 from crashcart.processor.registry import RuleConfig, RulesetError
+from crashcart.processor.rules.signature import SignatureGeneratorRule
+from crashcart.processor.rules.stackwalk import StackwalkRule
 from crashcart.processor.rulesets import build_ruleset, ruleset_names
 from crashcart.processor.signature import build_signature_generator, load_signature_lists
 from crashcart.processor.supervisor import ABANDON_SIGNAL, EXIT_ABANDONED, IDLE, Supervisor, WorkerSlots
 from crashcart.processor.walker import InProcessWalker, Walker, walker_config
-from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, Worker
+from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, RunRules, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue, Message
 from crashcart.schemas import load_schemas, public_view
@@ -88,15 +90,31 @@ def build_pipelines(config: RuleConfig) -> dict[str, Pipeline]:
         raise ConfigError(f"CRASHCART_PROCESSOR_OPTIONAL_RULES: {exc}") from exc
 
 
-def observed(pipeline: Pipeline, metrics: Metrics) -> Callable[[CrashContext], None]:
-    """The pipeline as the worker's ``run_rules``, recording per-rule time and failures."""
+# The rules whose time is a stage of its own (``crashcart_processor_stage_seconds``); the others are ``rules``.
+_RULE_STAGES = {StackwalkRule.name: "walk", SignatureGeneratorRule.name: "signature"}
 
-    def run(ctx: CrashContext) -> None:
+
+def stage_split(result: PipelineResult) -> dict[str, float]:
+    """The stages timed apart inside the pipeline (the stack walk, the signature); the worker counts the rest
+    of the pipeline's time, its own overhead included, as ``rules``."""
+    stages: dict[str, float] = {}
+    for rule, seconds in result.durations.items():
+        stage = _RULE_STAGES.get(rule)
+        if stage is not None:
+            stages[stage] = stages.get(stage, 0.0) + seconds
+    return stages
+
+
+def observed(pipeline: Pipeline, metrics: Metrics) -> RunRules:
+    """The pipeline as the worker's ``run_rules``, recording per-rule time and failures; returns its stages."""
+
+    def run(ctx: CrashContext) -> dict[str, float]:
         result = pipeline.run(ctx)
         for rule, seconds in result.durations.items():
             metrics.observe("crashcart_processor_rule_seconds", seconds, rule=rule)
         for failure in result.failures:
             metrics.incr("crashcart_processor_rule_failures_total", rule=failure.rule)
+        return stage_split(result)
 
     return run
 
@@ -141,6 +159,8 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
     """Per-crash metrics: time, walker status, and how far behind submission processing runs."""
     metrics.incr("crashcart_processor_crashes_total", ruleset=outcome.ruleset, outcome="processed")
     metrics.observe("crashcart_processor_crash_seconds", outcome.seconds)
+    for stage, seconds in outcome.stages.items():
+        metrics.observe("crashcart_processor_stage_seconds", seconds, stage=stage)
     if processed is None:
         return
     status = processed.get("mdsw_status_string")

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,8 +77,12 @@ class Index(Protocol):
     def upsert(self, crash_id: str, processed: Mapping[str, Any], public: Mapping[str, Any]) -> None: ...
 
 
-RunRules = Callable[[CrashContext], None]
-"""Runs a named ruleset over a context (the pipeline; it never raises for a failing rule)."""
+RunRules = Callable[[CrashContext], Mapping[str, float] | None]
+"""Runs a named ruleset over a context (the pipeline; it never raises for a failing rule). It may return the
+seconds of the stages it times apart (``walk``, ``signature``); the rest of its time is the ``rules`` stage."""
+
+STAGES = ("load", "walk", "rules", "signature", "save", "index", "ack")
+"""Where a crash's time goes, in order; ``Outcome.stages`` and ``crashcart_processor_stage_seconds`` use these."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Outcome:
     seconds: float
     notes: int
     processed: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    stages: Mapping[str, float] = field(default_factory=dict)  # seconds per ``STAGES`` entry (ack: once acked)
 
 
 class CrashProcessor:
@@ -130,9 +135,12 @@ class CrashProcessor:
             start = {k: v for k, v in (previous or {}).items() if k not in _RECOMPUTED}
             ctx = CrashContext(crash_id=crash_id, raw_crash=raw_crash, dumps=dumps, processed=start, ruleset=ruleset)
             self._note_date_mismatch(ctx)
-            run_rules(ctx)
+            loaded = time.perf_counter()
+            split = run_rules(ctx)
+            ruled = time.perf_counter()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        saving = time.perf_counter()  # removing the work dir counts as loading: it holds the loaded dumps
         processed = ctx.processed
         processed["uuid"] = crash_id
         processed["crash_id"] = crash_id
@@ -143,8 +151,18 @@ class CrashProcessor:
         processed["processor_notes"] = "; ".join(ctx.notes)
         processed["processor_history"] = _history(previous, self._run_entry(processed, ruleset))
         self._storage.save_processed_crash(crash_id, processed)
+        saved = time.perf_counter()
         self._index.upsert(crash_id, processed, self._public_view(processed))
-        return Outcome(crash_id, ruleset, time.perf_counter() - started, len(ctx.notes), processed)
+        indexed = time.perf_counter()
+        apart = dict(split or {})
+        stages = {
+            "load": (loaded - started) + (saving - ruled),
+            **apart,
+            "rules": (ruled - loaded) - sum(apart.values()),
+            "save": saved - saving,
+            "index": indexed - saved,
+        }
+        return Outcome(crash_id, ruleset, indexed - started, len(ctx.notes), processed, stages)
 
     def _run_entry(self, processed: Mapping[str, Any], ruleset: str) -> dict[str, Any]:
         """This run in ``processor_history``: when, with which ruleset and code, and what it concluded.
@@ -278,7 +296,9 @@ class Worker:
                 self._failed(ruleset)
                 self._queue.nack(message, f"{type(exc).__name__}")
             else:
+                acking = time.perf_counter()
                 self._queue.ack(message)
+                outcome = replace(outcome, stages={**outcome.stages, "ack": time.perf_counter() - acking})
                 if self._on_outcome is not None:
                     self._on_outcome(outcome, outcome.processed)
                 LOGGER.info(
@@ -289,6 +309,7 @@ class Worker:
                         "notes": outcome.notes,
                         "attempt": message.attempt,
                         "queue": message.queue,
+                        "stages": {stage: round(seconds, 6) for stage, seconds in outcome.stages.items()},
                     },
                 )
             finally:
