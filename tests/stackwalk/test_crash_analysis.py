@@ -9,9 +9,10 @@ Three layers of evidence:
 * every shape the corpus (``../shared/corpus``) has: null dereferences, bit flips, returns, x86 dumps, dumps
   without code bytes; and the shapes it lacks (a field offset from a null base, a non-canonical access, a guard
   page), from synthetic dumps walked through :func:`build_json`;
-* a null dereference through a field offset written by a real crash reporter: our crasher
-  (``tests/fixtures/crashers/``) crashed under Google Crashpad's handler, uploaded to the collector, walked from
-  storage (``tests/helpers/realcrash.py``; slow, skipped without ``../shared/tools/realclient`` or g++).
+* a null dereference through a field offset, a write into a guard page and a write through a non-canonical
+  pointer, written by a real crash reporter: our crashers (``tests/fixtures/crashers/``) crashed under Google
+  Crashpad's handler, uploaded to the collector, walked from storage (``tests/helpers/realcrash.py``; slow,
+  skipped without ``../shared/tools/realclient`` or g++).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crashcart.minidump import Minidump, MinidumpError
+from crashcart.minidump import LinuxMaps, MemoryInfoList, Minidump, MinidumpError
 from crashcart.stackwalk import NoSymbols, WalkOptions, walk
 from crashcart.stackwalk.crash_analysis import (
     CrashFacts,
@@ -448,13 +449,18 @@ CRASHPAD_UNAVAILABLE = crashpad_unavailable()
 needs_crashpad = pytest.mark.skipif(CRASHPAD_UNAVAILABLE is not None, reason=CRASHPAD_UNAVAILABLE or "")
 
 
-def walked_real_crash(program: str, workdir: Path) -> dict[str, Any]:
-    """The production walk (no symbols) of the dump the collector received for ``program``'s crash."""
-    crash = crash_with_crashpad(program, workdir)
-    with Minidump.from_path(crash.dump) as dump:
-        doc = build_json(dump, walk(dump, NoSymbols(), WalkOptions()))
+def walk_real_dump(dump: Minidump, program: str) -> dict[str, Any]:
+    """The production walk (no symbols) of a dump ``program``'s crash produced."""
+    doc = build_json(dump, walk(dump, NoSymbols(), WalkOptions()))
     assert doc["crashing_thread"]["frames"][0]["module"] == program  # the crasher's own code faulted
     return doc
+
+
+def walked_real_crash(program: str, workdir: Path) -> dict[str, Any]:
+    """The production walk of the dump the collector received for ``program``'s crash."""
+    crash = crash_with_crashpad(program, workdir)
+    with Minidump.from_path(crash.dump) as dump:
+        return walk_real_dump(dump, program)
 
 
 @pytest.mark.slow
@@ -482,3 +488,72 @@ def test_real_crashpad_dump_without_code_bytes_gives_no_analysis(tmp_path: Path)
     assert crash_info["address"] == "0x0000000000000028"
     assert crash_info["instruction"] is None and crash_info["memory_accesses"] is None
     assert crash_info["adjusted_address"] is None and crash_info["possible_bit_flips"] is None
+
+
+#: ``mov qword ptr [reg], reg``: g++ -O0's store of ``records_[i]``, whichever registers it picks.
+_STORE_THROUGH_REGISTER = re.compile(r"mov qword ptr \[r\w+\], r\w+")
+
+
+@pytest.mark.slow
+@needs_crashpad
+def test_real_crashpad_guard_page_hit_without_a_memory_map_is_not_flagged(tmp_path: Path) -> None:
+    """``RecordLog::Fill`` writes one record past its page, into the PROT_NONE page after it (SEGV_ACCERR).
+
+    Crashpad's Linux handler writes no memory map (``ProcessSnapshotLinux::MemoryMap`` is an unimplemented TODO
+    in Crashpad): no memory info list, no Linux maps. The instruction and its access are decoded, but nothing
+    says the page is a guard, so it is not flagged, as rust-minidump would not flag it either.
+    """
+    crash = crash_with_crashpad("guard_page", tmp_path)
+    with Minidump.from_path(crash.dump) as dump:
+        assert dump.get_stream(MemoryInfoList) is None and dump.get_stream(LinuxMaps) is None
+        crash_info = walk_real_dump(dump, "guard_page")["crash_info"]
+    assert crash_info["type"] == "SIGSEGV /SEGV_ACCERR"
+    assert int(crash_info["address"], 16) % 4096 == 0  # the first byte of the guard page
+    assert _STORE_THROUGH_REGISTER.fullmatch(crash_info["instruction"]), crash_info
+    assert crash_info["memory_accesses"] == [{"address": crash_info["address"], "size": 8, "access_type": "write"}]
+    assert crash_info["adjusted_address"] is None and crash_info["possible_bit_flips"] is None
+    assert crash_info["crash_inconsistencies"] == []
+
+
+@pytest.mark.slow
+@needs_crashpad
+def test_real_crashpad_guard_page_hit_with_the_maps_attached_is_flagged(tmp_path: Path) -> None:
+    """The same crash, in a program that hands Crashpad its ``/proc/self/maps`` as a user stream (stored as
+    MD_LINUX_MAPS): the walker sees a 4 KiB ``---p`` mapping between two ``rw-p`` ones and flags the access."""
+    crash = crash_with_crashpad("guard_page_maps", tmp_path)
+    with Minidump.from_path(crash.dump) as dump:
+        maps = dump.get_stream(LinuxMaps)
+        assert maps is not None and dump.get_stream(MemoryInfoList) is None
+        crash_info = walk_real_dump(dump, "guard_page_maps")["crash_info"]
+    address = int(crash_info["address"], 16)
+    guard, before, after = maps.entry_at(address), maps.entry_at(address - 1), maps.entry_at(address + 4096)
+    assert guard is not None and (guard.start, guard.end, guard.permissions) == (address, address + 4096, "---p")
+    assert before is not None and before.end == address and before.permissions == "rw-p"
+    assert after is not None and after.start == address + 4096 and after.permissions == "rw-p"
+    assert crash_info["type"] == "SIGSEGV /SEGV_ACCERR"
+    assert _STORE_THROUGH_REGISTER.fullmatch(crash_info["instruction"]), crash_info
+    assert crash_info["memory_accesses"] == [
+        {"address": crash_info["address"], "size": 8, "is_likely_guard_page": True, "access_type": "write"}
+    ]
+    # An access Linux does not say was a read or a write: the guard page itself may be touched, no bit flip.
+    assert crash_info["adjusted_address"] is None and crash_info["possible_bit_flips"] is None
+    assert crash_info["crash_inconsistencies"] == []
+
+
+@pytest.mark.slow
+@needs_crashpad
+def test_real_crashpad_non_canonical_write_reports_the_address_the_kernel_does_not(tmp_path: Path) -> None:
+    """``Session::Touch`` writes ``conn->last_seen`` (offset 0x28) through ``conn`` = 0x4141414141414141, which an
+    overflowing copy left there. The CPU raises a general-protection fault; Linux reports SIGSEGV with si_code
+    SI_KERNEL (0x80) and address 0, and only the decoded instruction gives the address.
+    """
+    crash_info = walked_real_crash("non_canonical", tmp_path)["crash_info"]
+    assert crash_info["type"] == "SIGSEGV /0x00000080"  # Breakpad's name: it has none for SI_KERNEL
+    assert crash_info["address"] == "0x0000000000000000"
+    assert re.fullmatch(r"mov qword ptr \[r\w+ \+ 0x28\], r\w+", crash_info["instruction"]), crash_info
+    assert crash_info["memory_accesses"] == [{"address": "0x4141414141414169", "size": 8, "access_type": "write"}]
+    assert crash_info["adjusted_address"] == {"kind": "non-canonical", "address": "0x4141414141414169"}
+    # No single flip of bits 48-63 makes 0x4141… canonical, and Crashpad's Linux dump has no memory map anyway.
+    assert crash_info["possible_bit_flips"] is None
+    # rust-minidump checks inconsistencies on Linux for SIGFPE / FPE_INTDIV only; a SIGSEGV never has one.
+    assert crash_info["crash_inconsistencies"] == []

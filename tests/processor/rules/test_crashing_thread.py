@@ -143,3 +143,19 @@ def test_real_crashpad_null_field_through_the_default_ruleset(
     assert crash_info["adjusted_address"] == adjusted
     assert processed["reason"] == "SIGSEGV /SEGV_MAPERR"
     assert processed["address"] == address
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CRASHPAD_UNAVAILABLE is not None, reason=CRASHPAD_UNAVAILABLE or "")
+def test_real_crashpad_non_canonical_write_gives_the_non_canonical_address(
+    process_dump: ProcessDump, tmp_path: Path
+) -> None:
+    """A write through 0x4141414141414141 + 0x28: Linux reports the general-protection fault with address 0; the
+    rule replaces it with the non-canonical address the decoded instruction wrote to."""
+    crash = crash_with_crashpad("non_canonical", tmp_path)
+    processed = process_dump(crash.dump)
+    crash_info = processed["json_dump"]["crash_info"]
+    assert crash_info["address"] == "0x0000000000000000"
+    assert crash_info["adjusted_address"] == {"kind": "non-canonical", "address": "0x4141414141414169"}
+    assert processed["reason"] == "SIGSEGV /0x00000080"
+    assert processed["address"] == "0x4141414141414169"

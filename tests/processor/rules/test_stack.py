@@ -18,6 +18,7 @@ from crashcart.processor.rules.stack import (
     TopMostFilesRule,
     TruncateStacksRule,
 )
+from tests.helpers.realcrash import crash_with_crashpad, crashpad_unavailable
 from tests.helpers.shared import CORPUS
 from tests.minidump.synth import OS_WINDOWS
 from tests.processor.rules.processed import ProcessDump
@@ -247,3 +248,35 @@ def test_non_canonical_bit_flip_on_a_processed_dump(process_dump: ProcessDump, t
     processed = process_dump(dump)
     assert processed["possible_bit_flips_max_confidence"] == 92  # 0.92499995: non-canonical, one bit away
     assert processed["address"] == "0x0001555555550018"  # the adjusted address, not the GPF's 0
+
+
+CRASHPAD_UNAVAILABLE = crashpad_unavailable()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CRASHPAD_UNAVAILABLE is not None, reason=CRASHPAD_UNAVAILABLE or "")
+@pytest.mark.parametrize(
+    ("program", "guard_page"),
+    [
+        # A write into a PROT_NONE page after the written one; Crashpad's Linux dump has no memory map to show it.
+        ("guard_page", None),
+        # The same, with /proc/self/maps attached by the program as a user stream: the guard page is seen.
+        ("guard_page_maps", True),
+        # A write through a non-canonical pointer: no guard page, no bit flip, nothing inconsistent.
+        ("non_canonical", None),
+    ],
+)
+def test_real_crashpad_crash_info_flags_through_the_default_ruleset(
+    process_dump: ProcessDump, tmp_path: Path, program: str, guard_page: bool | None
+) -> None:
+    """Crashes written by Crashpad's real handler and stored by the collector (``tests/helpers/realcrash.py``),
+    through the production walker and the default ruleset: what the crash-info flag rules make of them."""
+    crash = crash_with_crashpad(program, tmp_path)
+    processed = process_dump(crash.dump)
+    crash_info = processed["json_dump"]["crash_info"]
+    assert crash_info["memory_accesses"] is not None  # the instruction was decoded: the rules had facts to use
+    assert processed.get("has_guard_page_access") is guard_page
+    assert crash_info["crash_inconsistencies"] == []
+    assert "crash_inconsistencies" not in processed
+    assert crash_info["possible_bit_flips"] is None
+    assert "possible_bit_flips_max_confidence" not in processed
