@@ -26,6 +26,16 @@ def test_guard_page_below_a_linux_stack() -> None:
     assert doc["memory_accesses"][0]["is_likely_guard_page"] is True
 
 
+def test_a_guard_region_of_exactly_32_kib_counts() -> None:
+    """rust-minidump compares an inclusive end with ``<``: 32 KiB is the largest guard region, 36 KiB is not."""
+    stack = rw(0x7000_0000, 0x7010_0000)
+    crash, read = facts("8b00", address=0x6FFF_F800, rax=0x6FFF_F800)
+    largest = analyze(crash, read, MemoryMap([none(0x6FFF_8000, 0x7000_0000), stack])).accesses
+    assert largest is not None and largest[0].guard_page
+    larger = analyze(crash, read, MemoryMap([none(0x6FFF_7000, 0x7000_0000), stack])).accesses
+    assert larger is not None and not larger[0].guard_page
+
+
 @pytest.mark.parametrize(
     "regions",
     [

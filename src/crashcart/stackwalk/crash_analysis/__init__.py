@@ -77,7 +77,8 @@ __all__ = [
     "to_json",
 ]
 
-#: A guard region is inaccessible and smaller than this (rust-minidump's ``GUARD_MEMORY_MAX_SIZE``).
+#: A guard region is inaccessible and at most this large (rust-minidump's ``GUARD_MEMORY_MAX_SIZE``, compared there
+#: with an inclusive region end, so a region of exactly 32 KiB still counts).
 GUARD_MAX_SIZE = 2 << 14
 #: rust-minidump's notion of a readable Windows page (``PAGE_WRITECOPY`` is not one there).
 _READABLE = PAGE_READONLY | PAGE_READWRITE | PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE
@@ -229,7 +230,7 @@ def _mark_guard_page(access: MemoryAccess, memory: MemoryMap) -> MemoryAccess:
     if region is None:
         return access
     guard = region.guard or (
-        not region.accessible and region.end - region.start < GUARD_MAX_SIZE and _borders_accessible(region, memory)
+        not region.accessible and region.end - region.start <= GUARD_MAX_SIZE and _borders_accessible(region, memory)
     )
     return replace(access, guard_page=True) if guard else access
 
