@@ -58,7 +58,7 @@ from typing import Any
 import psutil
 
 from crashcart.crashid import create_crash_id
-from crashcart.metrics import REGISTRY
+from crashcart.metrics import REGISTRY, merge_snapshots
 from crashcart.processor.worker import STAGES
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue
@@ -288,28 +288,20 @@ Hists = dict[tuple[str, tuple[str, ...]], tuple[list[int], float, int]]
 
 
 def read_snapshots(metrics_dir: Path) -> tuple[Hists, float]:
-    """The workers' histograms merged, and their ``processed`` crash count."""
-    hists: Hists = {}
-    processed = 0.0
+    """The workers' histograms merged (as ``/metrics`` merges them), and their ``processed`` crash count."""
+    snaps = []
     for path in metrics_dir.glob("*.json"):
         try:
-            snap = json.loads(path.read_text())
+            snaps.append(json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
-        for name, key, value in snap.get("counters", []):
-            if name == "crashcart_processor_crashes_total" and key[-1] == "processed":
-                processed += value
-        for name, key, counts, total, n in snap.get("hists", []):
-            old = hists.get((name, tuple(key)))
-            if old is None:
-                hists[(name, tuple(key))] = (list(counts), total, n)
-            else:
-                hists[(name, tuple(key))] = (
-                    [a + b for a, b in zip(old[0], counts, strict=True)],
-                    old[1] + total,
-                    old[2] + n,
-                )
-    return hists, processed
+    merged = merge_snapshots(snaps)
+    processed = sum(
+        value
+        for (name, key), value in merged.counters.items()
+        if name == "crashcart_processor_crashes_total" and key[-1] == "processed"
+    )
+    return merged.hists, processed
 
 
 def wait_snapshots(metrics_dir: Path, expected: int, timeout: float = 30) -> Hists:

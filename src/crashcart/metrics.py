@@ -326,10 +326,20 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def render_prometheus(registry: Mapping[str, MetricSpec], snaps: Iterable[Mapping[str, object]]) -> str:
-    counters: dict[tuple[str, LabelKey], float] = {}
-    gauges: dict[tuple[str, LabelKey], float] = {}
-    hists: dict[tuple[str, LabelKey], tuple[list[int], float, int]] = {}
+@dataclass
+class MergedSnapshots:
+    """Every process's snapshot added up: counters and histograms summed, the last gauge value kept."""
+
+    counters: dict[tuple[str, LabelKey], float] = field(default_factory=dict)
+    gauges: dict[tuple[str, LabelKey], float] = field(default_factory=dict)
+    #: (name, label values) -> (bucket counts, sum, count)
+    hists: dict[tuple[str, LabelKey], tuple[list[int], float, int]] = field(default_factory=dict)
+
+
+def merge_snapshots(snaps: Iterable[Mapping[str, object]]) -> MergedSnapshots:
+    """The snapshots of all processes as one set of metrics (what ``/metrics`` serves, and what benchmarks read)."""
+    merged = MergedSnapshots()
+    counters, gauges, hists = merged.counters, merged.gauges, merged.hists
     for snap in snaps:
         for name, key, value in snap.get("counters", []):  # type: ignore[attr-defined]
             counters[(name, tuple(key))] = counters.get((name, tuple(key)), 0) + value
@@ -345,6 +355,12 @@ def render_prometheus(registry: Mapping[str, MetricSpec], snaps: Iterable[Mappin
                     old[1] + total,
                     old[2] + n,
                 )
+    return merged
+
+
+def render_prometheus(registry: Mapping[str, MetricSpec], snaps: Iterable[Mapping[str, object]]) -> str:
+    merged = merge_snapshots(snaps)
+    counters, gauges, hists = merged.counters, merged.gauges, merged.hists
     lines: list[str] = []
     for spec in registry.values():
         lines.append(f"# HELP {spec.name} {spec.help}")
