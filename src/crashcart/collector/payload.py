@@ -15,6 +15,9 @@ Where we differ from Antenna, on purpose (see the collector protocol notes, §1.
   the query string (Sentry/Backtrace style); Breakpad-Mac/Windows multi-file bodies parse correctly.
 * Stricter, as the Socorro crash-report spec says: a JSON ``extra`` part *and* form fields →
   ``has_json_and_kv`` (Antenna only notes it); two JSON parts → ``multiple_json`` (Antenna keeps the last).
+* A text part's charset is honoured only from an allow-list of text charsets (``_TEXT_CHARSETS``); a codec
+  Python has that is not on it (punycode, zlib, base64, ...) → ``unsupported_charset`` without running it. An
+  unknown charset name only drops the field with a note, as in Antenna.
 * Bounded: wire size, decompressed size (a gzip bomb stops after ``max_decompressed_size`` bytes of output),
   annotation count and length, JSON size (and the same budget for all form-field annotations together),
   dump and part counts, part header size. Memory: dumps share one in-memory budget of
@@ -30,6 +33,7 @@ The constructor never raises: a bad Content-Type or Content-Encoding is raised b
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -86,6 +90,19 @@ _DUMP_NAME_MAX = 30
 _DUMP_NAME_RE = re.compile(r"[^A-Za-z0-9_]+")
 _SURROGATE_ESCAPE_RE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 _GZIP_MAGIC = b"\x1f\x8b"
+# Charsets a text part may name, as ``codecs.lookup(name).name`` spells them (so every alias is covered): the
+# text charsets clients really send, each decoded by a C codec in linear time. Python knows other codecs that
+# must never see a client's bytes: punycode and idna decode in super-linear time (1 MiB of punycode took
+# ~30 s), zlib/bz2/base64/uu/hex/quopri are bytes-to-bytes (a zlib "charset" is a decompression bomb), rot13
+# is str-to-str, and the escape codecs and UTF-7 can make unpaired surrogates.
+_TEXT_CHARSETS = frozenset(
+    {"utf-8", "utf-8-sig", "ascii", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+    | {f"iso8859-{n}" for n in (*range(1, 12), *range(13, 17))}
+    | {f"cp{n}" for n in (*range(1250, 1259), 874, 932, 949, 950)}
+    | {"koi8-r", "koi8-u", "shift_jis", "euc_jp", "euc_kr", "gbk", "gb2312", "gb18030", "big5"}
+)
+# A charset name longer than this, or with other characters, is not looked up (it is unknown).
+_CHARSET_NAME_RE = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 # The Content-Type nearly every client sends, with a boundary of RFC 2046 characters (no space): what
 # ``parse_params`` would make of it is then plain. Anything else takes the general path.
 _FORM_DATA_RE = re.compile(rf"multipart/form-data; boundary=([0-9A-Za-z'()+_,./:=?-]{{1,{MAX_BOUNDARY_LENGTH}}})")
@@ -540,14 +557,16 @@ class _Report:
         if raw is None or len(raw) > limit:
             self.notes.add(f"annotation {_short(name)} dropped: longer than {limit} bytes")
             return
-        charset = charset or "utf-8"
-        try:
-            value = raw.decode(charset)
-            if charset not in ("utf-8", "utf8"):
-                value.encode("utf-8")  # some codecs (unicode_escape, …) can produce unpaired surrogates
-        except LookupError:
+        codec = _text_codec(charset) if charset is not None else "utf-8"
+        if codec is None:
+            assert charset is not None
             self.notes.add(f"annotation {_short(name)} dropped: unknown charset {_short(charset)}")
             return
+        charset = charset or "utf-8"
+        try:
+            value = raw.decode(codec)
+            if codec != "utf-8":
+                value.encode("utf-8")  # a UTF-16/32 part can hold a surrogate code point
         except ValueError:  # UnicodeDecodeError, UnicodeEncodeError, and codec-specific errors
             self.notes.add(f"annotation {_short(name)} dropped: not valid {_short(charset)} text")
             return
@@ -765,6 +784,23 @@ class PayloadParser:
         """Remember the error (later calls raise it again) and remove whatever was spooled."""
         self._error = exc
         self.discard()
+
+
+def _text_codec(charset: str) -> str | None:
+    """The codec for a text part's ``charset`` (canonical name), None when Python knows no such codec.
+
+    Raises ``Malformed(UNSUPPORTED_CHARSET)`` for a codec Python knows but that is not on ``_TEXT_CHARSETS``:
+    the lookup only finds the codec, it never runs it, so a hostile charset costs nothing.
+    """
+    if _CHARSET_NAME_RE.fullmatch(charset) is None:
+        return None
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        return None
+    if codec not in _TEXT_CHARSETS:
+        raise Malformed(Refusal.UNSUPPORTED_CHARSET, f"charset {_short(charset)} ({codec})")
+    return codec
 
 
 def _reject_constant(name: str) -> NoReturn:

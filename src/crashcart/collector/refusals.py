@@ -131,6 +131,15 @@ class Refusal(Enum):
         "(dump_names, raw_crash, processed_crash, pending_publish).",
     )
     NO_ANNOTATIONS = ("malformed_no_annotations", 400, "The multipart report has no annotations at all.")
+    UNSUPPORTED_CHARSET = (
+        "malformed_unsupported_charset",
+        400,
+        "A text part's charset names a codec Python has but that is not a text charset clients send "
+        "(punycode, idna, base64, zlib, bz2, rot13, unicode_escape, utf-7, ...): decoding it could take "
+        "super-linear time or inflate a bomb. Accepted: UTF-8, ASCII, Latin-1 and the other ISO-8859 parts, "
+        "UTF-16/32, the Windows code pages, KOI8, and the Chinese, Japanese and Korean charsets. An unknown "
+        "name only drops the field, with a collector note.",
+    )
     # raised by the request handler
     CLIENT_DISCONNECTED = (
         "malformed_client_disconnected",
