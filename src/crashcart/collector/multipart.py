@@ -5,7 +5,9 @@ headers), ``PartData`` (a slice of the part's bytes), ``PartEnd``; a defect is r
 them, so errors come in body order whatever the chunking. It only ever keeps a short tail between feeds (a
 partial delimiter, or an unfinished header block of at most ``max_header_size`` bytes), so memory does not
 grow with the body, and it scans with ``bytes.find`` from where the previous scan stopped, so a body is
-scanned once.
+scanned once. Lookalikes (``--boundary`` followed by other bytes: content) are skipped inside C searches for
+the forms a delimiter can take, never one Python loop turn each: a body inflating to lines of ``--bX`` under
+boundary ``b`` cost ~0.25 s per MiB that way (issue #9; ``bench/payload/bench_lookalikes.py``).
 
 ``feed_into`` does the same for a ``PartHandler`` (the collector's payload parser), cheaply: a crash report
 is mostly a few dozen small text fields, and per-part Python work is what costs. So header blocks are
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote_to_bytes
 
@@ -281,6 +283,28 @@ def _part_headers(block: bytes) -> PartHeaders:
     return headers
 
 
+def _delimiter_searches(dash: bytes) -> list[Callable[[bytes, int], int]]:
+    """Searches, each for one form of ``dash`` that is not content (``MultipartParser._classify``): followed by
+    CRLF, by ``--``, by a bare LF (an error), or by padding that ends in CR?LF, CR? at the end of the buffer, or
+    runs past ``_MAX_PADDING`` (an error). Each returns the form's first index at or after a position, or -1.
+    """
+
+    def find(needle: bytes) -> Callable[[bytes, int], int]:
+        return lambda buf, start: buf.find(needle, start)
+
+    def padded(first: bytes) -> Callable[[bytes, int], int]:
+        more = _MAX_PADDING - 1
+        pattern = re.compile(re.escape(dash + first) + rb"(?:[ \t]{%d}|[ \t]{0,%d}+(?:\r?\n|\r?\Z))" % (more + 1, more))
+
+        def search(buf: bytes, start: int) -> int:
+            match = pattern.search(buf, start)
+            return match.start() if match is not None else -1
+
+        return search
+
+    return [find(dash + b"\r\n"), find(dash + b"--"), find(dash + b"\n"), padded(b" "), padded(b"\t")]
+
+
 class MultipartParser:
     """Feed it the body and iterate over the events each chunk completes; ``finish()`` checks the end.
 
@@ -306,6 +330,10 @@ class MultipartParser:
         self._hscan = 0  # where the search for the end of the header block resumes, relative to the tail
         self._window_budget = _WINDOW_BUDGET
         self.parts = 0
+        # ``_scan_delimiter``'s searches, and their last hits in ``_scan_buf`` (-2: not searched yet).
+        self._scans = _delimiter_searches(self._dash)
+        self._scan_buf: bytes | None = None
+        self._scan_hits: list[int] = []
 
     @property
     def complete(self) -> bool:
@@ -439,6 +467,7 @@ class MultipartParser:
             if kind == _CLOSE:
                 break
         self._tail = buf[pos:] if self._state != _EPILOGUE else b""
+        self._scan_buf = None
 
     def _whole_parts(self, buf: bytes, pos: int, handler: PartHandler) -> tuple[int, int]:
         """From ``pos`` (just after a delimiter line in ``buf``), hand ``handler`` the run of complete parts
@@ -508,40 +537,87 @@ class MultipartParser:
         ``first``, when not -2, is the result of ``buf.find(dash, start)``, already known. ``_MORE`` means the
         bytes after a ``--boundary`` occurrence are not all here yet; every decision depends only on bytes
         already seen, so the result never depends on how the body was chunked.
+
+        The first occurrence is looked at here; once one is a lookalike (content), ``_scan_delimiter`` takes
+        over, so a body of lookalikes costs C searches, not a Python loop turn each.
         """
         dash = self._dash
-        n = len(buf)
         while True:
             i = buf.find(dash, start) if first == -2 else first
             first = -2
             if i < 0:
                 return -1, _NONE, 0
-            j = i + len(dash)
-            if j == n:
+            found = self._classify(buf, i)
+            if found is not None:
+                return found
+            start = i + 1
+            if _SHORTCUTS:
+                return self._scan_delimiter(buf, start)
+
+    def _classify(self, buf: bytes, i: int) -> tuple[int, int, int] | None:
+        """What the ``--boundary`` at ``i`` is: (i, kind, end of the delimiter line), or None for content.
+
+        Raises for a delimiter line that ends in a bare LF or has too much padding.
+        """
+        n = len(buf)
+        j = i + len(self._dash)
+        if j == n:
+            return i, _MORE, 0
+        c = buf[j]
+        if c in (0x2D, 0x0D):  # "--" closes, CRLF ends a delimiter line
+            if j + 1 == n:
                 return i, _MORE, 0
-            c = buf[j]
-            if c in (0x2D, 0x0D):  # "--" closes, CRLF ends a delimiter line
-                if j + 1 == n:
-                    return i, _MORE, 0
-                if c == 0x2D and buf[j + 1] == 0x2D:
-                    return i, _CLOSE, j + 2
-                if c == 0x0D and buf[j + 1] == 0x0A:
-                    return i, _PART, j + 2
-            elif c == 0x0A:
+            if c == 0x2D and buf[j + 1] == 0x2D:
+                return i, _CLOSE, j + 2
+            if c == 0x0D and buf[j + 1] == 0x0A:
+                return i, _PART, j + 2
+        elif c == 0x0A:
+            raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "delimiter line ends in a bare LF")
+        elif c in (0x20, 0x09):  # transport padding before the CRLF
+            pad = _PADDING_RE.match(buf, j, min(n, j + _MAX_PADDING + 1))
+            assert pad is not None  # the pattern matches the empty string
+            k = pad.end()
+            if k - j > _MAX_PADDING:
+                raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "long padding after a delimiter")
+            if k == n or (k + 1 == n and buf[k] == 0x0D):
+                return i, _MORE, 0
+            if buf[k] == 0x0D and buf[k + 1] == 0x0A:
+                return i, _PART, k + 2
+            if buf[k] == 0x0A:
                 raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "delimiter line ends in a bare LF")
-            elif c in (0x20, 0x09):  # transport padding before the CRLF
-                pad = _PADDING_RE.match(buf, j, min(n, j + _MAX_PADDING + 1))
-                assert pad is not None  # the pattern matches the empty string
-                k = pad.end()
-                if k - j > _MAX_PADDING:
-                    raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "long padding after a delimiter")
-                if k == n or (k + 1 == n and buf[k] == 0x0D):
-                    return i, _MORE, 0
-                if buf[k] == 0x0D and buf[k + 1] == 0x0A:
-                    return i, _PART, k + 2
-                if buf[k] == 0x0A:
-                    raise MultipartError(Refusal.INVALID_PAYLOAD_STRUCTURE, "delimiter line ends in a bare LF")
-            start = i + 1  # ``--boundary`` followed by something else: content, read on
+        return None  # ``--boundary`` followed by something else: content, read on
+
+    def _scan_delimiter(self, buf: bytes, start: int) -> tuple[int, int, int]:
+        """``_find_delimiter`` past lookalikes: each form of ``--boundary`` that ``_classify`` does not call
+        content is searched for by itself (``bytes.find``, or a regex whose literal prefix includes the first
+        padding byte), and the earliest wins. A hit stays valid while later searches in the same buffer start
+        before it, so each form's search moves through a buffer once: linear, with C's constant.
+        """
+        if self._scan_buf is not buf:
+            self._scan_buf = buf
+            self._scan_hits = [-2] * len(self._scans)
+        hits = self._scan_hits
+        best = -1
+        for k, search in enumerate(self._scans):
+            hit = hits[k]
+            if hit == -2 or 0 <= hit < start:
+                hits[k] = hit = search(buf, start)
+            if hit >= 0 and (best < 0 or hit < best):
+                best = hit
+        # ``--boundary`` with the bytes deciding it not all here (at the very end; padding is searched above).
+        n = len(buf)
+        dash = self._dash
+        i = buf.find(dash, max(start, n - len(dash) - 1))
+        while i >= 0 and (best < 0 or i < best):
+            if self._classify(buf, i) is not None:
+                best = i
+                break
+            i = buf.find(dash, i + 1)
+        if best < 0:
+            return -1, _NONE, 0
+        found = self._classify(buf, best)
+        assert found is not None  # every form searched for is a delimiter (or an error)
+        return found
 
     def finish(self) -> None:
         """The body ended: raise unless the closing delimiter was seen."""
