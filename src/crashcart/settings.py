@@ -176,6 +176,13 @@ class Settings(BaseSettings):
     body_timeout: float = Field(
         default=70.0, gt=0, description="Seconds a client may take to send its body before it gets 408."
     )
+    collector_parse_budget: float = Field(
+        default=10.0,
+        gt=0,
+        description="CPU seconds the collector may spend inflating and splitting one request's body; over it "
+        "the request gets 413 `Discarded=too_large_parse_time` and its spooled files are removed. Honest reports take "
+        "milliseconds (about 1.2 ms per inflated MiB; the worst hostile body ~15 ms per MiB).",
+    )
     throttle_rules: Path | None = Field(
         default=None,
         description="YAML file of throttle rules (kept in version control). Empty accepts everything.",

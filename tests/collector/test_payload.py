@@ -385,7 +385,7 @@ def test_malformed_codes_table() -> None:
         "no_annotations",
     ):
         assert antenna_code in MALFORMED_CODES
-    assert set(TOO_LARGE_LIMITS) == {"request", "decompressed", "json", "annotations"}
+    assert set(TOO_LARGE_LIMITS) == {"request", "decompressed", "json", "annotations", "parse_time"}
 
 
 @pytest.mark.parametrize(
@@ -1130,6 +1130,71 @@ def test_public_api() -> None:
         "max_dumps",
         "max_parts",
         "dump_spool_threshold",
+        "collector_parse_budget",
     ]
+    assert hasattr(PayloadParser, "feed_steps")
     assert Malformed(Refusal.NO_BOUNDARY).code == "no_boundary"
     assert TooLarge(Refusal.TOO_LARGE_JSON).limit == "json"
+
+
+# --- parse time: bounded per request, in slices -----------------------------------------------------------
+
+
+def lookalike_gzip(inflated_mib: int, line: bytes = b"--bX") -> bytes:
+    """A gzip body under boundary ``b`` whose dump inflates to ``line`` repeated (issue #9's slow body)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    head = b"--b\r\n" + b'Content-Disposition: form-data; name="ProductName"\r\n\r\nTest\r\n--b\r\n'
+    head += b'Content-Disposition: form-data; name="upload_file_minidump"; filename="x.dmp"\r\n\r\n'
+    out = [compressor.compress(head)]
+    block = line * (MiB // len(line))
+    out.extend(compressor.compress(block) for _ in range(inflated_mib))
+    out += [compressor.compress(b"\r\n--b--\r\n"), compressor.flush()]
+    return b"".join(out)
+
+
+def test_a_body_over_the_parse_budget_is_refused_and_its_spool_removed(spool: Path) -> None:
+    body = lookalike_gzip(64)  # ~0.3 s of CPU to parse; the budget is 10 ms
+    limits = dataclasses.replace(LIMITS, collector_parse_budget=0.01)
+    with pytest.raises(TooLarge) as info:
+        parse("multipart/form-data; boundary=b", list(chunks(body, 64 * 1024)), spool, encoding="gzip", limits=limits)
+    assert info.value.refusal is Refusal.TOO_LARGE_PARSE_TIME
+    assert info.value.refusal.discarded() == "too_large_parse_time"
+    assert spool_files(spool) == []
+    # Without a budget the same body parses (a dump of 64 MiB of lookalikes, spooled).
+    payload = parse("multipart/form-data; boundary=b", [body], spool, encoding="gzip")
+    assert [dump.size for dump in payload.dumps] == [64 * MiB]
+    payload_files = spool_files(spool)
+    assert len(payload_files) == 1
+
+
+def test_feed_steps_pauses_inside_one_chunk_and_gives_the_same_payload(spool: Path) -> None:
+    # One 64 KiB gzip chunk inflating to 32 MiB: ``feed`` would run it in one go; ``feed_steps`` yields in
+    # between (every ``_SLICE`` of CPU), so the collector's event loop can answer others meanwhile.
+    body = lookalike_gzip(32)
+    assert len(body) < 64 * 1024
+    stepped = PayloadParser("multipart/form-data; boundary=b", "gzip", LIMITS, spool)
+    pauses = sum(1 for _ in stepped.feed_steps(body))
+    assert pauses >= 2
+    whole = PayloadParser("multipart/form-data; boundary=b", "gzip", LIMITS, spool)
+    whole.feed(body)
+    a, b = stepped.finish(), whole.finish()
+    assert (a.annotations, [(d.name, d.size, d.sha256) for d in a.dumps]) == (
+        b.annotations,
+        [(d.name, d.size, d.sha256) for d in b.dumps],
+    )
+    stepped.discard()
+    whole.discard()
+    assert spool_files(spool) == []
+
+
+def test_abandoning_feed_steps_abandons_the_request(spool: Path) -> None:
+    parser = PayloadParser("multipart/form-data; boundary=b", "gzip", LIMITS, spool)
+    steps = parser.feed_steps(lookalike_gzip(32))
+    for _ in steps:
+        if spool_files(spool):  # the dump is being spooled (past the 1 MiB in-memory threshold)
+            break
+    assert len(spool_files(spool)) == 1
+    steps.close()
+    assert spool_files(spool) == []
+    with pytest.raises(RuntimeError, match="abandoned"):
+        parser.finish()

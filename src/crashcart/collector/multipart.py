@@ -330,8 +330,9 @@ class MultipartParser:
         self._hscan = 0  # where the search for the end of the header block resumes, relative to the tail
         self._window_budget = _WINDOW_BUDGET
         self.parts = 0
-        # ``_scan_delimiter``'s searches, and their last hits in ``_scan_buf`` (-2: not searched yet).
-        self._scans = _delimiter_searches(self._dash)
+        # ``_scan_delimiter``'s searches (made at the first lookalike: most bodies have none), and their last
+        # hits in ``_scan_buf`` (-2: not searched yet).
+        self._scans: list[Callable[[bytes, int], int]] | None = None
         self._scan_buf: bytes | None = None
         self._scan_hits: list[int] = []
 
@@ -593,12 +594,15 @@ class MultipartParser:
         padding byte), and the earliest wins. A hit stays valid while later searches in the same buffer start
         before it, so each form's search moves through a buffer once: linear, with C's constant.
         """
+        scans = self._scans
+        if scans is None:
+            scans = self._scans = _delimiter_searches(self._dash)
         if self._scan_buf is not buf:
             self._scan_buf = buf
-            self._scan_hits = [-2] * len(self._scans)
+            self._scan_hits = [-2] * len(scans)
         hits = self._scan_hits
         best = -1
-        for k, search in enumerate(self._scans):
+        for k, search in enumerate(scans):
             hit = hits[k]
             if hit == -2 or 0 <= hit < start:
                 hits[k] = hit = search(buf, start)

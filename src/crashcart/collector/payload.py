@@ -39,6 +39,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,7 +83,10 @@ TOO_LARGE_LIMITS: dict[str, str] = {r.code: r.description for r in Refusal if r.
 MULTIPART_TYPES = frozenset({"multipart/form-data", "multipart/mixed"})
 RAW_DUMP_TYPES = frozenset({"application/octet-stream", "application/x-dmp", "application/x-minidump"})
 
-_OUT_CHUNK = 256 * 1024  # most bytes one zlib call may produce
+_OUT_CHUNK = 256 * 1024  # most bytes one zlib call may produce (and a step of ``feed_steps``)
+# CPU seconds ``feed_steps`` may run before it yields to its caller's event loop. One step (a zlib output
+# chunk, parsed) costs at most ~4 ms even on a hostile body (bench/payload/bench_lookalikes.py).
+_SLICE = 0.005
 _IN_CHUNK = 64 * 1024  # input slice per zlib call, so ``unconsumed_tail`` copies stay small
 _MAX_NOTES = 100
 _NOTE_NAME_MAX = 100
@@ -120,6 +124,7 @@ class Limits:
     max_dumps: int
     max_parts: int
     dump_spool_threshold: int
+    collector_parse_budget: float | None = None  # CPU seconds for inflating and splitting; None: no limit
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -132,6 +137,7 @@ class Limits:
             max_dumps=settings.max_dumps,
             max_parts=settings.max_parts,
             dump_spool_threshold=settings.dump_spool_threshold,
+            collector_parse_budget=settings.collector_parse_budget,
         )
 
 
@@ -628,6 +634,7 @@ class PayloadParser:
         self._finished = False
         self._wire = 0
         self._body = 0
+        self._cpu = 0.0  # CPU seconds spent in ``feed`` so far
         self._inflater: _Inflater | None = None
         self._multipart: MultipartParser | None = None
         try:
@@ -639,15 +646,46 @@ class PayloadParser:
 
     def feed(self, chunk: bytes) -> None:
         """Take the next piece of the body; raise ``Malformed``/``TooLarge`` as soon as one is certain."""
+        for _ in self.feed_steps(chunk):
+            pass
+
+    def feed_steps(self, chunk: bytes) -> Iterator[None]:
+        """``feed``, in steps: iterate to drive it. It yields whenever it has run ``_SLICE`` seconds of CPU since
+        it started or last yielded, so a caller on an event loop can let other requests in between (a 64 KiB
+        gzip chunk can inflate to 64 MiB). Raises ``TooLarge(TOO_LARGE_PARSE_TIME)`` once the request's CPU time in
+        ``feed`` passes ``limits.collector_parse_budget``. Abandoning the iteration abandons the request (its spooled
+        files are removed).
+        """
         if self._error is not None:
             raise self._error
         if self._finished:
             raise RuntimeError("feed() after finish()")
+        clock = time.thread_time  # CPU of this thread: what the event loop could not spend on others
+        mark = slice_start = clock()
         try:
-            self._feed(chunk)
+            if self._inflater is None:  # one step: a wire chunk's worth of parsing
+                self._feed_plain(chunk)
+            else:
+                for _ in self._feed_compressed(chunk):
+                    now = clock()
+                    self._spend(now - mark)
+                    mark = now
+                    if now - slice_start >= _SLICE:
+                        yield
+                        mark = slice_start = clock()
+            self._spend(clock() - mark)
+        except GeneratorExit:
+            self._fail(RuntimeError("feed abandoned"))
+            raise
         except BaseException as exc:
             self._fail(exc)
             raise
+
+    def _spend(self, seconds: float) -> None:
+        self._cpu += seconds
+        budget = self._limits.collector_parse_budget
+        if budget is not None and self._cpu > budget:
+            raise TooLarge(Refusal.TOO_LARGE_PARSE_TIME, f"over {budget} s of CPU inflating and splitting the body")
 
     def finish(self) -> Payload:
         """The body is complete: validate and return the payload (spooled files now belong to the caller)."""
@@ -667,26 +705,34 @@ class PayloadParser:
         """Remove every file this parser spooled, including those of a returned payload. Idempotent."""
         self._report.discard()
 
-    def _feed(self, chunk: bytes) -> None:
+    def _feed_plain(self, chunk: bytes) -> None:
+        """Parse ``chunk`` of an uncompressed body."""
         self._wire += len(chunk)
         if self._wire > self._limits.max_request_size:
             raise TooLarge(Refusal.TOO_LARGE_REQUEST, f"body over {self._limits.max_request_size} bytes")
-        if self._inflater is None:
-            self._body += len(chunk)
-            if self._multipart is not None:  # ``_content``, inlined for the common case
-                try:
-                    self._multipart.feed_into(chunk, self._report)
-                except MultipartError as exc:
-                    raise Malformed(exc.refusal, exc.detail) from None
-            else:
-                self._content(chunk)
-            return
+        self._body += len(chunk)
+        if self._multipart is not None:  # ``_content``, inlined for the common case
+            try:
+                self._multipart.feed_into(chunk, self._report)
+            except MultipartError as exc:
+                raise Malformed(exc.refusal, exc.detail) from None
+        else:
+            self._content(chunk)
+
+    def _feed_compressed(self, chunk: bytes) -> Iterator[None]:
+        """Parse ``chunk`` of a compressed body; yields after each piece of decompressed output (a step
+        ``feed_steps`` may pause at)."""
+        assert self._inflater is not None
+        self._wire += len(chunk)
+        if self._wire > self._limits.max_request_size:
+            raise TooLarge(Refusal.TOO_LARGE_REQUEST, f"body over {self._limits.max_request_size} bytes")
         limit = self._limits.max_decompressed_size
         for out in self._inflater.feed(chunk):
             self._body += len(out)
             if self._body > limit:
                 raise TooLarge(Refusal.TOO_LARGE_DECOMPRESSED, f"decompressed body over {limit} bytes")
             self._content(out)
+            yield
 
     # --- setup -----------------------------------------------------------------------------------------
 

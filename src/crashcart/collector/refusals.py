@@ -162,7 +162,7 @@ class Refusal(Enum):
         "The parser failed unexpectedly (a bug: it is logged); the same bytes would fail again.",
     )
 
-    # --- 413: over a size limit (the client should not retry) ------------------------------------------
+    # --- 413: over a size or parse-time limit (the client should not retry) ---------------------------
     TOO_LARGE_REQUEST = ("too_large_request", 413, "The body on the wire is larger than max_request_size.")
     TOO_LARGE_DECOMPRESSED = (
         "too_large_decompressed",
@@ -175,6 +175,13 @@ class Refusal(Enum):
         413,
         "The form-field (or query-string) annotations add up to more than max_json_size bytes, the budget a "
         "JSON annotations part gets.",
+    )
+    TOO_LARGE_PARSE_TIME = (
+        "too_large_parse_time",
+        413,
+        "Inflating and splitting the body took more CPU than collector_parse_budget (a body crafted to be "
+        "slow to parse: near-boundary lines, a compression bomb under the size limit). A 413, like the size "
+        "limits, so the client does not retry: the same bytes would take as long again.",
     )
 
     # --- the others ------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Order of work per request, each step for a reason:
 1. refuse early what is too big (Content-Length over the limit: 413 before reading a byte);
-2. stream the body into the payload parser (bounded memory; dumps over a threshold spool to disk);
+2. stream the body into the payload parser (bounded memory; dumps over a threshold spool to disk), on the
+   event loop but in slices of a few ms of CPU, within a CPU budget per request (``too_large_parse_time`` past it), so
+   a body crafted to be slow to parse stalls no other request;
 3. throttle, then make the crash id from the same instant as ``submitted_timestamp`` (their dates agree);
 4. store everything, raw crash last, with a pending-publish marker, and only then
 5. publish the id; a publish failure still answers 200 because the sweep will publish from the marker;
@@ -146,7 +148,10 @@ class Submitter:
                     chunk = message.get("body", b"")
                     if chunk:
                         wire += len(chunk)
-                        parser.feed(chunk)
+                        # Parsed on the loop, in slices: a chunk that inflates to much work lets other
+                        # requests in every few ms, and the parser refuses it past its CPU budget.
+                        for _ in parser.feed_steps(chunk):
+                            await asyncio.sleep(0)
                     if not message.get("more_body", False):
                         break
         except TimeoutError as exc:
