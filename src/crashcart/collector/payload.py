@@ -24,6 +24,9 @@ Where we differ from Antenna, on purpose (see the collector protocol notes, §1.
   ``dump_spool_threshold`` bytes (the dump that would pass it is spooled; what is kept may be views of the
   body's chunks, never more than 4/3 of the bytes counted), annotations stay within ``max_json_size``, and
   everything else is a few chunks.
+* Bounded in CPU too: inflating and splitting one request may take ``collector_parse_budget`` seconds
+  (``too_large_parse_time`` past it), and ``feed_steps`` hands the caller's event loop back every ``_SLICE`` of
+  CPU, so a body crafted to be slow (a bomb of boundary lookalikes under the size limit) stalls no one else.
 * Android's last field arrives with a trailing CRLF (its closing delimiter repeats one); it is stripped,
   with a note (Antenna keeps it).
 
