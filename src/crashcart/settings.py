@@ -253,6 +253,13 @@ class Settings(BaseSettings):
     symbols_missing_ttl: float = Field(
         default=3600.0, ge=0, description="Seconds a symbol file no source had is remembered as missing."
     )
+    symbols_max_negative_entries: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most symbol files remembered as missing or malformed in the symbol cache (one small marker "
+        "file each); eviction removes the oldest beyond it, so modules named by hostile dumps cannot grow the cache "
+        "without bound.",
+    )
     symbols_http_timeout: float = Field(
         default=30.0, gt=0, description="Seconds for each HTTP symbol-server request (connect: at most 10)."
     )

@@ -44,6 +44,7 @@ def walker_config(settings: Settings) -> WalkerConfig:
         symbols_cache_dir=settings.symbols_cache_dir,
         symbols_cache_max_size=settings.symbols_cache_max_size,
         symbols_missing_ttl=settings.symbols_missing_ttl,
+        symbols_max_negative_entries=settings.symbols_max_negative_entries,
         symbols_http_timeout=settings.symbols_http_timeout,
         symbols_s3=S3ClientConfig.for_symbols(settings),
         options=WalkOptions(

@@ -51,6 +51,7 @@ class WalkerConfig:
     symbols_cache_dir: Path | None = None
     symbols_cache_max_size: int = 4 * GiB
     symbols_missing_ttl: float = 3600.0
+    symbols_max_negative_entries: int = 50_000
     symbols_http_timeout: float = 30.0
     #: The client of ``s3://`` symbol sources (``S3ClientConfig.for_symbols(settings)``).
     symbols_s3: S3ClientConfig | None = None
@@ -175,6 +176,7 @@ def _build_provider(config: WalkerConfig) -> SymbolProvider:
         config.symbols_cache_dir,
         cache_max_size=config.symbols_cache_max_size,
         missing_ttl=config.symbols_missing_ttl,
+        max_negative_entries=config.symbols_max_negative_entries,
         http_timeout=config.symbols_http_timeout,
         s3=config.symbols_s3,
     )
