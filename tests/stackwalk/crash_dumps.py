@@ -99,13 +99,14 @@ def guard_page_dump() -> bytes:
 CHAIN_BASE = 0x1000_0000
 
 
-def shared_chain_dump(threads: int = 1000, chain_bytes: int = 64 * 1024, crashing: int = 0) -> bytes:
+def shared_chain_dump(threads: int = 1000, chain_bytes: int = 64 * 1024, crashing: int = 0, modules: int = 0) -> bytes:
     """Issue #9 point 5's hostile dump: ``threads`` threads whose stacks are all one stored region holding a
     frame-pointer chain ``chain_bytes`` long, so every thread walks as many frames as the walker allows.
 
     Each 16-byte link is (next rbp, return address): the region and one context are stored once and shared by
     every thread record, so the dump stays near ``chain_bytes`` while the walk multiplies threads by frames.
-    The thread at index ``crashing`` has the exception.
+    The thread at index ``crashing`` has the exception. ``modules`` > 0 adds a module list: ``app`` holding
+    every return address, then ``modules - 1`` modules no frame is in.
     """
     s = Synth()
     s.system_info(arch=ARCH_AMD64, platform=OS_LINUX, csd="")
@@ -129,4 +130,8 @@ def shared_chain_dump(threads: int = 1000, chain_bytes: int = 64 * 1024, crashin
     ]
     s.thread_list(records)
     s.exception(thread_id=100 + crashing, code=11, address=0x45, context_location=context_location)
+    if modules:
+        records = [s.module("/usr/bin/app", 0x40_0000, 0x10_0000)]
+        records += [s.module(f"/usr/lib/lib{i:05d}.so", 0x7000_0000 + i * 0x1000, 0x1000) for i in range(1, modules)]
+        s.module_list(records)
     return s.build()

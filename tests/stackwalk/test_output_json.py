@@ -241,3 +241,22 @@ def test_time_budget_covers_building_the_output() -> None:
     assert 103 in [t["thread_id"] for t in doc["threads"]]
     assert doc["stackwalker"]["truncated"]["time_budget"] is True
     assert doc["stackwalker"]["truncated"]["threads_omitted"] == 20 - len(doc["threads"]) > 0
+
+
+def test_output_cap_trims_modules_no_kept_frame_is_in() -> None:
+    """A module list alone over the cap (a hostile dump may list 100,000): modules no kept frame is in go, from
+    the end; the main module and the frames' modules stay."""
+    dump = Minidump.from_bytes(shared_chain_dump(threads=5, chain_bytes=512, crashing=2, modules=3000))
+    result = walk(dump, NoSymbols(), WalkOptions())
+    cap = 256 * 1024
+    doc = build_json(dump, result, max_size=cap)
+    assert len(json.dumps(doc, indent=2)) <= cap
+    assert doc["modules"][0]["filename"] == "app"
+    assert doc["modules"][0]["missing_symbols"] is True  # touched by the frames
+    assert 1 < len(doc["modules"]) < 3000
+    truncated = doc["stackwalker"]["truncated"]
+    assert truncated["modules_omitted"] == 3000 - len(doc["modules"])
+    assert truncated["output_size"] is True
+    crashing = result.crashing_stack
+    assert crashing is not None
+    assert doc["crashing_thread"]["frame_count"] == len(crashing.frames) >= 32

@@ -209,7 +209,13 @@ def build_json(
         for module in modules.modules:
             if module.index in touched:
                 module_docs[module.index].update(_symbol_flags(module, True, symbol_status))
-    _record_truncation(doc, result, omitted, budget.refused)
+    modules_omitted = 0
+    if max_size is not None and budget.left < 0:
+        # Still over: the module lists themselves are (a hostile dump may list 100,000 modules).
+        doc["modules"], dropped = _trim(module_docs, budget, keep=touched | {0})
+        doc["unloaded_modules"], dropped_unloaded = _trim(doc["unloaded_modules"], budget, keep=set())
+        modules_omitted = dropped + dropped_unloaded
+    _record_truncation(doc, result, omitted, budget.refused, modules_omitted)
     return doc
 
 
@@ -231,7 +237,22 @@ def _thread(
     return entry, touched
 
 
-def _record_truncation(doc: dict[str, Any], result: WalkResult, omitted: int, refused: str | None) -> None:
+def _trim(items: list[dict[str, Any]], budget: OutputBudget, keep: set[int]) -> tuple[list[dict[str, Any]], int]:
+    """Drop items from the end (never those whose index is in ``keep``) until the budget is no longer
+    overspent; the items left, in order, and how many were dropped."""
+    dropped: set[int] = set()
+    for index in range(len(items) - 1, -1, -1):
+        if budget.left >= 0:
+            break
+        if index not in keep:
+            dropped.add(index)
+            budget.left += encoded_size(items[index], 2) + 8
+    return [item for i, item in enumerate(items) if i not in dropped], len(dropped)
+
+
+def _record_truncation(
+    doc: dict[str, Any], result: WalkResult, omitted: int, refused: str | None, modules_omitted: int = 0
+) -> None:
     """``stackwalker.truncated`` and a note when any limit cut the walk or the output; absent otherwise."""
     stackwalker = doc["stackwalker"]
     not_walked = sum(1 for s in result.threads if s.truncated in NOT_WALKED and not s.frames)
@@ -240,12 +261,18 @@ def _record_truncation(doc: dict[str, Any], result: WalkResult, omitted: int, re
         stackwalker["status"] = "partial"
         limit = "output size" if refused == "output_size" else "time budget"
         stackwalker["notes"].append(f"{refused}: {omitted:,} threads left out of the output ({limit} reached)")
-    if frames_cut or omitted:
+    if modules_omitted:
+        stackwalker["status"] = "partial"
+        stackwalker["notes"].append(
+            f"output_size: {modules_omitted:,} modules no kept frame is in left out of the output (output size reached)"
+        )
+    if frames_cut or omitted or modules_omitted:
         stackwalker["truncated"] = {
             "frames": frames_cut,
             "threads_not_walked": not_walked,
             "threads_omitted": omitted,
-            "output_size": refused == "output_size",
+            "modules_omitted": modules_omitted,
+            "output_size": refused == "output_size" or modules_omitted > 0,
             "time_budget": refused == "time_budget" or any(s.truncated == "time_budget" for s in result.threads),
         }
 

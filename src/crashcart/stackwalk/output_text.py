@@ -126,6 +126,7 @@ def build_text(
         # Breakpad's ContainsModule matches by (debug file, debug id), so a warned module warns every module
         # with the same identifiers (several modules without a CodeView record all share ("", "")).
         touched_ids = {(m.debug_filename, m.debug_id) for m in modules.modules if m.index in touched}
+        module_lines: list[tuple[bool, str]] = []  # (must stay, line)
         for module in modules.by_address():
             line = f"0x{module.base_address:08x} - 0x{module.end_address - 1:08x}  {module.filename}  "
             line += module.version or "???"
@@ -137,8 +138,29 @@ def build_text(
                     line += f"  (WARNING: Corrupt symbols, {module.debug_filename}, {module.debug_id})"
                 elif status != "ok":
                     line += f"  (WARNING: No symbols, {module.debug_filename}, {module.debug_id})"
-            lines.append(line)
+            stays = (main is not None and module.index == main.index) or module.index in touched
+            module_lines.append((stays, line))
+        if max_size is not None:
+            budget.left += _modules_size(modules) - _size([line for _, line in module_lines])
+        lines += _trim_modules(module_lines, budget)
     return "\n".join(lines) + "\n"
+
+
+def _trim_modules(module_lines: list[tuple[bool, str]], budget: OutputBudget) -> list[str]:
+    """The module lines, less those of modules no printed frame is in, from the end, while the output is over
+    its cap (a hostile dump may list 100,000 modules); a last line counts them."""
+    dropped: set[int] = set()
+    for index in range(len(module_lines) - 1, -1, -1):
+        if budget.left >= 0:
+            break
+        stays, line = module_lines[index]
+        if not stays:
+            dropped.add(index)
+            budget.left += len(line) + 1
+    kept = [line for i, (_, line) in enumerate(module_lines) if i not in dropped]
+    if dropped:
+        kept.append(f"({len(dropped):,} modules omitted: output size limit reached)")
+    return kept
 
 
 def _size(lines: list[str]) -> int:
