@@ -131,10 +131,27 @@ class Settings(BaseSettings):
         default=True, description="Start from siggen's and Crashcart's lists; false uses only the directory's."
     )
     stackwalk_max_seconds: float = Field(
-        default=20.0, gt=0, description="Wall-clock budget of one dump's stack walk; unreached threads are noted."
+        default=20.0,
+        gt=0,
+        description="Wall-clock budget of one dump's stack walk and of building its output; unreached "
+        "threads are noted.",
     )
     stackwalk_max_frames: int = Field(
         default=1024, ge=1, le=1 << 20, description="Frames kept per thread by the walker."
+    )
+    stackwalk_max_total_frames: int = Field(
+        default=20_000,
+        ge=1,
+        le=1 << 24,
+        description="Frames kept per dump, all threads together; the crashing thread is walked first, the "
+        "threads the budget does not reach get no frames and a note (see docs/stackwalk.md).",
+    )
+    stackwalk_max_output_size: int = Field(
+        default=10 * MiB,
+        ge=64 * 1024,
+        description="Bytes of walker output (`json_dump` as indented JSON, or `crashcart stackwalk`'s text) "
+        "beyond which threads other than the crashing one are left out, counted in `json_dump.stackwalker.truncated` "
+        "and a processor note.",
     )
     processor_status_port: int = Field(
         default=8001, ge=0, le=65535, description="Port of the processor's `/metrics` and heartbeat server."
@@ -242,6 +259,13 @@ class Settings(BaseSettings):
     )
     symbols_missing_ttl: float = Field(
         default=3600.0, ge=0, description="Seconds a symbol file no source had is remembered as missing."
+    )
+    symbols_max_negative_entries: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most symbol files remembered as missing or malformed in the symbol cache (one small marker "
+        "file each); eviction removes the oldest beyond it, so modules named by hostile dumps cannot grow the cache "
+        "without bound.",
     )
     symbols_http_timeout: float = Field(
         default=30.0, gt=0, description="Seconds for each HTTP symbol-server request (connect: at most 10)."

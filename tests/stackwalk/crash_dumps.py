@@ -93,3 +93,45 @@ def guard_page_dump() -> bytes:
         memory_info=memory_info,
         rax=guard + 0x10,
     )
+
+
+#: Where :func:`shared_chain_dump`'s one stack region lives.
+CHAIN_BASE = 0x1000_0000
+
+
+def shared_chain_dump(threads: int = 1000, chain_bytes: int = 64 * 1024, crashing: int = 0, modules: int = 0) -> bytes:
+    """Issue #9 point 5's hostile dump: ``threads`` threads whose stacks are all one stored region holding a
+    frame-pointer chain ``chain_bytes`` long, so every thread walks as many frames as the walker allows.
+
+    Each 16-byte link is (next rbp, return address): the region and one context are stored once and shared by
+    every thread record, so the dump stays near ``chain_bytes`` while the walk multiplies threads by frames.
+    The thread at index ``crashing`` has the exception. ``modules`` > 0 adds a module list: ``app`` holding
+    every return address, then ``modules - 1`` modules no frame is in.
+    """
+    s = Synth()
+    s.system_info(arch=ARCH_AMD64, platform=OS_LINUX, csd="")
+    links = chain_bytes // 16
+    words: list[int] = []
+    for k in range(links):
+        words += [CHAIN_BASE + 16 * (k + 1), 0x40_0000 + 0x10 * k]
+    region = b"".join(w.to_bytes(8, "little") for w in words)
+    region_rva = s.add(region)
+    context = amd64_context(rip=0x40_0000, rsp=CHAIN_BASE, rbp=CHAIN_BASE)
+    context_location = (len(context), s.add(context))
+    records = [
+        s.thread(
+            100 + i,
+            stack_start=CHAIN_BASE,
+            stack_rva=region_rva,
+            stack_size=len(region),
+            context_location=context_location,
+        )
+        for i in range(threads)
+    ]
+    s.thread_list(records)
+    s.exception(thread_id=100 + crashing, code=11, address=0x45, context_location=context_location)
+    if modules:
+        records = [s.module("/usr/bin/app", 0x40_0000, 0x10_0000)]
+        records += [s.module(f"/usr/lib/lib{i:05d}.so", 0x7000_0000 + i * 0x1000, 0x1000) for i in range(1, modules)]
+        s.module_list(records)
+    return s.build()

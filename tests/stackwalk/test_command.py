@@ -20,6 +20,7 @@ from crashcart.stackwalk.command import (
 from crashcart.stackwalk.stackwalker import WalkerConfig
 from crashcart.stackwalk.walker import WalkOptions
 from tests.helpers.shared import CORPUS
+from tests.stackwalk.crash_dumps import shared_chain_dump
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMP = FIXTURES / "minidump" / "minidump2.dmp"
@@ -218,3 +219,97 @@ def test_text_inline_frames_match_breakpad(name: str, tmp_path: Path) -> None:
     )
     frames = doc["crashing_thread"]["frames"]
     assert sum(len(f["inlines"] or ()) for f in frames) == inline_lines
+
+
+#: Runs the command in-process and writes its peak RSS (KiB, Linux ``ru_maxrss``) to the file named by argv[1].
+_MEASURED = """
+import resource, sys
+from crashcart.cli import main
+rss_file = sys.argv.pop(1)
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    open(rss_file, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
+
+
+def _run_measured(tmp_path: Path, *args: str, **env_extra: str) -> tuple[subprocess.CompletedProcess[bytes], int]:
+    """``crashcart stackwalk`` in a subprocess limited to 2 GiB of address space (a regression must not take the
+    machine down): the result and the peak RSS in bytes."""
+    import resource
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")}
+    env["CRASHCART_DATA_DIR"] = str(tmp_path / "data")
+    env.update(env_extra)
+    rss_file = tmp_path / "rss"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(rss_file), "stackwalk", *args],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+        preexec_fn=limit,
+    )
+    rss = int(rss_file.read_text()) * 1024 if rss_file.exists() else 0
+    return done, rss
+
+
+MiB = 1 << 20
+
+
+def _hostile(tmp_path: Path, crashing: int = 0) -> Path:
+    path = tmp_path / "hostile.dmp"
+    path.write_bytes(shared_chain_dump(threads=1000, chain_bytes=64 * 1024, crashing=crashing))
+    return path
+
+
+def test_hostile_dump_json_is_bounded(tmp_path: Path) -> None:
+    """Issue #9 point 5: 1,000 threads sharing one frame-pointer chain. With the defaults (20,000 frames per
+    dump, 10 MiB of output) the output and the memory stay bounded, and the crashing thread (here the last one,
+    walked first) is complete."""
+    done, rss = _run_measured(tmp_path, str(_hostile(tmp_path, crashing=999)), "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout) <= 10 * MiB
+    assert rss < 300 * MiB
+    doc = json.loads(done.stdout)
+    assert doc["crashing_thread"]["thread_id"] == 1099
+    assert doc["crashing_thread"]["frame_count"] == 1024  # complete up to the per-thread limit
+    assert sum(len(t["frames"]) for t in doc["threads"]) <= 20_000
+    assert doc["stackwalker"]["status"] == "partial"
+    truncated = doc["stackwalker"]["truncated"]
+    assert truncated["frames"] is True
+    assert truncated["threads_not_walked"] > 900
+    assert len(doc["stackwalker"]["notes"]) <= 25
+
+
+def test_hostile_dump_output_size_cap(tmp_path: Path) -> None:
+    """A smaller output cap: threads after the crashing one are left out once it is reached, and counted."""
+    dump = _hostile(tmp_path, crashing=500)
+    done, _ = _run_measured(tmp_path, str(dump), "--json", CRASHCART_STACKWALK_MAX_OUTPUT_SIZE=str(2 * MiB))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout) <= 2 * MiB
+    doc = json.loads(done.stdout)
+    crashing = doc["crash_info"]["crashing_thread"]
+    assert doc["threads"][crashing]["thread_id"] == 600
+    assert doc["crashing_thread"]["frame_count"] == 1024
+    truncated = doc["stackwalker"]["truncated"]
+    assert truncated["output_size"] is True
+    assert truncated["threads_omitted"] == 1000 - len(doc["threads"]) > 0
+    assert doc["thread_count"] == len(doc["threads"])
+    text, _ = _run_measured(tmp_path, str(dump), CRASHCART_STACKWALK_MAX_OUTPUT_SIZE=str(2 * MiB))
+    assert text.returncode == 0, text.stderr[-2000:]
+    assert len(text.stdout) <= 2 * MiB
+    assert b"Thread 500 (crashed)" in text.stdout
+    assert b"threads omitted" in text.stdout
+
+
+def test_hostile_dump_text_is_bounded(tmp_path: Path) -> None:
+    done, rss = _run_measured(tmp_path, str(_hostile(tmp_path)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout) <= 10 * MiB
+    assert rss < 300 * MiB
+    assert done.stdout.count(b"Found by:") <= 20_000

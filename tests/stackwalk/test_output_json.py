@@ -15,6 +15,7 @@ from crashcart.stackwalk.output_json import HexFormatter, build_json
 from crashcart.stackwalk.symbol_lookup import ProviderLookup
 from crashcart.symbols import build_symbol_provider
 from tests.helpers.shared import CORPUS
+from tests.stackwalk.crash_dumps import shared_chain_dump
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
 DUMPS = sorted(p.stem for p in FIXTURES.glob("*.dmp"))
@@ -209,3 +210,53 @@ def test_x86_context_frame_has_efl() -> None:
     assert registers["efl"] == "0x00010246"
     assert (registers["eip"], registers["esp"]) == ("0x0040429e", "0x0012fe84")
     assert "efl" not in _doc("linux-mini")["crashing_thread"]["frames"][0]["registers"]
+
+
+def test_output_cap_keeps_the_crashing_thread_and_a_prefix_in_order() -> None:
+    """``max_size`` bounds ``json.dumps(doc, indent=2)``: the crashing thread (here index 7) is kept, the others
+    follow in minidump order while they fit, ``crash_info.crashing_thread`` indexes the kept list."""
+    dump = Minidump.from_bytes(shared_chain_dump(threads=20, chain_bytes=2048, crashing=7))
+    result = walk(dump, NoSymbols(), WalkOptions())
+    whole = build_json(dump, result)
+    cap = len(json.dumps(whole, indent=2)) // 2
+    doc = build_json(dump, result, max_size=cap)
+    assert len(json.dumps(doc, indent=2)) <= cap
+    ids = [t["thread_id"] for t in doc["threads"]]
+    assert 107 in ids and ids == sorted(ids) and ids[0] == 100
+    assert doc["threads"][doc["crash_info"]["crashing_thread"]]["thread_id"] == 107
+    assert doc["crashing_thread"]["threads_index"] == doc["crash_info"]["crashing_thread"]
+    assert doc["crashing_thread"]["frame_count"] == 128
+    truncated = doc["stackwalker"]["truncated"]
+    assert truncated["threads_omitted"] == 20 - len(ids) and truncated["output_size"] is True
+    assert doc["stackwalker"]["status"] == "partial"
+    assert "truncated" not in whole["stackwalker"]  # nothing was cut without the cap
+
+
+def test_time_budget_covers_building_the_output() -> None:
+    dump = Minidump.from_bytes(shared_chain_dump(threads=20, chain_bytes=1024, crashing=3))
+    result = walk(dump, NoSymbols(), WalkOptions())
+    ticks = iter(range(100))
+    doc = build_json(dump, result, deadline=5.0, clock=lambda: float(next(ticks)))
+    assert [t["thread_id"] for t in doc["threads"]][:1] == [100]
+    assert 103 in [t["thread_id"] for t in doc["threads"]]
+    assert doc["stackwalker"]["truncated"]["time_budget"] is True
+    assert doc["stackwalker"]["truncated"]["threads_omitted"] == 20 - len(doc["threads"]) > 0
+
+
+def test_output_cap_trims_modules_no_kept_frame_is_in() -> None:
+    """A module list alone over the cap (a hostile dump may list 100,000): modules no kept frame is in go, from
+    the end; the main module and the frames' modules stay."""
+    dump = Minidump.from_bytes(shared_chain_dump(threads=5, chain_bytes=512, crashing=2, modules=3000))
+    result = walk(dump, NoSymbols(), WalkOptions())
+    cap = 256 * 1024
+    doc = build_json(dump, result, max_size=cap)
+    assert len(json.dumps(doc, indent=2)) <= cap
+    assert doc["modules"][0]["filename"] == "app"
+    assert doc["modules"][0]["missing_symbols"] is True  # touched by the frames
+    assert 1 < len(doc["modules"]) < 3000
+    truncated = doc["stackwalker"]["truncated"]
+    assert truncated["modules_omitted"] == 3000 - len(doc["modules"])
+    assert truncated["output_size"] is True
+    crashing = result.crashing_stack
+    assert crashing is not None
+    assert doc["crashing_thread"]["frame_count"] == len(crashing.frames) >= 32

@@ -14,6 +14,7 @@ from crashcart.stackwalk.output_text import build_text
 from crashcart.stackwalk.symbol_lookup import ProviderLookup, RecordingLookup
 from crashcart.symbols import build_symbol_provider
 from tests.helpers.shared import CORPUS
+from tests.stackwalk.crash_dumps import shared_chain_dump
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidump"
 DUMPS = sorted(p.stem for p in FIXTURES.glob("*.dmp"))
@@ -185,3 +186,19 @@ def test_no_symbols_frame_shapes() -> None:
     assert " 0  crash + 0x1d72" in text.splitlines()
     assert "    Found by: given as instruction pointer in context" in text
     assert "Loaded modules:" in text
+
+
+def test_output_cap_bounds_threads_and_modules() -> None:
+    """``max_size`` bounds the text as the JSON: the crashed thread stays; other threads, then the lines of
+    modules no printed frame is in, go while it is over; a line counts each."""
+    dump = Minidump.from_bytes(shared_chain_dump(threads=20, chain_bytes=512, crashing=2, modules=3000))
+    result = walk(dump, NoSymbols(), WalkOptions())
+    whole = build_text(dump, result)
+    cap = 64 * 1024
+    assert len(whole) > 4 * cap
+    text = build_text(dump, result, max_size=cap)
+    assert len(text) <= cap
+    assert "Thread 2 (crashed)" in text
+    assert "threads omitted: output size limit reached)" in text
+    assert "modules omitted: output size limit reached)" in text
+    assert "app  ???  (main)  (WARNING: No symbols" in text

@@ -6,6 +6,7 @@ from itertools import count, pairwise
 from crashcart.minidump import Minidump
 from crashcart.stackwalk import WALKER_VERSION, Trust, WalkOptions, walk
 from tests.minidump import synth
+from tests.stackwalk.crash_dumps import shared_chain_dump
 from tests.stackwalk.helpers import Stack, module, run
 
 APP = module("app", 0x400000, 0x10000)
@@ -130,3 +131,35 @@ def test_scanned_frame_limit() -> None:
     stack.push(*(0x402000 + i for i in range(30)))
     frames, _ = run("amd64", {"rip": 0x401000, "rsp": BASE}, stack, [APP], options=WalkOptions(max_scanned_frames=5))
     assert len(frames) == 6
+
+
+def test_frame_budget_per_dump_walks_the_crashing_thread_first() -> None:
+    """Issue #9 point 5: threads sharing one frame-pointer chain; the per-dump budget cuts the walk, never the
+    crashing thread (here the last), and the threads it does not reach are counted in one note."""
+    dump = Minidump.from_bytes(shared_chain_dump(threads=30, chain_bytes=4096, crashing=29))
+    result = walk(dump, options=WalkOptions(max_frames=100, max_total_frames=250))
+    assert [t.index for t in result.threads] == list(range(30))  # minidump order
+    frames = [len(t.frames) for t in result.threads]
+    assert frames[29] == 100 and result.threads[29].truncated == "frame_limit"
+    assert frames[:2] == [100, 50] and result.threads[1].truncated == "frame_budget"
+    assert frames[2:29] == [0] * 27
+    assert sum(frames) == 250
+    assert result.status == "partial"
+    assert result.notes[-1] == "frame_budget: 250 frames per dump reached; 27 threads not walked"
+    assert len(result.notes) == 4  # threads 29 and 0 at the frame limit, 1 at the budget, the summary
+
+
+def test_thread_notes_are_bounded() -> None:
+    dump = Minidump.from_bytes(shared_chain_dump(threads=60, chain_bytes=1024))
+    result = walk(dump, options=WalkOptions(max_frames=2))
+    assert len(result.notes) == 21
+    assert result.notes[-1] == "40 more threads cut short"
+
+
+def test_time_budget_is_noted_with_the_threads_it_left() -> None:
+    ticks = count()
+    dump = Minidump.from_bytes(shared_chain_dump(threads=10, chain_bytes=1024, crashing=5))
+    result = walk(dump, options=WalkOptions(max_seconds=1000.0), clock=lambda: float(next(ticks)), deadline=300.0)
+    assert len(result.threads[5].frames) == 64  # walked first, whole: 1,024 bytes of 16-byte links
+    assert sum(1 for t in result.threads if t.truncated == "time_budget" and not t.frames) >= 1
+    assert any(n.startswith("time_budget: ") and n.endswith("threads not walked") for n in result.notes)

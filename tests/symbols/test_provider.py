@@ -145,3 +145,14 @@ def test_last_public_covers_the_rest_of_the_module(tmp_path: Path) -> None:
     assert far is not None
     assert (far.function, far.function_address, far.function_offset, far.file) == ("last_func", 0x1001, 0x42B11, None)
     assert provider.lookup(module, 0x800) is None
+
+
+def test_remembered_failures_are_bounded(store: Path, tmp_path: Path) -> None:
+    """Issue #9 point 8: each distinct missing module was remembered in the process for ``missing_ttl``; a
+    stream of dumps naming new modules grew that memory without bound. Now the oldest are forgotten first."""
+    provider = SymbolProvider(FileSymbolSource(store), SymbolCache(tmp_path / "cache", max_negative_entries=10))
+    for index in range(50):
+        assert provider.module_symbols(Module(f"unknown-{index}.pdb", TEST_MODULE.debug_id)) is None
+    assert len(provider._failed) == 10
+    assert ("unknown-49.pdb", TEST_MODULE.debug_id) in provider._failed
+    assert ("unknown-0.pdb", TEST_MODULE.debug_id) not in provider._failed

@@ -44,9 +44,15 @@ def walker_config(settings: Settings) -> WalkerConfig:
         symbols_cache_dir=settings.symbols_cache_dir,
         symbols_cache_max_size=settings.symbols_cache_max_size,
         symbols_missing_ttl=settings.symbols_missing_ttl,
+        symbols_max_negative_entries=settings.symbols_max_negative_entries,
         symbols_http_timeout=settings.symbols_http_timeout,
         symbols_s3=S3ClientConfig.for_symbols(settings),
-        options=WalkOptions(max_frames=settings.stackwalk_max_frames, max_seconds=settings.stackwalk_max_seconds),
+        options=WalkOptions(
+            max_frames=settings.stackwalk_max_frames,
+            max_total_frames=settings.stackwalk_max_total_frames,
+            max_seconds=settings.stackwalk_max_seconds,
+            max_output_size=settings.stackwalk_max_output_size,
+        ),
     )
 
 

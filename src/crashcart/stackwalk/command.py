@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ class StackwalkRequest:
     as_json: bool = False
     raw_crash: Path | None = None
     cache_dir: Path | None = None
-    options: WalkOptions = field(default_factory=WalkOptions)
+    #: None: the deployment's (``CRASHCART_STACKWALK_*``), so the command is bounded as the processor is.
+    options: WalkOptions | None = None
 
 
 def symbol_urls(request: StackwalkRequest) -> list[str]:
@@ -50,10 +51,12 @@ def symbol_urls(request: StackwalkRequest) -> list[str]:
 
 
 def walker_config(request: StackwalkRequest, deployment: WalkerConfig) -> WalkerConfig:
-    """``deployment``'s cache, timeouts and S3 client with the request's symbols, cache directory and options."""
+    """``deployment``'s cache, timeouts and S3 client with the request's symbols, cache directory and options
+    (if it has its own)."""
     cache_dir = request.cache_dir if request.cache_dir is not None else deployment.symbols_cache_dir
+    options = request.options if request.options is not None else deployment.options
     return dataclasses.replace(
-        deployment, symbol_urls=symbol_urls(request), symbols_cache_dir=cache_dir, options=request.options
+        deployment, symbol_urls=symbol_urls(request), symbols_cache_dir=cache_dir, options=options
     )
 
 

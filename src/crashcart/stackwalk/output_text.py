@@ -10,11 +10,14 @@ also lists ``efl``. Not reproduced: the GPU lines beyond ``UNKNOWN``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import sys
+import time
+from collections.abc import Callable, Collection
 from ntpath import basename as _nt_basename
 
 from crashcart.minidump import AssertionInfo, Minidump, ModuleList, SystemInfo
 from crashcart.stackwalk.frame import Frame, ThreadStack, Trust, WalkResult
+from crashcart.stackwalk.output_budget import SLACK, OutputBudget
 from crashcart.stackwalk.output_json import (
     Symbolizer,
     SymbolStatus,
@@ -50,11 +53,18 @@ def build_text(
     *,
     asked: Collection[int] = (),
     all_threads: bool = True,
+    max_size: int | None = None,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """Breakpad-like text for a walked dump (crashed thread first, then the others, then loaded modules).
 
     ``asked``: indexes of modules the walker asked the symbol lookup about (``RecordingLookup.asked``); with
     the frames' modules they are the modules Breakpad warns about when they have no symbols.
+
+    ``max_size`` (characters) and ``deadline`` bound the output as ``output_json.build_json``'s: the header,
+    the crashed thread and the module list are always printed; the other threads until the next would not fit,
+    then one line says how many were left out.
     """
     lines: list[str] = []
     system = dump.get_stream(SystemInfo)
@@ -81,24 +91,42 @@ def build_text(
 
     width = pointer_size(dump) * 2
     touched: set[int] = set(asked)
+    modules = dump.get_stream(ModuleList)
+    budget = OutputBudget(max_size if max_size is not None else sys.maxsize, deadline, clock)
+    if max_size is not None:
+        budget.spend(_size(lines) + _modules_size(modules) + SLACK)
     crashing = result.crashing_stack
     if crashing is not None:
         label = "crashed" if reason is not None else "requested dump, did not crash"
         lines.append(f"Thread {crashing.index} ({label})")
         lines += _stack_lines(crashing, width, symbolize, touched, context_frame_extras(dump, crashing))
+        budget.spend(_size(lines))
+    omitted = 0
     if all_threads:
         for stack in result.threads:
             if stack is crashing:
                 continue
-            lines += ["", f"Thread {stack.index}"]
-            lines += _stack_lines(stack, width, symbolize, touched, context_frame_extras(dump, stack))
+            if budget.refused is not None:
+                omitted += 1
+                continue
+            thread_touched: set[int] = set()
+            thread_lines = ["", f"Thread {stack.index}"]
+            thread_lines += _stack_lines(stack, width, symbolize, thread_touched, context_frame_extras(dump, stack))
+            if budget.take(_size(thread_lines) if max_size is not None else 0):
+                lines += thread_lines
+                touched |= thread_touched
+            else:
+                omitted += 1
+    if omitted:
+        why = "output size limit" if budget.refused == "output_size" else "time budget"
+        lines += ["", f"({omitted:,} threads omitted: {why} reached)"]
     lines += ["", "Loaded modules:"]
-    modules = dump.get_stream(ModuleList)
     if modules is not None:
         main = modules.main_module
         # Breakpad's ContainsModule matches by (debug file, debug id), so a warned module warns every module
         # with the same identifiers (several modules without a CodeView record all share ("", "")).
         touched_ids = {(m.debug_filename, m.debug_id) for m in modules.modules if m.index in touched}
+        module_lines: list[tuple[bool, str]] = []  # (must stay, line)
         for module in modules.by_address():
             line = f"0x{module.base_address:08x} - 0x{module.end_address - 1:08x}  {module.filename}  "
             line += module.version or "???"
@@ -110,8 +138,43 @@ def build_text(
                     line += f"  (WARNING: Corrupt symbols, {module.debug_filename}, {module.debug_id})"
                 elif status != "ok":
                     line += f"  (WARNING: No symbols, {module.debug_filename}, {module.debug_id})"
-            lines.append(line)
+            stays = (main is not None and module.index == main.index) or module.index in touched
+            module_lines.append((stays, line))
+        if max_size is not None:
+            budget.left += _modules_size(modules) - _size([line for _, line in module_lines])
+        lines += _trim_modules(module_lines, budget)
     return "\n".join(lines) + "\n"
+
+
+def _trim_modules(module_lines: list[tuple[bool, str]], budget: OutputBudget) -> list[str]:
+    """The module lines, less those of modules no printed frame is in, from the end, while the output is over
+    its cap (a hostile dump may list 100,000 modules); a last line counts them."""
+    dropped: set[int] = set()
+    for index in range(len(module_lines) - 1, -1, -1):
+        if budget.left >= 0:
+            break
+        stays, line = module_lines[index]
+        if not stays:
+            dropped.add(index)
+            budget.left += len(line) + 1
+    kept = [line for i, (_, line) in enumerate(module_lines) if i not in dropped]
+    if dropped:
+        kept.append(f"({len(dropped):,} modules omitted: output size limit reached)")
+    return kept
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _modules_size(modules: ModuleList | None) -> int:
+    """An upper bound of the "Loaded modules" section: every module with the longer warning."""
+    if modules is None:
+        return 0
+    return sum(
+        90 + len(m.filename) + len(m.version or "???") + 2 * (len(m.debug_filename) + len(m.debug_id))
+        for m in modules.modules
+    )
 
 
 def _stack_lines(

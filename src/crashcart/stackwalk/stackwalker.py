@@ -14,8 +14,10 @@ dump to the next; ``close()`` releases them.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,7 @@ class WalkerConfig:
     symbols_cache_dir: Path | None = None
     symbols_cache_max_size: int = 4 * GiB
     symbols_missing_ttl: float = 3600.0
+    symbols_max_negative_entries: int = 50_000
     symbols_http_timeout: float = 30.0
     #: The client of ``s3://`` symbol sources (``S3ClientConfig.for_symbols(settings)``).
     symbols_s3: S3ClientConfig | None = None
@@ -93,31 +96,55 @@ class Stackwalker:
     def options(self) -> WalkOptions:
         return self.config.options
 
-    def walk(self, dump: Minidump) -> tuple[WalkResult, Collection[int]]:
+    def walk(self, dump: Minidump, deadline: float | None = None) -> tuple[WalkResult, Collection[int]]:
         """Walk an open dump: the result, and the indexes of the modules the walk asked symbols about
-        (Breakpad's "No symbols" list, the JSON's loaded-symbol flags)."""
+        (Breakpad's "No symbols" list, the JSON's loaded-symbol flags). ``deadline`` (``time.monotonic``)
+        defaults to ``options.max_seconds`` from now."""
         recording = RecordingLookup(self.symbols)
-        return walk(dump, recording, self.config.options), recording.asked
+        return walk(dump, recording, self.config.options, deadline=deadline), recording.asked
 
     def walk_json(self, dump_path: Path, raw_crash: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """rust-minidump's ``--json`` document for the dump; ``raw_crash`` adds what rust-minidump reads from
-        ``--raw-json`` (:func:`apply_raw_crash`). Raises :class:`DumpUnreadable`."""
+        ``--raw-json`` (:func:`apply_raw_crash`). Raises :class:`DumpUnreadable`.
+
+        One time budget (``options.max_seconds``) covers the walk and the document's building, and the
+        document is bounded by ``options.max_output_size`` (``output_json.build_json``)."""
+        options = self.config.options
+        deadline = time.monotonic() + options.max_seconds
+        prepare = None if raw_crash is None else functools.partial(apply_raw_crash, raw_crash=raw_crash)
         with self._open(dump_path) as dump:
             try:
-                result, asked = self.walk(dump)
-                doc = build_json(dump, result, self._symbolize(), self._status(), asked)
+                result, asked = self.walk(dump, deadline)
+                return build_json(
+                    dump,
+                    result,
+                    self._symbolize(),
+                    self._status(),
+                    asked,
+                    max_size=options.max_output_size,
+                    deadline=deadline,
+                    prepare=prepare,
+                )
             except MinidumpError as exc:  # a stream the walk needed is corrupt, though the header parsed
                 raise DumpUnreadable(f"minidump {dump_path} failed while walking: {exc}", exc.code) from exc
-        if raw_crash is not None:
-            apply_raw_crash(doc, raw_crash)
-        return doc
 
     def walk_text(self, dump_path: Path) -> str:
-        """Breakpad's ``minidump_stackwalk`` text output for the dump. Raises :class:`DumpUnreadable`."""
+        """Breakpad's ``minidump_stackwalk`` text output for the dump, bounded as :meth:`walk_json`'s. Raises
+        :class:`DumpUnreadable`."""
+        options = self.config.options
+        deadline = time.monotonic() + options.max_seconds
         with self._open(dump_path) as dump:
             try:
-                result, asked = self.walk(dump)
-                return build_text(dump, result, self._symbolize(), self._status(), asked=asked)
+                result, asked = self.walk(dump, deadline)
+                return build_text(
+                    dump,
+                    result,
+                    self._symbolize(),
+                    self._status(),
+                    asked=asked,
+                    max_size=options.max_output_size,
+                    deadline=deadline,
+                )
             except MinidumpError as exc:
                 raise DumpUnreadable(f"minidump {dump_path} failed while walking: {exc}", exc.code) from exc
 
@@ -149,6 +176,7 @@ def _build_provider(config: WalkerConfig) -> SymbolProvider:
         config.symbols_cache_dir,
         cache_max_size=config.symbols_cache_max_size,
         missing_ttl=config.symbols_missing_ttl,
+        max_negative_entries=config.symbols_max_negative_entries,
         http_timeout=config.symbols_http_timeout,
         s3=config.symbols_s3,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crashcart.s3client import S3ClientConfig
 from crashcart.symbols.cache import SymbolCache
+from crashcart.symbols.cache_layout import MAX_NEGATIVE_ENTRIES
 from crashcart.symbols.cfi import CfiRange, WinFrameInfo
 from crashcart.symbols.interfaces import (
     ModuleRef,
@@ -56,11 +57,14 @@ def build_symbol_provider(
     *,
     cache_max_size: int = 4 * GiB,
     missing_ttl: float = 3600.0,
+    max_negative_entries: int = MAX_NEGATIVE_ENTRIES,
     http_timeout: float = 30.0,
     s3: S3ClientConfig | None = None,
 ) -> SymbolProvider:
     """The provider for a process: sources for ``urls`` (tried in order) over the on-disk cache at ``cache_dir``
-    (shared by the node's processes), with the size cap and missing-file TTL given."""
-    cache = SymbolCache(cache_dir, max_size=cache_max_size, missing_ttl=missing_ttl)
+    (shared by the node's processes), with the size cap, missing-file TTL and negative-entry bound given."""
+    cache = SymbolCache(
+        cache_dir, max_size=cache_max_size, missing_ttl=missing_ttl, max_negative_entries=max_negative_entries
+    )
     source = build_symbol_source(urls, http_timeout=http_timeout, s3=s3)
     return SymbolProvider(source, cache, missing_ttl=missing_ttl)

@@ -31,7 +31,7 @@ from typing import Any
 from crashcart.symbols._symbolic import SymbolicError, SymCacheFile
 from crashcart.symbols.cache_convert import Companion, Converter
 from crashcart.symbols.cache_eviction import CacheEviction, GiB
-from crashcart.symbols.cache_layout import VERSION_DIR, CacheLayout, NegativeCache
+from crashcart.symbols.cache_layout import MAX_NEGATIVE_ENTRIES, VERSION_DIR, CacheLayout, NegativeCache
 from crashcart.symbols.cfi import CfiIndex
 from crashcart.symbols.interfaces import SymbolData, SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
 from crashcart.symbols.symfile import SymLimits
@@ -67,12 +67,15 @@ class SymbolCache:
         max_size: int = 4 * GiB,
         missing_ttl: float = 3600.0,
         malformed_ttl: float = 86400.0,
+        max_negative_entries: int = MAX_NEGATIVE_ENTRIES,
         limits: SymLimits | None = None,
         lock_timeout: float = 900.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.layout = CacheLayout(root, lock_timeout=lock_timeout)
-        self.negative = NegativeCache(missing_ttl=missing_ttl, malformed_ttl=malformed_ttl, clock=clock)
+        self.negative = NegativeCache(
+            missing_ttl=missing_ttl, malformed_ttl=malformed_ttl, max_entries=max_negative_entries, clock=clock
+        )
         self.converter = Converter(limits)
         self.eviction = CacheEviction(self.layout, self.negative, max_size=max_size, clock=clock)
 
@@ -146,12 +149,19 @@ class SymbolCache:
             if local:
                 fetch = _prefetched(fetch())  # SymbolNotFound goes to the caller, nothing written
             entry.parent.mkdir(parents=True, exist_ok=True)
-            with self.layout.lock(entry):
-                # Another process may have converted (or found it missing) while we waited for the lock.
-                if (entry / "meta.json").exists():
-                    continue
-                self.negative.check(entry)
-                self._convert(entry, fetch, companion)
+            marking = False  # a miss from here on leaves a new marker
+            try:
+                with self.layout.lock(entry):
+                    # Another process may have converted (or found it missing) while we waited for the lock.
+                    if (entry / "meta.json").exists():
+                        continue
+                    self.negative.check(entry)
+                    marking = True
+                    self._convert(entry, fetch, companion)
+            except (SymbolNotFound, SymbolMalformed):
+                if marking:
+                    self.eviction.after_negative()  # outside the lock: it may walk the cache
+                raise
             self.eviction.after_conversion(entry)
         raise SymbolSourceUnavailable(f"{debug_file}/{debug_id}: cache entry kept vanishing")
 

@@ -4,19 +4,31 @@ After each conversion the cache asks :meth:`CacheEviction.after_conversion`, whi
 running estimate is over the cap or stale (a walk of a big cache costs seconds); a janitor may call
 :meth:`CacheEviction.evict` on its own schedule. Safe to run from several processes at once and while others
 read: an entry is renamed away (atomic) before it is deleted, and readers that lose the race convert again.
-Entries of other format versions count as never used, so they go first; expired negative markers and stale
-temp directories are removed on the way.
+Entries of other format versions count as never used, so they go first; expired negative markers, the oldest
+markers beyond ``NegativeCache.max_entries``, lock files nobody holds, ``<debug_file>/`` directories left empty
+and stale temp files are removed on the way (``cache_layout`` says why that is safe for concurrent processes).
+A miss does not convert anything, so :meth:`CacheEviction.after_negative` keeps the marker count as
+:meth:`~CacheEviction.after_conversion` keeps the size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from crashcart.symbols.cache_layout import CacheLayout, NegativeCache, read_marker, write_marker
+from crashcart.symbols.cache_layout import (
+    LOCK,
+    NEGATIVE_SUFFIXES,
+    CacheLayout,
+    NegativeCache,
+    read_marker,
+    write_marker,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -46,12 +58,18 @@ class CacheEviction:
         self._clock = clock
         self._estimated_size: int | None = None  # bytes under root at the last scan plus what we added since
         self._last_scan = 0.0
+        #: Negative markers at the last walk (after trimming) plus the ones this process wrote since.
+        self._negative_count: int | None = None
 
     def usage(self) -> tuple[int, list[tuple[float, int, Path]]]:
-        """Total bytes under the root and every entry as ``(last_use, bytes, path)``, oldest first."""
+        """Total bytes under the root and every entry as ``(last_use, bytes, path)``, oldest first.
+
+        On the way: removes expired markers, the oldest markers beyond ``max_entries``, free lock files,
+        stale temp directories and files, and the ``<debug_file>/`` directories that are left empty."""
         root, version_root = self.layout.root, self.layout.version_root
         total = 0
         entries: list[tuple[float, int, Path]] = []
+        negatives: list[tuple[float, int, Path]] = []
         if not root.is_dir():
             return 0, []
         now = self._clock()
@@ -71,16 +89,63 @@ class CacheEviction:
                                 continue
                             used = (item / "meta.json").stat().st_mtime if current else 0.0
                             entries.append((used, size, item))
+                        elif item.suffix == LOCK and not item.name.startswith("."):
+                            if not self.layout.remove_free_lock(item):
+                                total += item.stat().st_size
+                            continue
                         else:
-                            size = item.stat().st_size
-                            if self.negative.expired(item, now) or not current:
+                            stat = item.stat()
+                            size = stat.st_size
+                            if not current or self.negative.expired(item, now):
                                 item.unlink()
                                 continue
+                            if item.name.startswith("."):  # a marker's temp file, from a process that died
+                                if now - stat.st_mtime > STALE_TEMP_SECONDS:
+                                    item.unlink()
+                                    continue
+                            elif item.suffix in NEGATIVE_SUFFIXES:
+                                negatives.append((stat.st_mtime, size, item))
                         total += size
                     except FileNotFoundError:
                         continue
+                _remove_if_empty(name)
+        total -= self._trim_negatives(negatives)
         entries.sort(key=lambda e: e[0])
         return total, entries
+
+    def _trim_negatives(self, negatives: list[tuple[float, int, Path]]) -> int:
+        """Remove the oldest markers beyond ``max_entries`` (with their free lock and emptied directory);
+        returns the bytes freed and records the count left."""
+        excess = len(negatives) - self.negative.max_entries
+        freed = 0
+        if excess > 0:
+            negatives.sort(key=lambda n: n[0])
+            for _, size, marker in negatives[:excess]:
+                with contextlib.suppress(FileNotFoundError):
+                    marker.unlink()
+                    freed += size
+                entry = marker.with_suffix("")
+                if not any(CacheLayout.sibling(entry, s).exists() for s in NEGATIVE_SUFFIXES):
+                    self.layout.remove_free_lock(CacheLayout.sibling(entry, LOCK))
+                _remove_if_empty(marker.parent)
+            LOGGER.info("removed the %d oldest negative markers from the symbol cache %s", excess, self.layout.root)
+        self._negative_count = min(len(negatives), self.negative.max_entries)
+        return freed
+
+    def after_negative(self) -> None:
+        """A miss was recorded (a ``.missing`` or ``.malformed`` marker): walk when the count may be over
+        ``max_entries`` (this process's estimate, from the last walk by any process) or is stale."""
+        now = time.monotonic()
+        if self._negative_count is None:
+            recorded = self._read_usage_file()
+            if recorded is not None and recorded[1] is not None:
+                self._estimated_size, self._negative_count, age = recorded
+                self._last_scan = now - age
+        if self._negative_count is not None and now - self._last_scan < RESCAN_SECONDS:
+            self._negative_count += 1
+            if self._negative_count <= self.negative.max_entries:
+                return
+        self.evict()
 
     def after_conversion(self, entry: Path) -> None:
         """Evict after a conversion, without walking the whole cache every time.
@@ -120,7 +185,7 @@ class CacheEviction:
             freed += size
         self._estimated_size = total - freed
         self._last_scan = time.monotonic()
-        if len(entries) >= USAGE_MIN_ENTRIES:
+        if len(entries) + (self._negative_count or 0) >= USAGE_MIN_ENTRIES:
             self.write_usage(total - freed)
         if freed:
             LOGGER.info("evicted %d bytes from the symbol cache %s", freed, self.layout.root)
@@ -128,20 +193,37 @@ class CacheEviction:
 
     def read_usage(self) -> tuple[int, float] | None:
         """``(bytes, seconds since)`` from the last walk's ``USAGE_FILE``, or ``None`` (absent, unreadable, stale)."""
+        recorded = self._read_usage_file()
+        return None if recorded is None else (recorded[0], recorded[2])
+
+    def _read_usage_file(self) -> tuple[int, int | None, float] | None:
+        """``(bytes, negative markers or None, seconds since)`` from ``USAGE_FILE`` (older writers recorded only
+        the bytes)."""
         marker = read_marker(self.layout.root / USAGE_FILE)
         if marker is None:
             return None
         age = self._clock() - marker[0]
+        fields = marker[1].split()
         try:
-            total = int(marker[1])
-        except ValueError:
+            total = int(fields[0])
+            negatives = int(fields[1]) if len(fields) > 1 else None
+        except (ValueError, IndexError):
             return None
-        return (total, age) if 0 <= age < RESCAN_SECONDS and total >= 0 else None
+        if not (0 <= age < RESCAN_SECONDS and total >= 0) or (negatives is not None and negatives < 0):
+            return None
+        return total, negatives, age
 
     def write_usage(self, total: int) -> None:
-        """Record a walk's total for other processes (``USAGE_FILE``)."""
+        """Record a walk's total (and the negative markers it left) for other processes (``USAGE_FILE``)."""
         if self.layout.root.is_dir():
-            write_marker(self.layout.root / USAGE_FILE, str(total), self._clock())
+            negatives = "" if self._negative_count is None else f" {self._negative_count}"
+            write_marker(self.layout.root / USAGE_FILE, f"{total}{negatives}", self._clock())
+
+
+def _remove_if_empty(directory: Path) -> None:
+    """``rmdir``: fails, harmlessly, unless the directory is empty (and nobody just put a file in it)."""
+    with contextlib.suppress(OSError):
+        os.rmdir(directory)
 
 
 def _listdir(path: Path) -> list[Path]:

@@ -12,11 +12,19 @@ Layout under the cache root (``CRASHCART_SYMBOLS_CACHE_DIR``)::
         <debug_file>/<DEBUG_ID>.missing   no source had the file (valid for ``missing_ttl`` from the time in it)
         <debug_file>/<DEBUG_ID>.malformed the file could not be converted (for ``malformed_ttl``)
         <debug_file>/<DEBUG_ID>.lock      ``flock``-ed while one process converts; others wait, then reuse
-    .usage                                when the last eviction walk ran and the bytes it found
-                                          (``cache_eviction``)
+    .usage                                when the last eviction walk ran, the bytes and the negative markers
+                                          it found (``cache_eviction``)
 
 The format version is part of the path, so a new release never reads an old layout; old directories are never
 touched again and eviction removes them first. Entries may vanish at any time (eviction by another process).
+
+Lock files and ``<debug_file>/`` directories may vanish too: a miss for a module nobody has leaves a directory, a
+lock and a marker, and a hostile dump can name any number of such modules (issue #9), so eviction removes
+expired markers (and the oldest beyond ``NegativeCache.max_entries``), every lock file nobody holds, and the
+directories left empty. That is safe because of two rules here: whoever takes a lock checks, once it holds the
+``flock``, that the path still names the file it locked (else it locks again: the file it had was removed), and
+eviction removes a lock file only while holding its ``flock``. Whoever makes a file in a directory that eviction
+just removed makes the directory again.
 """
 
 from __future__ import annotations
@@ -46,6 +54,9 @@ VERSION_DIR = f"v{CACHE_FORMAT_VERSION}.{CFI_FORMAT_VERSION}-sc{SYMCACHE_LATEST_
 MISSING = ".missing"
 MALFORMED = ".malformed"
 NEGATIVE_SUFFIXES = (MISSING, MALFORMED)
+LOCK = ".lock"
+#: Negative markers kept by default, however many distinct modules were missing (``NegativeCache.max_entries``).
+MAX_NEGATIVE_ENTRIES = 50_000
 
 
 class CacheLayout:
@@ -72,22 +83,50 @@ class CacheLayout:
     @contextlib.contextmanager
     def lock(self, entry: Path) -> Iterator[None]:
         """Hold the entry's ``flock`` (one converting process at a time); ``SymbolSourceUnavailable`` after
-        ``lock_timeout`` seconds."""
-        path = self.sibling(entry, ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        ``lock_timeout`` seconds.
+
+        The lock file may be removed by eviction while we wait or just after we opened it; a lock on a file no
+        longer at ``path`` excludes nobody, so then we open ``path`` again (see the module docstring).
+        """
+        path = self.sibling(entry, LOCK)
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            fd = _open_creating_dir(path)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise SymbolSourceUnavailable(f"timed out waiting for {path}") from None
+                        time.sleep(0.05)
+                if _same_file(fd, path):
+                    yield
+                    return
+            finally:
+                os.close(fd)  # closing releases the lock
+
+    @staticmethod
+    def remove_free_lock(path: Path) -> bool:
+        """Remove a lock file nobody holds (taking its ``flock`` first, so nobody can take it meanwhile);
+        False when it is held (or was replaced)."""
         try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise SymbolSourceUnavailable(f"timed out waiting for {path}") from None
-                    time.sleep(0.05)
-            yield
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            if not _same_file(fd, path):
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return True
         finally:
-            os.close(fd)  # closing releases the lock
+            os.close(fd)
 
     @staticmethod
     def remove_entry(path: Path) -> None:
@@ -102,13 +141,22 @@ class CacheLayout:
 
 class NegativeCache:
     """The ``.missing`` and ``.malformed`` markers: no source had the file (for ``missing_ttl`` seconds), or it
-    could not be converted (for ``malformed_ttl``, on disk for every process; in this process until restart)."""
+    could not be converted (for ``malformed_ttl``, on disk for every process; in this process until restart).
+
+    At most ``max_entries`` markers are kept on disk (eviction removes the oldest beyond it) and remembered in
+    the process, so distinct misses cost bounded space whatever a dump names."""
 
     def __init__(
-        self, *, missing_ttl: float = 3600.0, malformed_ttl: float = 86400.0, clock: Callable[[], float] = time.time
+        self,
+        *,
+        missing_ttl: float = 3600.0,
+        malformed_ttl: float = 86400.0,
+        max_entries: int = MAX_NEGATIVE_ENTRIES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.missing_ttl = missing_ttl
         self.malformed_ttl = malformed_ttl
+        self.max_entries = max_entries
         self.clock = clock
         self._malformed: dict[tuple[str, str], str] = {}
 
@@ -135,6 +183,8 @@ class NegativeCache:
         write_marker(CacheLayout.sibling(entry, MISSING), reason, self.clock())
 
     def mark_malformed(self, entry: Path, reason: str) -> None:
+        if len(self._malformed) >= self.max_entries:
+            self._malformed.pop(next(iter(self._malformed)))  # the oldest
         self._malformed[self.key(entry)] = reason
         write_marker(CacheLayout.sibling(entry, MALFORMED), reason, self.clock())
 
@@ -150,6 +200,26 @@ class NegativeCache:
             )
         except FileNotFoundError:
             return False
+
+
+def _open_creating_dir(path: Path) -> int:
+    """``open(path, O_CREAT)``, making its directory again if eviction removed it meanwhile."""
+    for _ in range(10):
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def write_marker(path: Path, text: str, now: float) -> None:

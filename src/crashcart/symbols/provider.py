@@ -65,7 +65,8 @@ class SymbolProvider:
 
     Failures are remembered in the process too: a missing file for ``missing_ttl`` seconds, a malformed one
     until restart, an unavailable source for ``unavailable_retry`` seconds (so one dump does not ask a down
-    server once per frame). The reason is in ``status(module)``.
+    server once per frame). The reason is in ``status(module)``. At most the cache's ``max_negative_entries``
+    failures are remembered (the oldest are forgotten first), whatever the dumps name.
     """
 
     def __init__(
@@ -85,7 +86,7 @@ class SymbolProvider:
         self.unavailable_retry = unavailable_retry
         self._clock = clock
         self._loaded: OrderedDict[tuple[str, str], CachedModule] = OrderedDict()
-        self._failed: dict[tuple[str, str], tuple[CrashcartError, float]] = {}
+        self._failed: OrderedDict[tuple[str, str], tuple[CrashcartError, float]] = OrderedDict()
         self._local = source.is_local
 
     def close(self) -> None:
@@ -95,6 +96,11 @@ class SymbolProvider:
     @staticmethod
     def _key(module: ModuleRef) -> tuple[str, str]:
         return (module.debug_file or module.code_file or "", module.debug_id or module.code_id or "")
+
+    def _remember_failure(self, key: tuple[str, str], exc: CrashcartError, until: float) -> None:
+        self._failed[key] = (exc, until)
+        while len(self._failed) > self.cache.negative.max_entries:
+            self._failed.popitem(last=False)
 
     def module_symbols(self, module: ModuleRef) -> CachedModule | None:
         """The module's loaded symbols, or ``None`` when there are none (see ``status``)."""
@@ -126,15 +132,15 @@ class SymbolProvider:
         try:
             loaded = self.cache.load(debug_file, debug_id, fetch, local=self._local, companion=companion)
         except SymbolNotFound as exc:
-            self._failed[key] = (exc, self._clock() + self.missing_ttl)
+            self._remember_failure(key, exc, self._clock() + self.missing_ttl)
             return None
         except SymbolMalformed as exc:
             LOGGER.warning("symbols for %s/%s unusable: %s", debug_file, debug_id, exc)
-            self._failed[key] = (exc, float("inf"))
+            self._remember_failure(key, exc, float("inf"))
             return None
         except SymbolSourceUnavailable as exc:
             LOGGER.warning("symbols for %s/%s not available now: %s", debug_file, debug_id, exc)
-            self._failed[key] = (exc, self._clock() + self.unavailable_retry)
+            self._remember_failure(key, exc, self._clock() + self.unavailable_retry)
             return None
         self._loaded[key] = loaded
         while len(self._loaded) > self.max_loaded:

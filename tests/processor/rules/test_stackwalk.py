@@ -3,19 +3,24 @@ their names; failures are statuses and notes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+from crashcart.crashid import create_crash_id
 from crashcart.errors import CrashcartError
+from crashcart.processor.app import build_pipelines, rule_config
 from crashcart.processor.context import CrashContext
 from crashcart.processor.rules.stackwalk import StackwalkRule
 from crashcart.processor.walker import InProcessWalker, walker_config
 from crashcart.settings import load_settings
 from crashcart.stackwalk import WALKER_VERSION
 from crashcart.stackwalk.stackwalker import Stackwalker
+from tests.stackwalk.crash_dumps import shared_chain_dump
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 CRASH_ID = "de1e7e00-0000-4000-8000-000000261126"
@@ -166,3 +171,30 @@ def test_with_the_in_process_walker(in_process: InProcessWalker, tmp_path: Path)
     content = ctx.processed["upload_file_minidump_content"]
     assert content["mdsw_status_string"] == "ERROR_NOT_A_MINIDUMP"
     assert ctx.notes == ["stackwalk: upload_file_minidump_content: failed: ERROR_NOT_A_MINIDUMP"]
+
+
+def test_hostile_dump_processed_crash_is_bounded(tmp_path: Path) -> None:
+    """Issue #9 point 5: 1,000 threads sharing one frame-pointer chain, through the default ruleset. The
+    processed crash stays under the walker's 10 MiB output cap (plus the other fields), the crashing thread
+    (the last one) is walked in full, and a note says what the walker cut."""
+    path = dump(tmp_path, "hostile.dmp", shared_chain_dump(threads=1000, chain_bytes=64 * 1024, crashing=999))
+    settings = load_settings({}, data_dir=tmp_path, symbols_cache_dir=tmp_path / "cache")
+    walker = InProcessWalker(Stackwalker(walker_config(settings)))
+    pipeline = build_pipelines(rule_config(settings, walker))["default"]
+    now = dt.datetime.now(dt.UTC)
+    raw = {"ProductName": "Test", "Version": "1.0", "submitted_timestamp": now.isoformat()}
+    ctx = CrashContext(create_crash_id(now), raw, dumps={"upload_file_minidump": path})
+    pipeline.run(ctx)
+    walker.close()
+    processed = ctx.processed
+    assert len(orjson.dumps(processed)) <= 10 * (1 << 20) + 64 * 1024
+    doc = processed["json_dump"]
+    crashing = doc["threads"][processed["crashing_thread"]]
+    assert crashing["thread_id"] == 1099
+    # TruncateStacksRule keeps 500 of the walker's 1,024 frames of the crashing thread: the walk was complete.
+    assert crashing["frames"][250] == {"truncated": {"msg": "525 frames truncated"}}
+    assert sum(len(t["frames"]) for t in doc["threads"]) <= 20_000
+    budget_notes = [n for n in ctx.notes if "frame_budget" in n]
+    assert budget_notes, ctx.notes
+    assert "threads not walked" in budget_notes[0]
+    assert len(ctx.notes) <= 60
