@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import SettingsError, describe_settings, load_settings, mask_url
+from crashcart.redact import mask_url
+from crashcart.settings import SettingsError, describe_settings, load_settings
 
 
 def test_embedded_defaults_live_under_data_dir(tmp_path: Path) -> None:

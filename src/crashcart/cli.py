@@ -26,7 +26,7 @@ class CommandFailed(click.ClickException):
     def __init__(self, error: CrashcartError) -> None:
         from crashcart.terminal import one_line
 
-        super().__init__(f"{error.code}: {one_line(str(error))}")
+        super().__init__(_redact(f"{error.code}: {one_line(str(error))}"))
 
 
 class CommandMisused(CommandFailed):
@@ -48,6 +48,26 @@ class CrashcartGroup(click.Group):
             return super().invoke(ctx)
         except CrashcartError as exc:
             raise (CommandMisused if exc.code in _USAGE_ERRORS else CommandFailed)(exc) from exc
+        except click.ClickException as exc:
+            # Every other message a command prints on failure passes here: no secret in it (a library's error
+            # quoting a credentialed URL, a refused setting) reaches the terminal.
+            redacted = _redact(exc.message)
+            if redacted == exc.message:
+                raise
+            if isinstance(exc, click.UsageError):
+                raise click.UsageError(redacted, exc.ctx) from None
+            raise click.ClickException(redacted) from None
+
+
+def _redact(message: str) -> str:
+    """``message`` without URL passwords or any secret the settings hold (when they load at all)."""
+    from crashcart.redact import redact
+
+    try:
+        secrets = load_settings().secret_values()
+    except SettingsError:
+        secrets = []  # the refused values are redacted by ``load_settings`` itself
+    return redact(message, secrets)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,7 +80,7 @@ def _settings(**overrides: Any) -> Settings:
 def _setup_logging(settings: Settings) -> None:
     from crashcart.logs import setup_logging
 
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
 
 
 @click.group(cls=CrashcartGroup)
@@ -420,12 +440,16 @@ def stackwalk(
     cache_dir: Path | None,
 ) -> None:
     """Walk the stacks of minidump DUMP and print them, symbolicated (Breakpad-like text or JSON)."""
+    from crashcart.logs import setup_command_logging
     from crashcart.processor.walker import walker_config
+    from crashcart.redact import passwords_in
     from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk
 
+    settings = _settings()
+    setup_command_logging([*settings.secret_values(), *(p for url in symbols_urls for p in passwords_in(url))])
     request = StackwalkRequest(dump, symbols_paths, symbols_urls, as_json, raw_crash, cache_dir)
     try:
-        output = run_stackwalk(request, walker_config(_settings()))
+        output = run_stackwalk(request, walker_config(settings))
     except StackwalkCommandError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(output, nl=False)

@@ -181,7 +181,7 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
 
 def worker_main(settings: Settings, slot: int, slots: WorkerSlots) -> None:
     """A spawned worker: build, then consume until SIGTERM (the crash in hand is finished first)."""
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
     metrics = Metrics(_metrics_dir(settings))
     metrics.start_snapshots()
     parts = build_worker(settings, metrics)
@@ -337,5 +337,5 @@ class ProcessorProcess:
 
 
 def _processor_child(settings: Settings, host: str) -> None:
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
     serve_processor(settings, host)
