@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -108,10 +110,28 @@ def run(host: str, port: int) -> None:
     except ConfigError as exc:
         raise click.ClickException(f"cannot start: {exc}") from exc
     processor = ProcessorProcess(settings, host)
+    # One stops, all stop: a processor that ends by itself (at start or later) takes the collector with it,
+    # so `run` never accepts crashes that nothing will process, and says which component failed.
+    signal.signal(signal.SIGTERM, _stop_run)  # until uvicorn takes SIGTERM over, and after it gives it back
+    processor.watch(lambda code: os.kill(os.getpid(), signal.SIGTERM))
     try:
         _serve(serve_collector, settings, host, port, None)
+    except _RunStopped:
+        pass
     finally:
         processor.stop()
+    code = processor.exitcode
+    if processor.stopped_by_itself and code != 0:
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        raise click.ClickException(f"processor stopped ({how}); crashcart run stopped the collector with it")
+
+
+class _RunStopped(Exception):
+    """SIGTERM reached ``run`` while uvicorn was not handling it (before it started, or once it gave it back)."""
+
+
+def _stop_run(signum: int, frame: object) -> None:
+    raise _RunStopped
 
 
 @main.command()
