@@ -332,13 +332,13 @@ def _start_run(data_dir: Path, port: int, **env: str) -> tuple[subprocess.Popen[
 
 
 def _finish(proc: subprocess.Popen[str], timeout: float) -> str:
-    """``run``'s stderr once it exits by itself within ``timeout`` (else it is killed and the test fails)."""
+    """``run``'s stderr once it exits within ``timeout`` (else it is killed and the test fails)."""
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        pytest.fail(f"crashcart run still running {timeout} s after its processor died")
+        pytest.fail(f"crashcart run still running after {timeout} s")
     return err
 
 
@@ -379,14 +379,11 @@ def test_run_stops_the_collector_when_its_processor_dies_later(tmp_path: Path) -
         httpx.get(f"http://127.0.0.1:{port}/__lbheartbeat__", timeout=2)
 
 
-def test_the_processor_of_a_killed_run_does_not_outlive_it(tmp_path: Path) -> None:
-    from tests.helpers.collector import free_port
-
-    port = free_port()
-    proc, log = _start_run(tmp_path, port)
+def _processor_pids(proc: subprocess.Popen[str], log: Path) -> set[int]:
+    """The processor's supervisor and at least one worker, once they have logged that they run."""
     deadline = time.monotonic() + 60
     pids: set[int] = set()
-    while len(pids) < 2:  # the processor's supervisor and at least one worker have logged
+    while len(pids) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
         pids = {
             json.loads(line)["pid"]
@@ -394,6 +391,25 @@ def test_the_processor_of_a_killed_run_does_not_outlive_it(tmp_path: Path) -> No
             if '"processor running"' in line or ("processor worker" in line and 'ready"' in line)
         }
         time.sleep(0.2)
+    return pids
+
+
+def test_run_asked_to_stop_stops_everything_and_exits_0(tmp_path: Path) -> None:
+    from tests.helpers.collector import free_port
+
+    proc, log = _start_run(tmp_path, free_port())
+    pids = _processor_pids(proc, log)
+    proc.send_signal(signal.SIGTERM)
+    err = _finish(proc, timeout=90)
+    assert proc.returncode == 0, (err, log.read_text())
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def test_the_processor_of_a_killed_run_does_not_outlive_it(tmp_path: Path) -> None:
+    from tests.helpers.collector import free_port
+
+    proc, log = _start_run(tmp_path, free_port())
+    pids = _processor_pids(proc, log)
     proc.kill()  # run alone, SIGKILL: no clean-up code of its own runs
     proc.wait(30)
     try:

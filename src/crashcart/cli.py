@@ -119,9 +119,10 @@ def run(host: str, port: int) -> None:
     except _RunStopped:
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already (and the stop below is bounded)
         processor.stop()
     code = processor.exitcode
-    if processor.stopped_by_itself and code != 0:
+    if processor.stopped_by_itself:  # whatever its status: nobody asked it to stop, so run did not finish well
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
         raise click.ClickException(f"processor stopped ({how}); crashcart run stopped the collector with it")
 
