@@ -332,6 +332,10 @@ class Settings(BaseSettings):
         return _secrets_in(getattr(self, name) for name in Settings.model_fields)
 
 
+_BUCKET_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+"""Spelled out: ``str.islower`` and ``str.isdigit`` also accept ``é`` and ``²``."""
+
+
 def check_storage_url(url: str) -> None:
     """Refuse storage URLs we cannot serve, including bucket names with periods.
 
@@ -353,7 +357,7 @@ def check_storage_url(url: str) -> None:
             raise ValueError("s3:// storage needs a bucket: s3://bucket[/prefix]")
         if "." in bucket:
             raise ValueError(f"bucket name {bucket!r} contains a period; such names are refused")
-        if not (3 <= len(bucket) <= 63) or not all(c.islower() or c.isdigit() or c == "-" for c in bucket):
+        if not (3 <= len(bucket) <= 63) or not all(c in _BUCKET_CHARACTERS for c in bucket):
             raise ValueError(f"bucket name {bucket!r} is not a valid S3 bucket name")
     else:
         raise ValueError(f"unsupported scheme {parts.scheme!r}: use file:///path or s3://bucket")
