@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -217,7 +220,8 @@ def test_queue_commands_on_a_fresh_data_directory(tmp_path: Path) -> None:
 def test_queue_commands_with_the_broker_down(args: tuple[str, ...], tmp_path: Path) -> None:
     out = crashcart(*args, data_dir=tmp_path, CRASHCART_QUEUE_URL=BROKER_DOWN)
     line = _one_line_failure(out, "queue_unavailable")
-    assert "cannot connect to amqp://guest:****@127.0.0.1:1/" in line
+    # the password is "guest", a known secret, masked wherever it appears: the user name "guest" too
+    assert "cannot connect to amqp://****:****@127.0.0.1:1/" in line
     assert "Connection refused" in line
 
 
@@ -306,3 +310,123 @@ def test_crash_show_neutralises_control_characters_in_a_signature(tmp_path: Path
     as_json = crashcart("crash", "show", crash_id, "--json", data_dir=tmp_path)
     assert json.loads(as_json.stdout)["signature"] == payload
     assert as_json.stdout.isascii() and "\x1b" not in as_json.stdout
+
+
+# --- crashcart run: one component dies, all die (issue #9, point 11) -----------------------------------------
+
+
+def _start_run(data_dir: Path, port: int, **env: str) -> tuple[subprocess.Popen[str], Path]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "run.log"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crashcart.cli", "run", "--port", str(port)],
+            env={**base, "CRASHCART_DATA_DIR": str(data_dir), "CRASHCART_LOG_FORMAT": "json", **env},
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    return proc, log
+
+
+def _finish(proc: subprocess.Popen[str], timeout: float) -> str:
+    """``run``'s stderr once it exits within ``timeout`` (else it is killed and the test fails)."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"crashcart run still running after {timeout} s")
+    return err
+
+
+def test_run_exits_when_its_processor_cannot_start(tmp_path: Path) -> None:
+    from tests.helpers.collector import free_port
+
+    database = f"postgresql://postgres@127.0.0.1:{free_port()}/crashcart"  # nothing listens there
+    proc, log = _start_run(tmp_path, free_port(), CRASHCART_DATABASE_URL=database)
+    err = _finish(proc, timeout=60)
+    assert proc.returncode == 1, (err, log.read_text())
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("Error: processor stopped"), lines[0]
+
+
+def test_run_stops_the_collector_when_its_processor_dies_later(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.helpers.collector import free_port
+
+    port = free_port()
+    proc, log = _start_run(tmp_path, port)
+    deadline = time.monotonic() + 60
+    processor_pid = None
+    while processor_pid is None or not _answers(f"http://127.0.0.1:{port}/__lbheartbeat__"):
+        assert proc.poll() is None, (proc.stderr.read() if proc.stderr else "", log.read_text())
+        assert time.monotonic() < deadline, log.read_text()
+        for line in log.read_text().splitlines():
+            if '"processor running"' in line:
+                processor_pid = json.loads(line)["pid"]
+        time.sleep(0.2)
+    os.kill(processor_pid, signal.SIGKILL)  # the processor's supervisor, as the OOM killer would
+    err = _finish(proc, timeout=60)
+    assert proc.returncode == 1, (err, log.read_text())
+    assert err.strip().splitlines()[-1].startswith("Error: processor stopped"), err
+    with pytest.raises(httpx.TransportError):  # the collector went with it
+        httpx.get(f"http://127.0.0.1:{port}/__lbheartbeat__", timeout=2)
+
+
+def _processor_pids(proc: subprocess.Popen[str], log: Path) -> set[int]:
+    """The processor's supervisor and at least one worker, once they have logged that they run."""
+    deadline = time.monotonic() + 60
+    pids: set[int] = set()
+    while len(pids) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        pids = {
+            json.loads(line)["pid"]
+            for line in log.read_text().splitlines()
+            if '"processor running"' in line or ("processor worker" in line and 'ready"' in line)
+        }
+        time.sleep(0.2)
+    return pids
+
+
+def test_run_asked_to_stop_stops_everything_and_exits_0(tmp_path: Path) -> None:
+    from tests.helpers.collector import free_port
+
+    proc, log = _start_run(tmp_path, free_port())
+    pids = _processor_pids(proc, log)
+    proc.send_signal(signal.SIGTERM)
+    err = _finish(proc, timeout=90)
+    assert proc.returncode == 0, (err, log.read_text())
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def test_the_processor_of_a_killed_run_does_not_outlive_it(tmp_path: Path) -> None:
+    from tests.helpers.collector import free_port
+
+    proc, log = _start_run(tmp_path, free_port())
+    pids = _processor_pids(proc, log)
+    proc.kill()  # run alone, SIGKILL: no clean-up code of its own runs
+    proc.wait(30)
+    try:
+        deadline = time.monotonic() + 30
+        while alive := [pid for pid in pids if Path(f"/proc/{pid}").exists()]:
+            assert time.monotonic() < deadline, f"processes of the killed run's processor still alive: {alive}"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # uvicorn's collector workers outlive a SIGKILLed parent
+        proc.communicate(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -72,3 +72,15 @@ def test_roundtrip_any_instant(when: dt.datetime, throttle: Throttle) -> None:
     crash_id = create_crash_id(when, throttle)
     assert date_of(crash_id) == when.date()
     assert throttle_of(crash_id) is throttle
+
+
+@pytest.mark.parametrize("tail", ["\n", "\r", "\r\n", "\x00", " ", "\t", "\x0b", "\x0c", "\u2028", "\x85"])
+def test_a_crash_id_must_be_the_whole_string(tail: str) -> None:
+    """``re.match`` with ``$`` accepted ``<id>\\n`` (``$`` matches before a final newline): issue #9, point 7."""
+    crash_id = create_crash_id(dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
+    for value in (crash_id + tail, tail + crash_id):
+        assert not is_crash_id(value)
+        with pytest.raises(InvalidCrashId):
+            validate_crash_id(value)
+        with pytest.raises(InvalidCrashId):
+            date_of(value)

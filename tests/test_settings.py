@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.settings import SettingsError, describe_settings, load_settings, mask_url
+from crashcart.redact import mask_url
+from crashcart.settings import SettingsError, describe_settings, load_settings
 
 
 def test_embedded_defaults_live_under_data_dir(tmp_path: Path) -> None:
@@ -24,6 +25,10 @@ def test_environment_is_not_read_when_mapping_given(monkeypatch: pytest.MonkeyPa
         ({"CRASHCART_STORAGE_URL": "s3://crash.reports"}, "CRASHCART_STORAGE_URL"),
         ({"CRASHCART_STORAGE_URL": "s3://crash.reports"}, "period"),
         ({"CRASHCART_STORAGE_URL": "ftp://x"}, "unsupported scheme"),
+        # str.islower/isdigit accept non-ASCII letters and digits: a bucket name is ASCII (issue #9, point 7)
+        ({"CRASHCART_STORAGE_URL": "s3://café-crashes"}, "not a valid S3 bucket name"),
+        ({"CRASHCART_STORAGE_URL": "s3://crashes²"}, "not a valid S3 bucket name"),
+        ({"CRASHCART_STORAGE_URL": "s3://admin:pw@crashes"}, "carries no credentials"),
         ({"CRASHCART_STORAGE_URL": "file://relative/path"}, "absolute"),
         ({"CRASHCART_QUEUE_URL": "redis://x"}, "CRASHCART_QUEUE_URL"),
         ({"CRASHCART_MAX_REQUEST_SIZE": "lots"}, "CRASHCART_MAX_REQUEST_SIZE"),

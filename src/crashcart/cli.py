@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ class CommandFailed(click.ClickException):
     def __init__(self, error: CrashcartError) -> None:
         from crashcart.terminal import one_line
 
-        super().__init__(f"{error.code}: {one_line(str(error))}")
+        super().__init__(_redact(f"{error.code}: {one_line(str(error))}"))
 
 
 class CommandMisused(CommandFailed):
@@ -48,6 +50,26 @@ class CrashcartGroup(click.Group):
             return super().invoke(ctx)
         except CrashcartError as exc:
             raise (CommandMisused if exc.code in _USAGE_ERRORS else CommandFailed)(exc) from exc
+        except click.ClickException as exc:
+            # Every other message a command prints on failure passes here: no secret in it (a library's error
+            # quoting a credentialed URL, a refused setting) reaches the terminal.
+            redacted = _redact(exc.message)
+            if redacted == exc.message:
+                raise
+            if isinstance(exc, click.UsageError):
+                raise click.UsageError(redacted, exc.ctx) from None
+            raise click.ClickException(redacted) from None
+
+
+def _redact(message: str) -> str:
+    """``message`` without URL passwords or any secret the settings hold (when they load at all)."""
+    from crashcart.redact import redact
+
+    try:
+        secrets = load_settings().secret_values()
+    except SettingsError:
+        secrets = []  # the refused values are redacted by ``load_settings`` itself
+    return redact(message, secrets)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,7 +82,7 @@ def _settings(**overrides: Any) -> Settings:
 def _setup_logging(settings: Settings) -> None:
     from crashcart.logs import setup_logging
 
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
 
 
 @click.group(cls=CrashcartGroup)
@@ -88,10 +110,29 @@ def run(host: str, port: int) -> None:
     except ConfigError as exc:
         raise click.ClickException(f"cannot start: {exc}") from exc
     processor = ProcessorProcess(settings, host)
+    # One stops, all stop: a processor that ends by itself (at start or later) takes the collector with it,
+    # so `run` never accepts crashes that nothing will process, and says which component failed.
+    signal.signal(signal.SIGTERM, _stop_run)  # until uvicorn takes SIGTERM over, and after it gives it back
+    processor.watch(lambda code: os.kill(os.getpid(), signal.SIGTERM))
     try:
         _serve(serve_collector, settings, host, port, None)
+    except _RunStopped:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already (and the stop below is bounded)
         processor.stop()
+    code = processor.exitcode
+    if processor.stopped_by_itself:  # whatever its status: nobody asked it to stop, so run did not finish well
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        raise click.ClickException(f"processor stopped ({how}); crashcart run stopped the collector with it")
+
+
+class _RunStopped(Exception):
+    """SIGTERM reached ``run`` while uvicorn was not handling it (before it started, or once it gave it back)."""
+
+
+def _stop_run(signum: int, frame: object) -> None:
+    raise _RunStopped
 
 
 @main.command()
@@ -420,12 +461,16 @@ def stackwalk(
     cache_dir: Path | None,
 ) -> None:
     """Walk the stacks of minidump DUMP and print them, symbolicated (Breakpad-like text or JSON)."""
+    from crashcart.logs import setup_command_logging
     from crashcart.processor.walker import walker_config
+    from crashcart.redact import passwords_in
     from crashcart.stackwalk.command import StackwalkCommandError, StackwalkRequest, run_stackwalk
 
+    settings = _settings()
+    setup_command_logging([*settings.secret_values(), *(p for url in symbols_urls for p in passwords_in(url))])
     request = StackwalkRequest(dump, symbols_paths, symbols_urls, as_json, raw_crash, cache_dir)
     try:
-        output = run_stackwalk(request, walker_config(_settings()))
+        output = run_stackwalk(request, walker_config(settings))
     except StackwalkCommandError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(output, nl=False)

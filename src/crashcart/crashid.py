@@ -11,7 +11,8 @@ import re
 import uuid
 from enum import IntEnum
 
-CRASH_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{6}[0-9]{6}$")
+CRASH_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{6}[0-9]{6}")
+"""Always used with ``fullmatch``: ``$`` would also match before a trailing newline, letting ``<id>\\n`` through."""
 
 
 class Throttle(IntEnum):
@@ -43,7 +44,7 @@ def is_crash_id(value: str, *, strict: bool = False) -> bool:
 
     ``strict`` also requires the throttle digit to be accept or defer, the only ids that are ever stored.
     """
-    if not isinstance(value, str) or not CRASH_ID_RE.match(value):
+    if not isinstance(value, str) or not CRASH_ID_RE.fullmatch(value):
         return False
     try:
         date_of(value)
@@ -61,7 +62,7 @@ def validate_crash_id(value: str, *, strict: bool = False) -> str:
 
 def date_of(crash_id: str) -> dt.date:
     """The UTC submission date encoded in a crash id."""
-    if not CRASH_ID_RE.match(crash_id):
+    if not isinstance(crash_id, str) or not CRASH_ID_RE.fullmatch(crash_id):
         raise InvalidCrashId(f"not a crash id: {crash_id[:60]!r}")
     digits = crash_id[-6:]
     try:

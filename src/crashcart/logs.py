@@ -15,8 +15,10 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
+
+from crashcart.redact import redact, secret_forms
 
 _crash_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("crash_id", default=None)
 
@@ -88,10 +90,33 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(log_format: str = "json", level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Configure the root logger once per process: everything to stdout in the chosen format."""
+class RedactingFormatter(logging.Formatter):
+    """Another formatter's line with every URL password and every known secret masked (``crashcart.redact``).
+
+    It works on the finished line rather than on the record, so the message, its arguments, the extras and
+    an exception's traceback (a boto, pika or httpx error quoting a credentialed URL) are all covered, in
+    whichever spelling the format gave them.
+    """
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._inner = inner
+        self._secrets = secret_forms(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self._inner.format(record), self._secrets)
+
+
+def setup_logging(
+    log_format: str = "json", level: str = "INFO", stream: TextIO | None = None, secrets: Iterable[str] = ()
+) -> None:
+    """Configure the root logger once per process: everything to stdout in the chosen format.
+
+    ``secrets`` (``Settings.secret_values()``) are masked in every line, as is the password of any URL.
+    """
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    inner = JsonFormatter() if log_format == "json" else TextFormatter()
+    handler.setFormatter(RedactingFormatter(inner, secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -101,3 +126,15 @@ def setup_logging(log_format: str = "json", level: str = "INFO", stream: TextIO 
     for name in ("botocore", "boto3", "urllib3", "pika", "s3transfer"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def setup_command_logging(secrets: Iterable[str] = ()) -> None:
+    """For a one-shot command whose stdout is its output (``crashcart stackwalk``): warnings and errors on
+    stderr as bare messages, as Python prints them unconfigured, but with secrets masked."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(logging.Formatter("%(message)s"), secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)

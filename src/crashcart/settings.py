@@ -9,13 +9,15 @@ no configuration at all; production points the URLs at real backends.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from crashcart.redact import passwords_in, redact
 
 MiB = 1024 * 1024
 
@@ -354,6 +356,16 @@ class Settings(BaseSettings):
             raise ValueError("max_decompressed_size must be at least max_request_size")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, for ``crashcart.redact``: each ``SecretStr``'s value and the password
+        of every URL in any setting (a list of URLs included). Read from the fields' types and values, so a new
+        secret or URL setting is covered without being listed here."""
+        return _secrets_in(getattr(self, name) for name in Settings.model_fields)
+
+
+_BUCKET_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+"""Spelled out: ``str.islower`` and ``str.isdigit`` also accept ``é`` and ``²``."""
+
 
 def check_storage_url(url: str) -> None:
     """Refuse storage URLs we cannot serve, including bucket names with periods.
@@ -362,6 +374,11 @@ def check_storage_url(url: str) -> None:
     one of Socorro's production lessons, so it is refused at start rather than failing at the first crash.
     """
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Never echoed (the userinfo may hold a password): S3 keys have settings of their own.
+        raise ValueError(
+            "a storage URL carries no credentials: use CRASHCART_S3_ACCESS_KEY_ID and CRASHCART_S3_SECRET_ACCESS_KEY"
+        )
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise ValueError("file:// storage needs an absolute path, e.g. file:///var/lib/crashcart")
@@ -371,10 +388,21 @@ def check_storage_url(url: str) -> None:
             raise ValueError("s3:// storage needs a bucket: s3://bucket[/prefix]")
         if "." in bucket:
             raise ValueError(f"bucket name {bucket!r} contains a period; such names are refused")
-        if not (3 <= len(bucket) <= 63) or not all(c.islower() or c.isdigit() or c == "-" for c in bucket):
+        if not (3 <= len(bucket) <= 63) or not all(c in _BUCKET_CHARACTERS for c in bucket):
             raise ValueError(f"bucket name {bucket!r} is not a valid S3 bucket name")
     else:
         raise ValueError(f"unsupported scheme {parts.scheme!r}: use file:///path or s3://bucket")
+
+
+def _secrets_in(values: Iterable[Any]) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(value, SecretStr):
+            found.append(text)
+        if isinstance(text, str):
+            found.extend(passwords_in(text))
+    return [secret for secret in found if secret]
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -407,7 +435,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             loc = error["loc"][0] if error["loc"] else ""
             name = f"{ENV_PREFIX}{str(loc).upper()}" if loc else "settings"
             problems.append(f"{name}: {error['msg']}")
-        raise SettingsError("invalid setting(s): " + "; ".join(problems)) from exc
+        # A refused value is never echoed with its secrets: the message is redacted with every password in
+        # the values given and every value given for a secret setting.
+        secrets = _secrets_in(values.values())
+        secrets += [
+            str(values[name])
+            for name, field in Settings.model_fields.items()
+            if _is_secret(field.annotation) and name in values
+        ]
+        raise SettingsError(redact("invalid setting(s): " + "; ".join(problems), secrets)) from None
 
 
 def describe_settings(settings: Settings) -> list[dict[str, str]]:
@@ -433,18 +469,11 @@ def _render(value: Any) -> str:
         return "**********" if value.get_secret_value() else ""
     if value is None:
         return ""
-    if isinstance(value, str) and "://" in value:
-        return mask_url(value)
-    return str(value)
+    return redact(str(value))
 
 
-def mask_url(url: str) -> str:
-    """Hide a password inside a URL (``amqp://user:secret@host`` → ``amqp://user:****@host``)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
-        return parts._replace(netloc=netloc).geturl()
-    return url
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr
 
 
 def _type_name(annotation: Any) -> str:

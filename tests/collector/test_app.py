@@ -510,3 +510,69 @@ def test_sweep_publishes_a_batch_markers_complete_crashes_and_then_removes_it(tm
     assert result.published == 2
     assert sorted(m.body for m in iter(queue.consume, None)) == sorted(ids[:2])
     assert not (tmp_path / "storage/v1/pending_publish" / marker).exists()
+
+
+def _layout_directories() -> list[str]:
+    """Every directory under ``v1/`` the key layout uses, read from ``keys`` itself (issue #9, point 4)."""
+    from crashcart.storage import keys
+
+    crash_id = create_crash_id(dt.datetime.now(dt.UTC))
+    kinds = [
+        value
+        for name, value in vars(keys).items()
+        if name.endswith("_key") and name != "dump_key" and getattr(value, "__module__", "") == keys.__name__
+    ]
+    made = [kind(crash_id) for kind in kinds]
+    made.append(keys.dump_key(crash_id, keys.MAIN_DUMP))
+    return sorted({key.split("/")[1] for key in made})
+
+
+@pytest.mark.parametrize("storage_kind", ["fs", pytest.param("s3", marks=pytest.mark.s3)])
+async def test_a_file_part_named_like_a_layout_directory_never_replaces_another_key(
+    tmp_path: Path, request: pytest.FixtureRequest, storage_kind: str
+) -> None:
+    """A part named ``dump`` once landed on ``v1/dump/<id>``, replacing the minidump (its checksum then lied)."""
+    if storage_kind == "fs":
+        settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path)})
+    else:
+        server, bucket = request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket")
+        settings = server.settings(f"s3://{bucket}/crashes", tmp_path)
+    h = Harness(settings)
+    directories = _layout_directories()
+    assert {"dump", "raw_crash", "dump_names", "processed_crash", "pending_publish"} <= set(directories)
+    try:
+        for directory in directories:
+            for name in (directory, directory.upper()):
+                response = await h.submit(files={"upload_file_minidump": DUMP, name: b"not the minidump"})
+                if response.status_code == 200:  # stored: then the minidump must be intact
+                    crash_id = crash_id_of(response)
+                    checksums = h.storage.get_raw_crash(crash_id)["metadata"]["dump_checksums"]
+                    assert h.storage.get_dump(crash_id, "upload_file_minidump") == DUMP, name
+                    assert checksums["upload_file_minidump"] == hashlib.sha256(DUMP).hexdigest()
+                assert (response.status_code, response.text) == (400, "Discarded=malformed_invalid_dump_name"), name
+        assert h.queued() == []
+    finally:
+        await h.client.aclose()
+        h.app.close()
+
+
+@pytest.mark.parametrize("tail", ["\n", "\r", "\r\n", "\x00", " ", "\t"])
+async def test_a_resubmitted_uuid_with_trailing_junk_is_refused_and_stores_nothing(tmp_path: Path, tail: str) -> None:
+    """A ``uuid`` ending in a newline passed validation and made files whose names ended in one (issue #9, 7)."""
+    settings = load_settings({"CRASHCART_DATA_DIR": str(tmp_path), "CRASHCART_SUBMITTER_TOKEN": "s3cret"})
+    h = Harness(settings)
+    # With one more character, the old check read the throttle digit and the date one place to the left:
+    # 2011-11-11's id plus "\n" read as accept-or-defer, dated 2011-11-01, so this timestamp let it through.
+    crash_id = create_crash_id(dt.datetime(2011, 11, 11, 10, 0, tzinfo=dt.UTC))
+    fields = {"ProductName": "Test", "uuid": crash_id + tail, "submitted_timestamp": "2011-11-01T10:00:00+00:00"}
+    try:
+        response = await h.submit(fields, headers={"authorization": "Bearer s3cret"})
+        assert (response.status_code, response.text) == (400, "Discarded=malformed_invalid_uuid")
+        stored = (
+            [p for p in (tmp_path / "storage").rglob("*") if p.is_file()] if (tmp_path / "storage").exists() else []
+        )
+        assert stored == []
+        assert h.queued() == []
+    finally:
+        await h.client.aclose()
+        h.app.close()

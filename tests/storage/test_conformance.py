@@ -274,7 +274,9 @@ def test_invalid_crash_ids_are_refused_before_any_io(backend: Backend, bad_id: s
     assert backend.stored_keys() == set()
 
 
-@pytest.mark.parametrize("bad_name", ["../raw_crash", "a/b", "", "raw_crash", "dump_names", "x.y", "..."])
+@pytest.mark.parametrize(
+    "bad_name", ["../raw_crash", "a/b", "", "raw_crash", "dump_names", "x.y", "...", "dump", "Dump", "é", "a\n"]
+)
 def test_invalid_dump_names_are_refused_before_any_io(backend: Backend, bad_name: str) -> None:
     crash_id = new_crash_id()
     dumps = [memory_dump("upload_file_minidump", MINIDUMP), memory_dump(bad_name, b"x")]

@@ -142,5 +142,5 @@ def build_collector(
 def app_from_environment() -> CollectorApp:
     """Uvicorn's factory for each worker process: settings from the environment, logging, then the app."""
     settings = load_settings()
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
     return build_collector(settings)

@@ -60,7 +60,7 @@ from crashcart.collector.multipart import (
 )
 from crashcart.collector.refusals import Malformed, Refusal, TooLarge
 from crashcart.storage.interfaces import DumpFile
-from crashcart.storage.keys import MAIN_DUMP, RESERVED_DUMP_NAMES
+from crashcart.storage.keys import MAIN_DUMP, is_dump_name
 
 if TYPE_CHECKING:
     from crashcart.settings import Settings
@@ -518,7 +518,7 @@ class _Report:
             self.sink = _TextSink(name, headers.charset, limits.max_annotation_size)
         else:
             dump_name = sanitize_dump_name(name)
-            if not dump_name or dump_name in RESERVED_DUMP_NAMES:
+            if not is_dump_name(dump_name):
                 raise Malformed(Refusal.INVALID_DUMP_NAME, f"file part name {_short(name)!r}")
             if dump_name != name:
                 self.notes.add(f"dump name {_short(name)!r} sanitized to {dump_name}")

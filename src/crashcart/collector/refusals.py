@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import Enum
 
 from crashcart.errors import CrashcartError
+from crashcart.storage.keys import RESERVED_DUMP_NAMES
 
 
 class Refusal(Enum):
@@ -127,8 +128,9 @@ class Refusal(Enum):
     INVALID_DUMP_NAME = (
         "malformed_invalid_dump_name",
         400,
-        "A file part's name is empty after sanitizing to [A-Za-z0-9_] or is reserved "
-        "(dump_names, raw_crash, processed_crash, pending_publish).",
+        "A file part's name is empty after sanitizing to [A-Za-z0-9_] or is reserved, in any case: a directory "
+        f"of the storage layout ({', '.join(sorted(RESERVED_DUMP_NAMES))}), where the part would replace "
+        "another key.",
     )
     NO_ANNOTATIONS = ("malformed_no_annotations", 400, "The multipart report has no annotations at all.")
     UNSUPPORTED_CHARSET = (

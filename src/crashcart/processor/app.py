@@ -9,6 +9,7 @@ caches stay warm for the worker's life) and the rulesets, then consumes until SI
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -17,7 +18,9 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,7 +184,7 @@ def record_outcome(metrics: Metrics, outcome: Outcome, processed: Mapping[str, A
 
 def worker_main(settings: Settings, slot: int, slots: WorkerSlots) -> None:
     """A spawned worker: build, then consume until SIGTERM (the crash in hand is finished first)."""
-    setup_logging(settings.log_format, settings.log_level)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
     metrics = Metrics(_metrics_dir(settings))
     metrics.start_snapshots()
     parts = build_worker(settings, metrics)
@@ -316,26 +319,83 @@ def serve_processor(settings: Settings, host: str, port: int | None = None, work
         storage.close()
 
 
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel send SIGTERM (a graceful stop) when ``run`` ends, however it ends (Linux).
+
+    In a process group of its own the child no longer gets the terminal's signals with ``run``; if ``run`` is
+    killed outright, this keeps its processor from living on without it.
+    """
+    if sys.platform == "linux":
+        import ctypes  # noqa: PLC0415  (Linux only)
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # ``run`` was gone before the request took effect
+        raise SystemExit(1)
+
+
 class ProcessorProcess:
-    """The processor supervisor in a child process, for ``crashcart run`` (which serves the collector itself)."""
+    """The processor supervisor in a child process, for ``crashcart run`` (which serves the collector itself).
+
+    ``watch`` tells ``run`` when the child ends by itself (a database down at start, an OOM kill later), so
+    ``run`` can stop the collector with it rather than accept crashes nothing will process.
+    """
 
     def __init__(self, settings: Settings, host: str) -> None:
         import multiprocessing  # noqa: PLC0415  (only ``run`` needs it)
 
+        self._stopping = threading.Event()
+        #: True once the child is found ended without ``stop`` having asked it to.
+        self.stopped_by_itself = False
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_processor_child, args=(settings, host), name="crashcart-processor", daemon=False
+            target=_processor_child, args=(settings, host, os.getpid()), name="crashcart-processor", daemon=False
         )
         self._process.start()
 
+    @property
+    def exitcode(self) -> int | None:
+        """The child's exit status (negative: the signal that killed it); ``None`` while it runs."""
+        return self._process.exitcode
+
+    def watch(self, on_exit: Callable[[int], None]) -> None:
+        """Call ``on_exit(exitcode)`` from a daemon thread if the child ends before ``stop`` is called."""
+
+        def wait() -> None:
+            self._process.join()
+            self._kill_leftovers()
+            if not self._stopping.is_set():
+                self.stopped_by_itself = True
+                on_exit(self._process.exitcode if self._process.exitcode is not None else -1)
+
+        threading.Thread(target=wait, name="processor-watch", daemon=True).start()
+
     def stop(self, timeout: float = 60.0) -> None:
+        if not self._stopping.is_set() and not self._process.is_alive():
+            self.stopped_by_itself = True
+        self._stopping.set()
         if self._process.is_alive() and self._process.pid is not None:
             os.kill(self._process.pid, signal.SIGTERM)
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.kill()
             self._process.join(10)
+        self._kill_leftovers()
+
+    def _kill_leftovers(self) -> None:
+        """SIGKILL whatever is left of the child's process group: the workers of a supervisor that was killed
+        would otherwise live on as orphans, consuming the queue for a ``run`` that has stopped."""
+        if self._process.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
 
 
-def _processor_child(settings: Settings, host: str) -> None:
-    setup_logging(settings.log_format, settings.log_level)
-    serve_processor(settings, host)
+def _processor_child(settings: Settings, host: str, parent: int) -> None:
+    os.setpgid(0, 0)  # a group of its own, so ``ProcessorProcess`` can end the workers along with it
+    _end_with_parent(parent)
+    setup_logging(settings.log_format, settings.log_level, secrets=settings.secret_values())
+    try:
+        serve_processor(settings, host)
+    except CrashcartError as exc:
+        # One line, as ``crashcart processor`` would print it, rather than multiprocessing's traceback.
+        LOGGER.error("the processor cannot run: %s: %s", exc.code, exc)
+        raise SystemExit(1) from None

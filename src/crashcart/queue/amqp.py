@@ -66,7 +66,7 @@ from pika.adapters.blocking_connection import BlockingChannel, BlockingConnectio
 
 from crashcart.errors import ConfigError, MessageNotFound, QueueUnavailable
 from crashcart.queue.interfaces import QUEUES, DeadLetter, Message, QueueDepth
-from crashcart.settings import mask_url
+from crashcart.redact import mask_url, redact
 
 LOGGER = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class AMQPCrashQueue:
         try:
             params = pika.URLParameters(url)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"bad AMQP URL {mask_url(url)!r}: {exc}") from exc
+            raise ConfigError(redact(f"bad AMQP URL {url!r}: {exc}")) from None
         params.connection_attempts = 1  # the caller decides when to try again
         params.socket_timeout = timeout
         params.stack_timeout = timeout

@@ -18,6 +18,7 @@ from typing import Any
 
 from crashcart.errors import CrashcartError
 from crashcart.metrics import Metrics
+from crashcart.redact import redact
 
 LOGGER = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def describe_failure(exc: BaseException) -> str:
         text = f"timeout: {exc}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return text[:MAX_MESSAGE]
+    return redact(text)[:MAX_MESSAGE]  # before cutting, which could leave half a URL the mask cannot see
 
 
 class Heartbeat:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from crashcart.redact import mask_url, redact
 from crashcart.symbols.interfaces import SymbolData, SymbolMalformed, SymbolNotFound, SymbolSourceUnavailable
 from crashcart.symbols.paths import candidate_paths
 
@@ -57,7 +58,7 @@ class HttpSymbolSource:
         )
 
     def __repr__(self) -> str:
-        return f"HttpSymbolSource({self.base_url!r})"
+        return f"HttpSymbolSource({mask_url(self.base_url)!r})"
 
     def locate(
         self, debug_file: str, debug_id: str, code_file: str | None = None, code_id: str | None = None
@@ -71,7 +72,7 @@ class HttpSymbolSource:
             data = self._get(self.base_url + quote(relative))
             if data is not None:
                 return data
-        raise SymbolNotFound(f"{what} not on {self.base_url}")
+        raise SymbolNotFound(f"{what} not on {mask_url(self.base_url)}")
 
     def close(self) -> None:
         self._client.close()
@@ -93,20 +94,20 @@ class HttpSymbolSource:
             else:
                 cause = None
             if attempt >= self._retries:
-                raise SymbolSourceUnavailable(f"GET {url}: {problem}") from cause
+                raise SymbolSourceUnavailable(redact(f"GET {url}: {problem}")) from cause
             attempt += 1
-            LOGGER.info("retrying GET %s after %s (attempt %d)", url, problem, attempt + 1)
+            LOGGER.info("retrying GET %s after %s (attempt %d)", mask_url(url), redact(problem), attempt + 1)
             self._sleep(self._backoff * 2 ** (attempt - 1))
 
     def _read(self, response: httpx.Response, url: str) -> bytes:
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max_size:
-            raise SymbolMalformed(f"{url}: {declared} bytes is over the {self._max_size}-byte limit")
+            raise SymbolMalformed(f"{mask_url(url)}: {declared} bytes is over the {self._max_size}-byte limit")
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self._max_size:
-                raise SymbolMalformed(f"{url}: over the {self._max_size}-byte limit")
+                raise SymbolMalformed(f"{mask_url(url)}: over the {self._max_size}-byte limit")
             chunks.append(chunk)
         return b"".join(chunks)
