@@ -186,6 +186,16 @@ async def test_declared_oversize_gets_413_before_reading(harness: Harness) -> No
     assert response.status_code == 413
 
 
+async def test_a_content_length_of_non_ascii_digits_is_not_a_500(harness: Harness) -> None:
+    """A declared length that is not ASCII digits is ignored (``"²".isdigit()`` is true, ``int("²")`` raises)."""
+    response = await harness.client.post(
+        "/submit",
+        content=b"x",
+        headers={"content-length": "\u00b2".encode(), "content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 400
+
+
 async def test_get_on_submit_is_405(harness: Harness) -> None:
     assert (await harness.client.get("/submit")).status_code == 405
 

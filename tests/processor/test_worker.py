@@ -237,7 +237,15 @@ def test_parse_message(body: str, expected: tuple[str, str]) -> None:
     assert parse_message(body) == expected
 
 
-@pytest.mark.parametrize("body", ["", "bp-de1bb258", "de1bb258-cbbf-4589-a673-34f800160918:../x"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "bp-de1bb258",
+        "de1bb258-cbbf-4589-a673-34f800160918:../x",
+        "de1bb258-cbbf-4589-a673-34f800160918:d\u00e9fault",  # isalnum() accepts non-ASCII letters
+    ],
+)
 def test_parse_message_refuses_garbage(body: str) -> None:
     with pytest.raises(MalformedMessage):
         parse_message(body)

@@ -101,7 +101,12 @@ class Submitter:
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limits = self._config.limits
         length = header(scope, b"content-length")
-        if length is not None and length.strip().isdigit() and int(length) > limits.max_request_size:
+        if (
+            length is not None
+            and length.strip().isascii()
+            and length.strip().isdigit()
+            and int(length) > limits.max_request_size
+        ):
             await self._refuse(send, Refusal.TOO_LARGE_REQUEST)
             return
 

@@ -68,7 +68,7 @@ def parse_message(body: str) -> tuple[str, str]:
     crash_id, _, ruleset = body.strip().partition(":")
     if not is_crash_id(crash_id):
         raise MalformedMessage(f"not a crash id: {body[:80]!r}")
-    if ruleset and not ruleset.replace("_", "").isalnum():
+    if ruleset and not (ruleset.isascii() and ruleset.replace("_", "").isalnum()):
         raise MalformedMessage(f"bad ruleset name in {body[:80]!r}")
     return crash_id, ruleset or DEFAULT_RULESET
 

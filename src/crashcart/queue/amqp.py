@@ -346,7 +346,7 @@ class AMQPCrashQueue:
     def _held(self, message: Message) -> tuple[_Link, int, _Held]:
         token, _, tag_text = message.receipt.partition(":")
         link = self._current()
-        tag = int(tag_text) if tag_text.isdigit() else -1
+        tag = int(tag_text) if tag_text.isascii() and tag_text.isdigit() else -1
         held = link.held.get(tag) if link is not None and link.token == token else None
         if link is None or held is None:
             raise MessageNotFound(

@@ -440,6 +440,6 @@ def _check_queue(queue: str) -> None:
 
 def _message_id(message: Message) -> int:
     head, _, token = message.receipt.partition(":")
-    if not head.isdigit() or not token:
+    if not (head.isascii() and head.isdigit()) or not token:
         raise MessageNotFound(f"{message.receipt!r} is not a receipt of this queue")
     return int(head)

@@ -101,7 +101,7 @@ class HttpSymbolSource:
 
     def _read(self, response: httpx.Response, url: str) -> bytes:
         declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_size:
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self._max_size:
             raise SymbolMalformed(f"{mask_url(url)}: {declared} bytes is over the {self._max_size}-byte limit")
         chunks: list[bytes] = []
         size = 0

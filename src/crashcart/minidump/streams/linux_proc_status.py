@@ -21,7 +21,7 @@ class LinuxProcStatus(Stream):
 
     def _int(self, key: str) -> int | None:
         value = self.fields.get(key, "").split()
-        return int(value[0]) if value and value[0].isdigit() else None
+        return int(value[0]) if value and value[0].isascii() and value[0].isdigit() else None
 
     @property
     def name(self) -> str | None:
