@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 
 ENV_PREFIX = "CRASHCART_"
 
@@ -176,6 +177,33 @@ class Settings(BaseSettings):
     body_timeout: float = Field(
         default=70.0, gt=0, description="Seconds a client may take to send its body before it gets 408."
     )
+    max_header_size: int = Field(
+        default=64 * KiB,
+        ge=1 * KiB,
+        le=1 * MiB,
+        description="Largest request head (request line and header fields), in bytes: a longer one gets "
+        "431 `too_large_headers` and the connection is closed, so an endless header cannot grow a worker.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's head, from the moment it opens (or its "
+        "previous response ends); then it gets 408 `header_timeout` and is closed (closed silently if it sent "
+        "nothing).",
+    )
+    keepalive_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds an idle keep-alive connection stays open after a response. Behind a load balancer "
+        "that reuses connections, set it above the balancer's idle timeout (e.g. 75 behind AWS ALB's 60).",
+    )
+    collector_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Most connections one collector worker serves at once; a request on a connection over the "
+        "cap gets uvicorn's 503 `Service Unavailable` (no `Discarded=` reason), which clients retry.",
+    )
     throttle_rules: Path | None = Field(
         default=None,
         description="YAML file of throttle rules (kept in version control). Empty accepts everything.",
@@ -215,6 +243,11 @@ class Settings(BaseSettings):
         description="Directory for multi-process metric files. Empty means `<data_dir>/metrics`.",
     )
     commit: str = Field(default="", description="Source commit reported by `/__version__` (set in images).")
+    broken_endpoint: bool = Field(
+        default=False,
+        description="Serve the collector's `GET /__broken__`, which raises on purpose so error reporting can be "
+        "tested end to end (each call logs a full traceback). Off, the path is a 404 like any unknown one.",
+    )
 
     # --- symbols -------------------------------------------------------------------------------------
     symbols_urls: str = Field(
