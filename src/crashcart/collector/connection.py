@@ -161,11 +161,8 @@ class CollectorHttpProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.disconnected = True  # a response still being made for an earlier request goes nowhere
             self.cycle.message_event.set()
-        LOGGER.info(
-            "refused a request head: %s",
-            refusal.reason,
-            extra={"client": self.client[0] if self.client else "", "head_bytes": self._head_bytes},
-        )
+        # No client address: the collector logs none anywhere (they are personal data, like the IP headers).
+        LOGGER.info("refused a request head: %s", refusal.reason, extra={"head_bytes": self._head_bytes})
         metrics = self.app_state.get(METRICS_STATE_KEY)
         if isinstance(metrics, Metrics):
             metrics.incr("crashcart_collector_rejected_total", reason=refusal.discarded())
