@@ -71,6 +71,13 @@ def render_refusals() -> str:
     out.append("## Other refusals\n\n| status | reason | meaning |\n|---|---|---|\n")
     others = sorted((r for r in Refusal if r.status not in {s for _, s in families}), key=lambda r: r.status)
     out.extend(f"| {r.status} | `{r.pattern}` | {_cell(r.description)} |\n" for r in others)
+    out.append(
+        "\n## Answered by the server without a reason\n\n"
+        "A request on a connection over `CRASHCART_COLLECTOR_MAX_CONNECTIONS` (per worker) gets uvicorn's "
+        "`503 Service Unavailable` (plain text, no `Discarded=`, not counted in the metric): the client should "
+        "retry. An idle keep-alive connection is closed after `CRASHCART_KEEPALIVE_TIMEOUT` seconds, and a "
+        "connection that sends nothing within `CRASHCART_HEADER_TIMEOUT`, without an answer.\n"
+    )
     return "".join(out)
 
 

@@ -19,7 +19,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from crashcart.redact import passwords_in, redact
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 
 ENV_PREFIX = "CRASHCART_"
 
@@ -202,6 +203,33 @@ class Settings(BaseSettings):
         "the request gets 413 `Discarded=too_large_parse_time` and its spooled files are removed. Honest reports take "
         "milliseconds (about 1.2 ms per inflated MiB; the worst hostile body ~15 ms per MiB).",
     )
+    max_header_size: int = Field(
+        default=64 * KiB,
+        ge=1 * KiB,
+        le=1 * MiB,
+        description="Largest request head (request line and header fields), in bytes: a longer one gets "
+        "431 `too_large_headers` and the connection is closed, so an endless header cannot grow a worker.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's head, from the moment it opens (or its "
+        "previous response ends); then it gets 408 `header_timeout` and is closed (closed silently if it sent "
+        "nothing).",
+    )
+    keepalive_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds an idle keep-alive connection stays open after a response. Behind a load balancer "
+        "that reuses connections, set it above the balancer's idle timeout (e.g. 75 behind AWS ALB's 60).",
+    )
+    collector_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Most connections one collector worker serves at once; a request on a connection over the "
+        "cap gets uvicorn's 503 `Service Unavailable` (no `Discarded=` reason), which clients retry.",
+    )
     throttle_rules: Path | None = Field(
         default=None,
         description="YAML file of throttle rules (kept in version control). Empty accepts everything.",
@@ -241,6 +269,11 @@ class Settings(BaseSettings):
         description="Directory for multi-process metric files. Empty means `<data_dir>/metrics`.",
     )
     commit: str = Field(default="", description="Source commit reported by `/__version__` (set in images).")
+    broken_endpoint: bool = Field(
+        default=False,
+        description="Serve the collector's `GET /__broken__`, which raises on purpose so error reporting can be "
+        "tested end to end (each call logs a full traceback). Off, the path is a 404 like any unknown one.",
+    )
 
     # --- symbols -------------------------------------------------------------------------------------
     symbols_urls: str = Field(

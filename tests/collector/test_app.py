@@ -394,9 +394,23 @@ async def test_health_endpoints(harness: Harness, tmp_path: Path) -> None:
     assert beat.status_code == 200 and beat.json() == {"errors": []}
     version = (await harness.client.get("/__version__")).json()
     assert version["version"]
-    with pytest.raises(RuntimeError, match="__broken__"):
-        await harness.client.get("/__broken__")
     assert (await harness.client.get("/nope")).status_code == 404
+
+
+async def test_the_broken_endpoint_is_a_404_by_default(harness: Harness) -> None:
+    """``/__broken__`` is public and logs a traceback per call: nobody gets it without asking for it."""
+    response = await harness.client.get("/__broken__")
+    assert response.status_code == 404
+
+
+async def test_the_broken_endpoint_raises_when_switched_on(tmp_path: Path) -> None:
+    h = Harness(load_settings({"CRASHCART_DATA_DIR": str(tmp_path), "CRASHCART_BROKEN_ENDPOINT": "true"}))
+    try:
+        with pytest.raises(RuntimeError, match="__broken__"):
+            await h.client.get("/__broken__")
+    finally:
+        await h.client.aclose()
+        h.app.close()
 
 
 async def test_heartbeat_lists_failing_backends(tmp_path: Path) -> None:

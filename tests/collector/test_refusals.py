@@ -84,7 +84,7 @@ def test_entries_are_well_formed() -> None:
         assert re.fullmatch(r"[a-z][a-z_]*(\{[a-z]+\})?", refusal.reason), refusal
         assert refusal.description.endswith("."), refusal
         # STYLE §6: a refusal is never a 500; a 5xx (only for storage) is the one the client retries.
-        assert refusal.status in {200, 400, 401, 408, 413, 503}, refusal
+        assert refusal.status in {200, 400, 401, 408, 413, 431, 503}, refusal
         if refusal.status == 400:
             assert refusal.reason.startswith("malformed_"), refusal
         if refusal.status == 413:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -86,3 +89,39 @@ async def test_asgi_adapter_serves_status_paths_and_leaves_the_rest_to_the_app(s
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert other.status_code == 418
     assert posted.status_code == 418, "only GET and HEAD reach the status endpoints"
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
+def test_threaded_server_closes_idle_connections_and_caps_them(status: Status) -> None:
+    """Idle clients cannot hold a thread each forever: they time out, and those over the cap get a 503."""
+    server = StatusServer("127.0.0.1", 0, status, timeout=1.0, max_connections=4)
+    server.start()
+    before = threading.active_count()
+    idle: list[socket.socket] = []
+    try:
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
+        time.sleep(0.2)
+        assert _get(server, "/__lbheartbeat__") == (200, b"{}")  # the fourth slot still answers a scrape
+        _wait_for(lambda: threading.active_count() - before == 3)  # the scrape's thread has given its slot back
+        idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))  # now all four are held
+        extra = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(5)]
+        time.sleep(0.2)
+        assert threading.active_count() - before <= 4
+        for sock in extra:
+            with sock:
+                assert sock.recv(100).startswith(b"HTTP/1.0 503 "), "over the cap: refused at once"
+        started = time.monotonic()
+        for sock in idle:
+            assert sock.recv(100) == b"", "an idle connection is closed by the server"
+        assert time.monotonic() - started < 3
+        assert _get(server, "/__lbheartbeat__") == (200, b"{}")
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from crashcart import service
 from crashcart.asgi import Receive, Scope, Send, respond
 from crashcart.collector.committer import Committer
+from crashcart.collector.connection import METRICS_STATE_KEY
 from crashcart.collector.payload import Limits
 from crashcart.collector.publisher import BatchPublisher
 from crashcart.collector.submit import SubmitConfig, Submitter
@@ -33,7 +34,10 @@ __all__ = ["Backends", "CollectorApp", "app_from_environment", "build_collector"
 
 
 class BrokenEndpoint(RuntimeError):
-    """Raised on purpose by ``/__broken__`` so error reporting can be tested end to end."""
+    """Raised on purpose by ``/__broken__`` so error reporting can be tested end to end.
+
+    Off unless ``broken_endpoint`` is set: the path is public, and each call logs a full traceback.
+    """
 
 
 def open_backends(settings: Settings) -> Backends[RawCrashWriter]:
@@ -53,8 +57,10 @@ class CollectorApp:
         backends: Backends[RawCrashWriter],
         executor: concurrent.futures.ThreadPoolExecutor,
         committer: Committer | None = None,
+        broken_endpoint: bool = False,
     ) -> None:
         self._committer = committer
+        self._broken_endpoint = broken_endpoint
         self._submit_path = submit_path
         self._submitter = submitter
         self._status = status
@@ -65,6 +71,8 @@ class CollectorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
+            if "state" in scope:  # handed to every connection: the HTTP layer counts its refusals here too
+                scope["state"][METRICS_STATE_KEY] = self._metrics
             await self._lifespan(receive, send)
             return
         if kind != "http":
@@ -76,7 +84,7 @@ class CollectorApp:
                 return
             await self._submitter(scope, receive, send)
             return
-        if path == "/__broken__" and scope["method"] == "GET":
+        if self._broken_endpoint and path == "/__broken__" and scope["method"] == "GET":
             raise BrokenEndpoint("/__broken__ was called")
         if not await serve_status(self._status, scope, send):
             await respond(send, 404, b"Not Found")
@@ -136,7 +144,16 @@ def build_collector(
         committer=committer,
     )
     status = Status(Heartbeat(backends.checks(), metrics), version_document(settings), metrics, backends.queue.depth)
-    return CollectorApp(settings.submit_path, submitter, status, metrics, backends, executor, committer)
+    return CollectorApp(
+        settings.submit_path,
+        submitter,
+        status,
+        metrics,
+        backends,
+        executor,
+        committer,
+        broken_endpoint=settings.broken_endpoint,
+    )
 
 
 def app_from_environment() -> CollectorApp:

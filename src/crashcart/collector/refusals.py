@@ -158,6 +158,14 @@ class Refusal(Enum):
         400,
         "A resubmitted crash's id date differs from its `submitted_timestamp` date.",
     )
+    HTTP_FRAMING = (
+        "malformed_http_framing",
+        400,
+        "The request line or header block is not valid HTTP/1.x framing: Content-Length with "
+        "Transfer-Encoding: chunked, a negative, non-numeric or repeated Content-Length, a bare CR or LF, an "
+        "obs-folded header line, a control character in a header. Answered before the request is routed; the "
+        "connection is closed.",
+    )
     UNPARSEABLE = (
         "malformed_unparseable",
         400,
@@ -186,6 +194,14 @@ class Refusal(Enum):
         "limits, so the client does not retry: the same bytes would take as long again.",
     )
 
+    # --- 431: the request head is over its size limit (the client should not retry) ---------------------
+    TOO_LARGE_HEADERS = (
+        "too_large_headers",
+        431,
+        "The request line and header fields add up to more than max_header_size bytes; the connection is "
+        "closed without reading the rest.",
+    )
+
     # --- the others ------------------------------------------------------------------------------------
     THROTTLED = (
         "rule_{rule}",
@@ -199,6 +215,12 @@ class Refusal(Enum):
         "A `uuid` annotation (a client choosing its crash id) without the resubmitter's bearer token.",
     )
     BODY_TIMEOUT = ("body_timeout", 408, "The client stopped sending its body for longer than body_timeout.")
+    HEADER_TIMEOUT = (
+        "header_timeout",
+        408,
+        "The client took longer than header_timeout to send a request's head (from the connection's start or "
+        "its previous response); the connection is closed. One that sent nothing is closed without an answer.",
+    )
     STORAGE_UNAVAILABLE = (
         "storage_unavailable",
         503,

@@ -3,17 +3,29 @@
 The collector routes its non-submit paths through ``serve_status`` (ASGI, no framework: see
 ``crashcart.asgi``); a role without an HTTP server of its own (the processor's supervisor, a cron runner)
 starts a ``StatusServer`` on its status port. The standard library's threading server is enough for a port
-that answers a scrape every few seconds.
+that answers a scrape every few seconds, once it is bounded: it starts a thread per connection and, left alone,
+keeps it for as long as the client keeps the connection open without sending a request. So each connection
+gets a socket timeout (``STATUS_TIMEOUT`` seconds without progress closes it), and at most
+``STATUS_MAX_CONNECTIONS`` are served at once; one more gets a 503 from the accepting thread, without a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from crashcart.asgi import Scope, Send, respond
 from crashcart.service.status import Status
+
+STATUS_TIMEOUT = 10.0  # seconds a status connection may stall (while sending its request or reading the answer)
+STATUS_MAX_CONNECTIONS = 16  # a scraper or two and a load balancer's health checks need a handful
+_OVER_CAP = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
+    b"Connection: close\r\n\r\ntoo many connections\n"
+)
 
 
 async def serve_status(status: Status, scope: Scope, send: Send) -> bool:
@@ -28,13 +40,26 @@ async def serve_status(status: Status, scope: Scope, send: Send) -> bool:
 
 
 class StatusServer:
-    """Serves ``Status`` on ``host:port`` from a daemon thread (404 for any other path)."""
+    """Serves ``Status`` on ``host:port`` from a daemon thread (404 for any other path).
 
-    def __init__(self, host: str, port: int, status: Status, thread_name: str = "status-server") -> None:
+    ``timeout`` and ``max_connections`` bound what idle or slow clients can hold (see the module's docstring).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        status: Status,
+        thread_name: str = "status-server",
+        timeout: float = STATUS_TIMEOUT,
+        max_connections: int = STATUS_MAX_CONNECTIONS,
+    ) -> None:
         self._thread_name = thread_name
-        served = status
+        served, stall = status, timeout
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = stall  # StreamRequestHandler sets it on the socket: a stalled read or write ends it
+
             def do_GET(self) -> None:
                 response = served.respond(self.path.split("?", 1)[0])
                 if response is None:
@@ -50,8 +75,7 @@ class StatusServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # scrapes every few seconds would drown the JSON logs
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = _CappedServer((host, port), Handler, max_connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -67,3 +91,36 @@ class StatusServer:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
+
+
+class _CappedServer(ThreadingHTTPServer):
+    """A ``ThreadingHTTPServer`` that serves at most ``max_connections`` at once (one thread each)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)  # starts the connection's thread
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Answer 503 from the accepting thread; a client that does not read it must not stall that thread."""
+        with contextlib.suppress(OSError):
+            request.settimeout(0.5)
+            request.sendall(_OVER_CAP)
+        self.shutdown_request(request)
