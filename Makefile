@@ -16,20 +16,20 @@ run: setup ## Run Crashcart with embedded backends on http://127.0.0.1:8000
 	.venv/bin/crashcart run
 
 test: setup services system ## Lint, type-check and run the whole test suite (starts any service it needs)
-	.venv/bin/ruff check src tests bench devtools
-	.venv/bin/ruff format --check src tests bench devtools
+	.venv/bin/ruff check src tests bench devtools fuzz
+	.venv/bin/ruff format --check src tests bench devtools fuzz
 	.venv/bin/lint-imports --no-logo --no-cache
 	.venv/bin/mypy
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff check + format check + the package map (import-linter, pyproject's [tool.importlinter])
-	.venv/bin/ruff check src tests bench devtools
-	.venv/bin/ruff format --check src tests bench devtools
+	.venv/bin/ruff check src tests bench devtools fuzz
+	.venv/bin/ruff format --check src tests bench devtools fuzz
 	.venv/bin/lint-imports --no-logo --no-cache
 
 fmt: setup ## Format and auto-fix
-	.venv/bin/ruff format src tests bench devtools
-	.venv/bin/ruff check --fix src tests bench devtools
+	.venv/bin/ruff format src tests bench devtools fuzz
+	.venv/bin/ruff check --fix src tests bench devtools fuzz
 
 typecheck: setup ## mypy --strict
 	.venv/bin/mypy

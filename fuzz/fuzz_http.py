@@ -136,9 +136,7 @@ def test_one_input(data: bytes) -> None:
     body = data[HEADER:]
 
     transport = _Transport()
-    protocol = functools.partial(CollectorHttpProtocol, limits=limits)(
-        STATE["config"], ServerState(), {}, _loop=LOOP
-    )
+    protocol = functools.partial(CollectorHttpProtocol, limits=limits)(STATE["config"], ServerState(), {}, _loop=LOOP)
     started = time.monotonic()
     ERRORS.records.clear()
     protocol.connection_made(transport)

@@ -1,6 +1,6 @@
 """Writes seed inputs for ``fuzz_http.py``: real clients' requests, each behind the harness's parameter bytes.
 
-    python fuzz/seed_http.py /tmp/fzc/http
+Usage: ``python fuzz/seed_http.py CORPUS_DIR``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 PARAMS = (1459).to_bytes(2, "little") + (64512).to_bytes(2, "little") + b"\x09" + b"\x00"
 
 MULTIPART = (
-    b"--b\r\nContent-Disposition: form-data; name=\"ProductName\"\r\n\r\nTest\r\n"
-    b"--b\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"a.dmp\"\r\n"
+    b'--b\r\nContent-Disposition: form-data; name="ProductName"\r\n\r\nTest\r\n'
+    b'--b\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="a.dmp"\r\n'
     b"Content-Type: application/octet-stream\r\n\r\nMDMP\x93\xa7\x00\x00\r\n--b--\r\n"
 )
 
