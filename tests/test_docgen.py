@@ -25,3 +25,18 @@ def test_every_setting_and_metric_is_documented() -> None:
 
     for name in REGISTRY:
         assert f"`{name}`" in metrics
+
+
+def test_every_bound_on_hostile_input_is_on_the_limits_page() -> None:
+    """A setting named like a bound (``max_*``, ``*_timeout``, ``*_budget``, ``*_max_*``) must be marked as a limit
+    (``_limit`` in settings.py), so ``docs/limits.md`` lists it with its default; the page lists nothing else."""
+    from crashcart.settings import Settings
+
+    text = (DOCS / "limits.md").read_text()
+    exempt = {"queue_publish_timeout", "s3_connect_timeout", "s3_read_timeout", "s3_max_attempts"}  # our own calls
+    for name, field in Settings.model_fields.items():
+        marked = bool((field.json_schema_extra or {}).get("limit"))  # type: ignore[union-attr]
+        named_like_a_bound = name.startswith("max_") or "_max_" in name or name.endswith(("_timeout", "_budget"))
+        if named_like_a_bound and name not in exempt:
+            assert marked, f"{name} looks like a limit: mark it with _limit(...) in settings.py"
+        assert (f"`CRASHCART_{name.upper()}`" in text) == marked, name

@@ -88,8 +88,52 @@ def render_data_dictionary() -> str:
     return render()
 
 
+_LIMIT_SECTIONS = {
+    "collector": (
+        "Collector",
+        "What one connection or request may cost a collector worker. Past a size limit the client gets 413 (431 "
+        "for a request head), past a time limit 408; every answer is in `collector-refusals.md`.",
+    ),
+    "processor": (
+        "Processor and stack walker",
+        "What one crash may cost a processor worker: its time (the worker is stopped and the crash retried, then "
+        "dead-lettered), its attempts, and the size of the walk it produces (what is cut is recorded in the "
+        "processed crash and a processor note).",
+    ),
+    "symbols": (
+        "Symbols",
+        "What the symbol caches may hold, so hostile module names cannot grow them without bound.",
+    ),
+}
+
+
+def render_limits(settings: Settings | None = None) -> str:
+    """Every setting marked as a bound on hostile input (``_limit`` in settings.py), by component."""
+    rows = describe_settings(settings or load_settings({}))
+    limits = {
+        name: (field.json_schema_extra or {}).get("limit")  # type: ignore[union-attr]
+        for name, field in Settings.model_fields.items()
+    }
+    out = [
+        HEADER,
+        "# Limits\n\n",
+        "Every crash report, dump and symbol file is hostile input: each of these bounds what one of them may cost. "
+        "They are settings like any other (`configuration.md`); the defaults below suit a small deployment and "
+        "are safe for a large one. Fixed bounds that are not settings are described with their component "
+        "(`processor.md`: the status port's timeout and connection cap, the grace before a worker over budget is "
+        "killed; `stackwalk.md`: the 15 bytes read at the instruction pointer).\n",
+    ]
+    for component, (title, intro) in _LIMIT_SECTIONS.items():
+        out.append(f"\n## {title}\n\n{intro}\n\n| variable | default | what it bounds |\n|---|---|---|\n")
+        for row, name in zip(rows, Settings.model_fields, strict=True):
+            if limits[name] == component:
+                out.append(f"| `{row['name']}` | {_cell(row['default'])} | {_cell(row['description'])} |\n")
+    return "".join(out)
+
+
 PAGES = {
     "configuration.md": render_configuration,
+    "limits.md": render_limits,
     "metrics.md": render_metrics,
     "collector-refusals.md": render_refusals,
     "data-dictionary.md": render_data_dictionary,

@@ -15,12 +15,19 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.config import JsonDict
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from crashcart.redact import passwords_in, redact
 
 KiB = 1024
 MiB = 1024 * KiB
+
+
+def _limit(component: str) -> JsonDict:
+    """Marks a setting as a bound on hostile input, listed by component in ``docs/limits.md``."""
+    return {"limit": component}
+
 
 ENV_PREFIX = "CRASHCART_"
 
@@ -84,7 +91,11 @@ class Settings(BaseSettings):
         "Empty means `sqlite:///<data_dir>/queue.sqlite3`.",
     )
     queue_max_attempts: int = Field(
-        default=5, ge=1, le=100, description="Failed attempts after which a message is dead-lettered."
+        json_schema_extra=_limit("processor"),
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed attempts after which a message is dead-lettered.",
     )
     queue_lease_seconds: float = Field(
         default=300.0,
@@ -103,6 +114,7 @@ class Settings(BaseSettings):
         default=2, ge=1, le=256, description="Worker processes for `crashcart processor` (one crash at a time each)."
     )
     processor_crash_budget: float = Field(
+        json_schema_extra=_limit("processor"),
         default=120.0,
         gt=0,
         description="Seconds one crash may take; a worker over it is killed and replaced, and the crash is "
@@ -134,15 +146,21 @@ class Settings(BaseSettings):
         default=True, description="Start from siggen's and Crashcart's lists; false uses only the directory's."
     )
     stackwalk_max_seconds: float = Field(
+        json_schema_extra=_limit("processor"),
         default=20.0,
         gt=0,
         description="Wall-clock budget of one dump's stack walk and of building its output; unreached "
         "threads are noted.",
     )
     stackwalk_max_frames: int = Field(
-        default=1024, ge=1, le=1 << 20, description="Frames kept per thread by the walker."
+        json_schema_extra=_limit("processor"),
+        default=1024,
+        ge=1,
+        le=1 << 20,
+        description="Frames kept per thread by the walker.",
     )
     stackwalk_max_total_frames: int = Field(
+        json_schema_extra=_limit("processor"),
         default=20_000,
         ge=1,
         le=1 << 24,
@@ -150,6 +168,7 @@ class Settings(BaseSettings):
         "threads the budget does not reach get no frames and a note (see docs/stackwalk.md).",
     )
     stackwalk_max_output_size: int = Field(
+        json_schema_extra=_limit("processor"),
         default=10 * MiB,
         ge=64 * 1024,
         description="Bytes of walker output (`json_dump` as indented JSON, or `crashcart stackwalk`'s text) "
@@ -172,31 +191,58 @@ class Settings(BaseSettings):
         default=16, ge=1, le=256, description="Threads per worker for blocking storage and queue calls."
     )
     max_request_size: int = Field(
-        default=100 * MiB, gt=0, description="Largest request body on the wire, in bytes (413 above)."
+        json_schema_extra=_limit("collector"),
+        default=100 * MiB,
+        gt=0,
+        description="Largest request body on the wire, in bytes (413 above).",
     )
     max_decompressed_size: int = Field(
+        json_schema_extra=_limit("collector"),
         default=512 * MiB,
         gt=0,
         description="Largest body after gzip decompression, in bytes (413 above; bombs stop there).",
     )
-    max_annotations: int = Field(default=1000, ge=1, description="Most annotations one report may carry.")
+    max_annotations: int = Field(
+        json_schema_extra=_limit("collector"), default=1000, ge=1, description="Most annotations one report may carry."
+    )
     max_annotation_size: int = Field(
+        json_schema_extra=_limit("collector"),
         default=1 * MiB,
         ge=1,
         description="Longest annotation value in bytes; longer values are dropped with a collector note.",
     )
-    max_json_size: int = Field(default=20 * MiB, ge=1, description="Largest JSON `extra` part, in bytes.")
-    max_dumps: int = Field(default=32, ge=1, description="Most file parts (dumps) one report may carry.")
-    max_parts: int = Field(default=2000, ge=1, description="Most multipart parts one request may carry.")
+    max_json_size: int = Field(
+        json_schema_extra=_limit("collector"),
+        default=20 * MiB,
+        ge=1,
+        description="Largest JSON `extra` part, in bytes.",
+    )
+    max_dumps: int = Field(
+        json_schema_extra=_limit("collector"),
+        default=32,
+        ge=1,
+        description="Most file parts (dumps) one report may carry.",
+    )
+    max_parts: int = Field(
+        json_schema_extra=_limit("collector"),
+        default=2000,
+        ge=1,
+        description="Most multipart parts one request may carry.",
+    )
     dump_spool_threshold: int = Field(
+        json_schema_extra=_limit("collector"),
         default=1 * MiB,
         ge=0,
         description="Dumps larger than this are spooled to disk while receiving instead of kept in memory.",
     )
     body_timeout: float = Field(
-        default=70.0, gt=0, description="Seconds a client may take to send its body before it gets 408."
+        json_schema_extra=_limit("collector"),
+        default=70.0,
+        gt=0,
+        description="Seconds a client may take to send its body before it gets 408.",
     )
     collector_parse_budget: float = Field(
+        json_schema_extra=_limit("collector"),
         default=10.0,
         gt=0,
         description="CPU seconds the collector may spend inflating and splitting one request's body; over it "
@@ -204,6 +250,7 @@ class Settings(BaseSettings):
         "milliseconds (about 1.2 ms per inflated MiB; the worst hostile body ~15 ms per MiB).",
     )
     max_header_size: int = Field(
+        json_schema_extra=_limit("collector"),
         default=64 * KiB,
         ge=1 * KiB,
         le=1 * MiB,
@@ -211,6 +258,7 @@ class Settings(BaseSettings):
         "431 `too_large_headers` and the connection is closed, so an endless header cannot grow a worker.",
     )
     header_timeout: float = Field(
+        json_schema_extra=_limit("collector"),
         default=10.0,
         gt=0,
         description="Seconds a connection may take to send a request's head, from the moment it opens (or its "
@@ -218,12 +266,14 @@ class Settings(BaseSettings):
         "nothing).",
     )
     keepalive_timeout: int = Field(
+        json_schema_extra=_limit("collector"),
         default=5,
         ge=1,
         description="Seconds an idle keep-alive connection stays open after a response. Behind a load balancer "
         "that reuses connections, set it above the balancer's idle timeout (e.g. 75 behind AWS ALB's 60).",
     )
     collector_max_connections: int = Field(
+        json_schema_extra=_limit("collector"),
         default=1000,
         ge=1,
         le=100_000,
@@ -288,6 +338,7 @@ class Settings(BaseSettings):
         "Empty means `<data_dir>/symbols`.",
     )
     symbols_cache_max_size: int = Field(
+        json_schema_extra=_limit("symbols"),
         default=4 * 1024 * MiB,
         ge=0,
         description="Size cap of the symbol cache directory in bytes; least recently used entries are evicted.",
@@ -296,6 +347,7 @@ class Settings(BaseSettings):
         default=3600.0, ge=0, description="Seconds a symbol file no source had is remembered as missing."
     )
     symbols_max_negative_entries: int = Field(
+        json_schema_extra=_limit("symbols"),
         default=50_000,
         ge=1,
         description="Most symbol files remembered as missing or malformed in the symbol cache (one small marker "
@@ -303,7 +355,10 @@ class Settings(BaseSettings):
         "without bound.",
     )
     symbols_http_timeout: float = Field(
-        default=30.0, gt=0, description="Seconds for each HTTP symbol-server request (connect: at most 10)."
+        json_schema_extra=_limit("symbols"),
+        default=30.0,
+        gt=0,
+        description="Seconds for each HTTP symbol-server request (connect: at most 10).",
     )
     symbols_s3_endpoint_url: str = Field(
         default="", description="S3 endpoint of `s3://` symbol sources; empty uses `CRASHCART_S3_ENDPOINT_URL`."
