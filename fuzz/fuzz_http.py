@@ -114,26 +114,17 @@ def _app_state() -> dict[str, Any]:
 STATE = _app_state()
 
 
-async def _settle(transport: _Transport, deadline: float) -> None:
-    """Let the app answer what it was sent: run the loop until every task the connection started is done (or
-    the server closed), then a few more turns for what those tasks scheduled."""
+async def _settle(deadline: float, transport: _Transport | None = None) -> None:
+    """Run the loop until every task the connection started is done, ``deadline`` passes or (when given)
+    ``transport`` is closed by the server; then a few more turns for what those tasks scheduled."""
     current = asyncio.current_task()
-    while time.monotonic() < deadline and not transport.closed:
+    while time.monotonic() < deadline and not (transport is not None and transport.closed):
         busy = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
         if not busy:
             break
         await asyncio.wait(busy, timeout=0.01)
     for _ in range(3):
         await asyncio.sleep(0)
-
-
-async def _wait_tasks(deadline: float) -> None:
-    current = asyncio.current_task()
-    while time.monotonic() < deadline:
-        busy = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
-        if not busy:
-            return
-        await asyncio.wait(busy, timeout=0.01)
 
 
 def test_one_input(data: bytes) -> None:
@@ -156,12 +147,12 @@ def test_one_input(data: bytes) -> None:
         protocol.data_received(body[i : i + read_size])
     if half_close and not transport.closed:
         protocol.eof_received()
-    LOOP.run_until_complete(_settle(transport, started + 0.25))  # a client that stalls longer is cut off
+    LOOP.run_until_complete(_settle(started + 0.25, transport))  # a client that stalls longer is cut off
     # The client goes away: the app must see the disconnect (a body cut short, a request still being answered)
     # and finish by itself, as it does on a real socket.
     protocol.connection_lost(None)
     transport.closed = True
-    LOOP.run_until_complete(_wait_tasks(time.monotonic() + 0.5))
+    LOOP.run_until_complete(_settle(time.monotonic() + 0.5))
     stuck = [task for task in asyncio.all_tasks(LOOP) if not task.done()]
     if stuck:
         for task in stuck:

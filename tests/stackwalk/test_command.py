@@ -13,9 +13,9 @@ import pytest
 from crashcart.stackwalk.command import (
     StackwalkCommandError,
     StackwalkRequest,
+    request_config,
     run_stackwalk,
     symbol_urls,
-    walker_config,
 )
 from crashcart.stackwalk.stackwalker import WalkerConfig
 from crashcart.stackwalk.walker import WalkOptions
@@ -114,10 +114,10 @@ def test_request_replaces_the_deployment_symbols(tmp_path: Path) -> None:
     )
     options = WalkOptions(max_frames=9)
     request = StackwalkRequest(DUMP, symbols_paths=[tmp_path], options=options)
-    config = walker_config(request, deployment)
+    config = request_config(request, deployment)
     assert config.symbol_urls == [tmp_path.resolve().as_uri()]
     assert (config.symbols_cache_dir, config.symbols_http_timeout, config.options) == (tmp_path / "node", 3, options)
-    moved = walker_config(StackwalkRequest(DUMP, cache_dir=tmp_path / "mine"), deployment)
+    moved = request_config(StackwalkRequest(DUMP, cache_dir=tmp_path / "mine"), deployment)
     assert (moved.symbol_urls, moved.symbols_cache_dir) == ([], tmp_path / "mine")
 
 

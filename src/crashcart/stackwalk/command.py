@@ -50,7 +50,7 @@ def symbol_urls(request: StackwalkRequest) -> list[str]:
     return [path.resolve().as_uri() for path in request.symbols_paths] + list(request.symbols_urls)
 
 
-def walker_config(request: StackwalkRequest, deployment: WalkerConfig) -> WalkerConfig:
+def request_config(request: StackwalkRequest, deployment: WalkerConfig) -> WalkerConfig:
     """``deployment``'s cache, timeouts and S3 client with the request's symbols, cache directory and options
     (if it has its own)."""
     cache_dir = request.cache_dir if request.cache_dir is not None else deployment.symbols_cache_dir
@@ -63,7 +63,7 @@ def walker_config(request: StackwalkRequest, deployment: WalkerConfig) -> Walker
 def run_stackwalk(request: StackwalkRequest, deployment: WalkerConfig) -> str:
     """Walk ``request.dump`` and return the text or JSON output (ending in a newline)."""
     raw_crash = _read_raw_crash(request.raw_crash) if request.raw_crash is not None else None
-    config = walker_config(request, deployment)
+    config = request_config(request, deployment)
     try:
         stackwalker = Stackwalker(config)
     except CrashcartError as exc:
