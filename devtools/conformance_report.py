@@ -14,7 +14,6 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from devtools.corpus_compare import (
     CORPUS,
@@ -26,13 +25,14 @@ from devtools.corpus_compare import (
     totals,
     unprocessable,
 )
+from devtools.shared import REPO
 
 from crashcart.minidump import BreakpadInfo, Minidump, ModuleList, Thread, ThreadList
 from crashcart.stackwalk import WalkOptions
 from crashcart.stackwalk.frame import ThreadStack
 from crashcart.stackwalk.interfaces import SymbolLookup
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 REPORT = ROOT / "docs" / "conformance" / "stackwalk.md"
 COMMAND = ".venv/bin/python -m devtools.conformance_report"
 MODES = ("nosym", "sym", "alt")
