@@ -134,7 +134,7 @@ def test_reprocess_by_ids_date_and_signature(tmp_path: Path) -> None:
     assert sorted(_drain("reprocessing", tmp_path)) == sorted([first, second])
 
     seed = (
-        "import sys; from crashcart.index import db; from crashcart.index.writer import CrashIndex;"
+        "import sys; from crashcart import database as db; from crashcart.search.writer import CrashIndex;"
         "from crashcart.settings import load_settings;"
         "s = load_settings(environ={}, data_dir=sys.argv[1]); db.migrate(s);"
         "CrashIndex(s).upsert(sys.argv[2], {'signature': 'abort | main'}, {})"

@@ -328,7 +328,7 @@ def reprocess(
         if crash_ids:
             selection = rp.Selection(len(ids), ids)
         elif signature:
-            from crashcart.index.writer import CrashIndex
+            from crashcart.search.writer import CrashIndex
 
             index = CrashIndex(settings)
             stack.callback(index.close)

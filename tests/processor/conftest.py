@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.index import db
-from crashcart.index.writer import CrashIndex
+from crashcart import database as db
+from crashcart.search.writer import CrashIndex
 from crashcart.settings import load_settings
 
 

@@ -16,7 +16,6 @@ import pytest
 
 import crashcart
 from crashcart.crashid import create_crash_id
-from crashcart.index.writer import CrashIndex
 from crashcart.processor.context import CrashContext
 from crashcart.processor.supervisor import ABANDON_SIGNAL
 from crashcart.processor.worker import (
@@ -30,6 +29,7 @@ from crashcart.processor.worker import (
     parse_message,
 )
 from crashcart.queue.sqlite import SQLiteCrashQueue
+from crashcart.search.writer import CrashIndex
 from crashcart.storage.access import Role
 from crashcart.storage.fs import FSCrashStorage
 from crashcart.storage.interfaces import DumpFile

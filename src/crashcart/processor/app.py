@@ -26,9 +26,8 @@ from typing import Any
 
 from siggen.generator import SignatureGenerator  # type: ignore[import-untyped]
 
+from crashcart import database as db
 from crashcart.errors import ConfigError, CrashcartError, MessageNotFound
-from crashcart.index import db
-from crashcart.index.writer import CrashIndex
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics, clear_snapshots
 from crashcart.processor.context import CrashContext
@@ -44,6 +43,7 @@ from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, RunR
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue, Message
 from crashcart.schemas import load_schemas, public_view
+from crashcart.search.writer import CrashIndex
 from crashcart.service import Check, Heartbeat, Status, open_backends, version_document
 from crashcart.service.http import StatusServer
 from crashcart.settings import Settings

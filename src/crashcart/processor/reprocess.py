@@ -21,7 +21,7 @@ from crashcart.queue.interfaces import REPROCESSING, CrashQueue
 from crashcart.storage.interfaces import CrashReader
 
 if TYPE_CHECKING:
-    from crashcart.index.writer import CrashIndex
+    from crashcart.search.writer import CrashIndex
 
 BATCH = 500
 """Ids per publish: one round trip (or one SQLite transaction) per batch."""

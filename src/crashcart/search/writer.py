@@ -11,9 +11,9 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from crashcart import database as db
 from crashcart.crashid import date_of
 from crashcart.errors import IndexUnavailable
-from crashcart.index import db
 
 if TYPE_CHECKING:
     from crashcart.settings import Settings
@@ -85,7 +85,7 @@ class CrashIndex:
         """Insert or replace the row of ``crash_id`` (reprocessing overwrites), committed on return."""
         from django.db import DatabaseError
 
-        from crashcart.index.models import Crash
+        from crashcart.search.models import Crash
 
         row = index_row(crash_id, processed, dt.datetime.now(dt.UTC))
         row["public"] = dict(public)
@@ -99,7 +99,7 @@ class CrashIndex:
         """The row of ``crash_id`` as a dict, or None."""
         from django.db import DatabaseError
 
-        from crashcart.index.models import Crash
+        from crashcart.search.models import Crash
 
         try:
             found = Crash.objects.filter(crash_id=crash_id).values().first()
@@ -112,7 +112,7 @@ class CrashIndex:
         """How many indexed crashes have exactly ``signature``."""
         from django.db import DatabaseError
 
-        from crashcart.index.models import Crash
+        from crashcart.search.models import Crash
 
         self._require_tables()
         try:
@@ -126,7 +126,7 @@ class CrashIndex:
         """Ids of the indexed crashes with exactly ``signature``, in id order, read ``chunk`` rows at a time."""
         from django.db import DatabaseError
 
-        from crashcart.index.models import Crash
+        from crashcart.search.models import Crash
 
         self._require_tables()
         rows = Crash.objects.filter(signature=signature).order_by("crash_id").values_list("crash_id", flat=True)
@@ -141,7 +141,7 @@ class CrashIndex:
         say "no such table"). Reading never migrates: schema changes are the processor's, at its start."""
         from django.db import DatabaseError, connection
 
-        from crashcart.index.models import Crash
+        from crashcart.search.models import Crash
 
         try:
             tables = connection.introspection.table_names()

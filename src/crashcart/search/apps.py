@@ -1,12 +1,12 @@
-"""Django app configuration of the crash index."""
+"""Django app configuration of the crash index and Super Search."""
 
 from __future__ import annotations
 
 from django.apps import AppConfig
 
 
-class IndexConfig(AppConfig):
-    name = "crashcart.index"
-    label = "crashcart_index"
+class SearchConfig(AppConfig):
+    name = "crashcart.search"
+    label = "search"
     verbose_name = "Crash index"
     default_auto_field = "django.db.models.BigAutoField"

@@ -76,7 +76,7 @@ def configure(settings: Settings) -> None:
             Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         django_settings.configure(
             DATABASES={"default": database},
-            INSTALLED_APPS=["crashcart.index"],
+            INSTALLED_APPS=["crashcart.search"],
             USE_TZ=True,
             TIME_ZONE="UTC",
             DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",

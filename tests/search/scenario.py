@@ -1,6 +1,6 @@
 """One process's run of the crash index against a database URL (Django is set up once per process).
 
-``python -m tests.index.scenario URL DATA_DIR`` migrates twice, writes, reprocesses and reads back, asserting
+``python -m tests.search.scenario URL DATA_DIR`` migrates twice, writes, reprocesses and reads back, asserting
 as it goes, and prints ``ok``; the tests in ``test_db.py`` run it once per database backend.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+from crashcart import database as db
 from crashcart.crashid import create_crash_id, date_of
 from crashcart.errors import IndexUnavailable
-from crashcart.index import db
-from crashcart.index.writer import CrashIndex
+from crashcart.search.writer import CrashIndex
 from crashcart.settings import load_settings
 
 
@@ -56,7 +56,7 @@ def main(url: str, data_dir: str) -> None:
     index.upsert(crash_id, {**processed, "signature": "std::terminate | ParseInput"}, {})  # reprocessing
     again = index.get(crash_id)
     assert again is not None and again["signature"] == "std::terminate | ParseInput"
-    from crashcart.index.models import Crash
+    from crashcart.search.models import Crash
 
     assert Crash.objects.filter(crash_id=crash_id).count() == 1
     assert index.get(create_crash_id(dt.datetime.now(dt.UTC))) is None

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from crashcart.crashid import create_crash_id
+from crashcart.database import database_config
 from crashcart.errors import ConfigError
-from crashcart.index.db import database_config
-from crashcart.index.writer import index_row
+from crashcart.search.writer import index_row
 from crashcart.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _scenario(url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRASHCART_", "DJANGO_"))}
     return subprocess.run(
-        [sys.executable, "-m", "tests.index.scenario", url, str(data_dir)],
+        [sys.executable, "-m", "tests.search.scenario", url, str(data_dir)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -49,7 +49,7 @@ def test_postgresql_index_migrates_idempotently_and_upserts(pg_database: str, tm
 def test_concurrent_starts_migrate_once(pg_database: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRASHCART_", "DJANGO_"))}
     code = (
-        "import sys; from crashcart.index import db; from crashcart.settings import load_settings;"
+        "import sys; from crashcart import database as db; from crashcart.settings import load_settings;"
         "db.migrate(load_settings(environ={}, data_dir=sys.argv[2], database_url=sys.argv[1])); print('ok')"
     )
     procs = [
