@@ -57,6 +57,10 @@ class CachedModule:
         return self.meta.get("kind") == "native"
 
 
+#: Rounds of open-or-convert before ``load`` gives up on an entry that other processes keep evicting.
+LOAD_ATTEMPTS = 3
+
+
 class SymbolCache:
     """Converts and keeps symbol files under ``root``; see the module docstring."""
 
@@ -141,7 +145,9 @@ class SymbolCache:
         entry takes its CFI (or its SymCache) from that one (``cache_convert``).
         """
         entry = self.layout.entry_dir(debug_file, debug_id)
-        for _ in range(3):
+        # An entry converted by another process may be evicted before we open it (only under a cap far below
+        # the working set); one we convert ourselves is opened under its lock, so a few rounds are enough.
+        for _ in range(LOAD_ATTEMPTS):
             module = self._open(entry, debug_file, debug_id)
             if module is not None:
                 return module
@@ -158,11 +164,15 @@ class SymbolCache:
                     self.negative.check(entry)
                     marking = True
                     self._convert(entry, fetch, companion)
+                    # Opened at once: an open entry's files stay readable even if eviction renames it away next.
+                    module = self._open(entry, debug_file, debug_id)
             except (SymbolNotFound, SymbolMalformed):
                 if marking:
                     self.eviction.after_negative()  # outside the lock: it may walk the cache
                 raise
             self.eviction.after_conversion(entry)
+            if module is not None:
+                return module
         raise SymbolSourceUnavailable(f"{debug_file}/{debug_id}: cache entry kept vanishing")
 
     def _open(self, entry: Path, debug_file: str, debug_id: str) -> CachedModule | None:
