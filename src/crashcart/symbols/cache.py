@@ -58,7 +58,7 @@ class CachedModule:
 
 
 #: Rounds of open-or-convert before ``load`` gives up on an entry that other processes keep evicting.
-LOAD_ATTEMPTS = 3
+LOAD_ATTEMPTS = 8
 
 
 class SymbolCache:
@@ -146,7 +146,7 @@ class SymbolCache:
         """
         entry = self.layout.entry_dir(debug_file, debug_id)
         # An entry converted by another process may be evicted before we open it (only under a cap far below
-        # the working set); one we convert ourselves is opened under its lock, so a few rounds are enough.
+        # the working set, where each round is a race); one we convert ourselves is opened under its lock.
         for _ in range(LOAD_ATTEMPTS):
             module = self._open(entry, debug_file, debug_id)
             if module is not None:
