@@ -356,6 +356,10 @@ class CrashIndex:
             self._reset()
             raise IndexUnavailable(f"crash index: {exc}") from exc
 
+    def row(self, crash_id: str, processed: Mapping[str, Any]) -> dict[str, Any]:
+        """``index_row`` with this index's catalogue (for ``write_rows``)."""
+        return index_row(crash_id, processed, self._fields)
+
     def upsert(self, crash_id: str, processed: Mapping[str, Any], public: Mapping[str, Any] | None = None) -> None:
         """Insert or replace the row of ``crash_id`` (reprocessing overwrites), committed on return.
 
