@@ -282,6 +282,13 @@ def rebuild_resumes(settings: Settings) -> None:
     RebuildCheckpoint.objects.create(name="rebuild", since=since, until=since, day=since, last_id="f" * 36)
     other = Rebuild(storage, index, since, until).run()
     assert other.resumed_from is None and other.indexed == len(processed)
+    # Reader processes (the command's --readers) index the same rows.
+    Crash.objects.all().delete()
+    counted: list[int] = []
+    parallel = Rebuild(storage, index, since, until, batch=2, readers=2, settings=settings, progress=counted.append)
+    assert parallel.run().indexed == len(processed) and sum(counted) == 21
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert index.get(legacy[0])["product"] is None  # type: ignore[index]
     index.close()
     storage.close()
 

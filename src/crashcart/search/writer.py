@@ -356,6 +356,10 @@ class CrashIndex:
             self._reset()
             raise IndexUnavailable(f"crash index: {exc}") from exc
 
+    @property
+    def fields(self) -> Catalogue:
+        return self._fields
+
     def row(self, crash_id: str, processed: Mapping[str, Any]) -> dict[str, Any]:
         """``index_row`` with this index's catalogue (for ``write_rows``)."""
         return index_row(crash_id, processed, self._fields)
