@@ -183,6 +183,12 @@ def upsert_and_signatures(settings: Settings) -> None:
     assert hostile["data"]["addons"] == ["ok:1"] and "uptime_ts" not in hostile["data"]
     assert hostile["data"]["abort_message"] == "? lone surrogate"
     assert Signature.objects.filter(signature=hostile["signature"]).exists()
+
+    # Full batches (500 rows, 19 parameters each) fit both databases' parameter limits.
+    many = [(create_crash_id(day), crash(day, f"bulk | {n % 7}", str(20261101000000 + n))) for n in range(1_200)]
+    assert index.upsert_many(many) == 1_200
+    assert Crash.objects.filter(signature__startswith="bulk | ").count() == 1_200
+    assert Signature.objects.get(signature="bulk | 3").first_build == 20261101000003
     index.close()
 
 
