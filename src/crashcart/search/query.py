@@ -38,6 +38,7 @@ from crashcart.errors import BadArgumentError
 from crashcart.search import cursor as cursors
 
 QueryType = Literal["string", "enum", "integer", "float", "date", "bool"]
+ValidationType = Literal["str", "enum", "int", "float", "datetime", "bool"]
 
 
 class Field(Protocol):
@@ -59,6 +60,10 @@ class Field(Protocol):
     def histogrammable(self) -> bool: ...
     @property
     def operators(self) -> frozenset[str]: ...
+    @property
+    def validation_type(self) -> ValidationType: ...
+    @property
+    def has_full_version(self) -> bool: ...
 
 
 class Catalogue(Protocol):
@@ -98,15 +103,6 @@ TOO_COMPLEX = "Search query is too complex. Try a shorter value, fewer values or
 #: Socorro's prefixes, longest first (``<=`` before ``<``); ``!`` (not) comes before any of them.
 _OPERATOR_ORDER = ("__null__", "__true__", ">=", "<=", ">", "<", "=", "~", "^", "$", "@", "")
 RANGE_OPERATORS = frozenset({">", ">=", "<", "<="})
-#: Socorro's ``data_validation_type`` names, used in its "not a valid <type>" messages.
-_TYPE_NAMES: dict[str, str] = {
-    "string": "str",
-    "enum": "enum",
-    "integer": "int",
-    "float": "float",
-    "date": "datetime",
-    "bool": "bool",
-}
 _INT = re.compile(r"\s*[+-]?[0-9]{1,19}\s*")
 _WORD = re.compile(r"\w+")
 _TRUE = frozenset({"true", "t", "1", "y", "yes"})
@@ -194,6 +190,12 @@ class SearchQuery:
         return tuple((key.field.name, key.descending) for key in self.sort)
 
 
+def analyzed(field: Field) -> bool:
+    """Whether "has terms" matches words of the value (Socorro's text fields, those with a ``.full`` copy)
+    rather than the whole value, case-insensitively (its keyword fields)."""
+    return field.query_type == "string" and field.has_full_version and not field.is_list
+
+
 def words(value: str) -> list[str]:
     """The lowercased words of ``value``, as "has terms" matches them (runs of letters, digits and ``_``)."""
     return [w.lower() for w in _WORD.findall(value)]
@@ -254,9 +256,7 @@ def parse(
     date_range = _date_range(date_clauses, now)
 
     columns = tuple(
-        field
-        for field in (known(name) for name in _list(params, "_columns", DEFAULT_COLUMNS))
-        if visible(field)
+        field for field in (known(name) for name in _list(params, "_columns", DEFAULT_COLUMNS)) if visible(field)
     )
     sort = _sort(params, known, visible, uuid_field)
 
@@ -341,15 +341,13 @@ def _clause(field: Field, text: str) -> Clause:
             break
     if operator in ("__null__", "__true__"):
         return Clause(operator, None, negated)
-    if not operator and "" not in field.operators and field.query_type not in ("date", "bool"):
-        raise BadArgumentError(f"Bad value for parameter {field.name}: not a valid {_TYPE_NAMES[field.query_type]}")
     return Clause(operator, _convert(field, operator, text), negated)
 
 
 def _convert(field: Field, operator: str, text: str) -> Value:
-    bad = BadArgumentError(f"Bad value for parameter {field.name}: not a valid {_TYPE_NAMES[field.query_type]}")
-    kind = field.query_type
-    if kind == "integer":
+    kind = field.validation_type
+    bad = BadArgumentError(f"Bad value for parameter {field.name}: not a valid {kind}")
+    if kind == "int":
         if not _INT.fullmatch(text):
             raise bad
         number = int(text)
@@ -364,13 +362,13 @@ def _convert(field: Field, operator: str, text: str) -> Value:
         if not math.isfinite(real):
             raise bad
         return real
-    if kind == "date":
+    if kind == "datetime":
         return _datetime(field.name, text)
     if kind == "bool":
         return text.strip().lower() in _TRUE
     if operator == "@":
         _check_regex(field.name, text)
-    elif not operator and kind == "string" and not field.is_list:
+    elif not operator and analyzed(field):
         if not words(text):
             raise BadArgumentError(f"Bad value for parameter {field.name}: no word to search for")
         if len(words(text)) > MAX_TERMS:
@@ -409,9 +407,7 @@ def _fix_version(field: Field, clauses: list[Clause]) -> list[Clause]:
     if field.name != "version":
         return clauses
     return [
-        Clause("^", c.value, c.negated)
-        if not c.operator and isinstance(c.value, str) and c.value.endswith("b")
-        else c
+        Clause("^", c.value, c.negated) if not c.operator and isinstance(c.value, str) and c.value.endswith("b") else c
         for c in clauses
     ]
 
@@ -579,7 +575,15 @@ def _check_facetable(field: Field) -> None:
 
 
 _CALENDAR = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 0, "quarter": 0, "year": 0}
-_CALENDAR_SHORT = {"1m": "minute", "1h": "hour", "1d": "day", "1w": "week", "1M": "month", "1q": "quarter", "1y": "year"}
+_CALENDAR_SHORT = {
+    "1m": "minute",
+    "1h": "hour",
+    "1d": "day",
+    "1w": "week",
+    "1M": "month",
+    "1q": "quarter",
+    "1y": "year",
+}
 _FIXED = re.compile(r"([1-9][0-9]{0,5})([smhd])")
 _FIXED_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -44,6 +44,7 @@ from crashcart.search.query import (
     FieldFilter,
     Interval,
     SearchQuery,
+    analyzed,
     parse,
     words,
 )
@@ -236,9 +237,9 @@ class _PostgresDialect(_Dialect):
         if f.column:
             return f'c."{_ident(f.column)}"'
         key = f"c.data -> '{_ident(f.name)}'"
-        if f.query_type in ("integer", "float"):
+        if f.validation_type in ("int", "float"):
             return f"(CASE WHEN jsonb_typeof({key}) = 'number' THEN ({key} #>> '{{}}')::numeric END)"
-        if f.query_type == "bool":
+        if f.validation_type == "bool":
             return f"(CASE WHEN jsonb_typeof({key}) = 'boolean' THEN ({key} #>> '{{}}')::boolean END)"
         return f"(c.data ->> '{_ident(f.name)}')"
 
@@ -253,9 +254,9 @@ class _PostgresDialect(_Dialect):
         return f"LATERAL jsonb_array_elements({self._array(f)}) AS {alias}(value)"
 
     def element(self, f: Field, alias: str) -> str:
-        if f.query_type in ("integer", "float"):
+        if f.validation_type in ("int", "float"):
             return f"(CASE WHEN jsonb_typeof({alias}.value) = 'number' THEN ({alias}.value #>> '{{}}')::numeric END)"
-        if f.query_type == "bool":
+        if f.validation_type == "bool":
             return f"(CASE WHEN jsonb_typeof({alias}.value) = 'boolean' THEN ({alias}.value #>> '{{}}')::boolean END)"
         return f"({alias}.value #>> '{{}}')"
 
@@ -263,7 +264,7 @@ class _PostgresDialect(_Dialect):
         return f"jsonb_array_length({self._array(f)}) = 0"
 
     def list_contains(self, f: Field, value: Any) -> _Sql | None:
-        if f.query_type in ("string", "enum"):  # jsonb containment: a GIN index on data can answer it
+        if f.validation_type in ("str", "enum"):  # jsonb containment: a GIN index on data can answer it
             return _Sql(f"c.data -> '{_ident(f.name)}' @> %s::jsonb", [json.dumps([value])])
         return None
 
@@ -339,8 +340,8 @@ def _predicate(f: Field, clause: Clause, d: _Dialect) -> _Sql:
     if op == "__null__":
         return _Sql(d.list_empty(f) if f.is_list else f"{d.value(f)} IS NULL")
     if f.is_list:
-        if op in ("=", "") and f.query_type in ("string", "enum") and not (op == "" and f.query_type == "string"):
-            fast = d.list_contains(f, value) if op == "=" else None
+        if op == "=":
+            fast = d.list_contains(f, value)
             if fast is not None:
                 return fast
         inner = _scalar_predicate(f, op, value, d.element(f, "j"), d)
@@ -362,10 +363,10 @@ def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> 
     if op == "@":
         return d.regex(expr, str(value))
     # "has terms"
-    if f.query_type == "string" and not f.is_list:
+    if analyzed(f):
         return _join([d.has_word(expr, w) for w in dict.fromkeys(words(str(value)))], " OR ")
-    if f.query_type in ("string", "enum"):
-        return _Sql(f"lower({expr}) = %s", [str(value).lower()])
+    if isinstance(value, str):
+        return _Sql(f"lower({expr}) = %s", [value.lower()])
     return _Sql(f"{expr} = %s", [d.param(f, value)])
 
 
@@ -674,9 +675,7 @@ class _Search:
             for raw, count in buckets:
                 bucket: dict[str, Any] = {"term": group.convert(raw), "count": count}
                 if agg.children or agg.kind == "histogram":
-                    bucket["facets"] = {
-                        c.key: children[c.key].get((*parent, raw), _empty(c)) for c in agg.children
-                    }
+                    bucket["facets"] = {c.key: children[c.key].get((*parent, raw), _empty(c)) for c in agg.children}
                 out.append(bucket)
             result[parent] = out
         return result
@@ -716,13 +715,14 @@ def _float_term(value: Any) -> float:
 
 
 def _term(f: Field, date_term: Callable[[Any], str], value: Any) -> Any:
-    if f.query_type == "bool":
+    kind = f.validation_type
+    if kind == "bool":
         return "T" if value in (True, 1, "true", "1") else "F"
-    if f.query_type == "date":
+    if kind == "datetime":
         return date_term(value)
-    if f.query_type == "integer":
+    if kind == "int":
         return int(value)
-    if f.query_type == "float":
+    if kind == "float":
         return float(value)
     return _plain(value)
 
