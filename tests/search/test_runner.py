@@ -24,7 +24,8 @@ from tests.helpers.postgres import PG_ADMIN
 from tests.search import searchdb
 from tests.search.searchdb import NOW
 
-ROWS = searchdb.generate(seed=10, count=700)
+INDEX_ROWS = searchdb.index_rows(searchdb.generate(seed=10, count=700))
+ROWS = [searchdb.flat(row) for row in INDEX_ROWS]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -41,7 +42,7 @@ def alias(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             conn.execute(f'CREATE DATABASE "{name}"')
         url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     searchdb.add_database(name, url)
-    searchdb.insert(name, ROWS)
+    searchdb.insert(name, INDEX_ROWS)
     yield name
     searchdb.drop_database(name)
     if request.param == "postgresql":
