@@ -239,7 +239,9 @@ def parse(
         values = _values(name, raw_values)
         if not values:
             continue
-        clauses = [_clause(field, value) for value in values]
+        clauses = [c for c in (_clause(field, value) for value in values) if c is not None]
+        if not clauses:
+            continue
         if field.name == date_field.name:
             date_clauses.extend(clauses)
             continue
@@ -333,7 +335,7 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _clause(field: Field, text: str) -> Clause:
+def _clause(field: Field, text: str) -> Clause | None:
     """``[!]<operator><value>`` → a typed clause; a prefix the field's type does not allow stays in the value."""
     negated = text.startswith("!")
     if negated:
@@ -346,6 +348,8 @@ def _clause(field: Field, text: str) -> Clause:
             break
     if operator in ("__null__", "__true__"):
         return Clause(operator, None, negated)
+    if not operator and not text:
+        return None  # "!" alone: nothing to search for (Socorro ignores empty values)
     return Clause(operator, _convert(field, operator, text), negated)
 
 
