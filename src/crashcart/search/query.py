@@ -295,13 +295,13 @@ def parse(
     )
     token = _single(params, "_cursor")
     if token:
-        values = cursors.decode(token, query.sort_spec())
-        for key, value in zip(query.sort, values, strict=True):
+        after = cursors.decode(token, query.sort_spec())
+        for key, value in zip(query.sort, after, strict=True):
             if key.field.query_type == "date" and value is not None:
                 if not isinstance(value, str):
                     raise BadArgumentError("Bad value for parameter _cursor: not a valid cursor")
                 _datetime("_cursor", value)
-        query = dataclasses.replace(query, cursor=values)
+        query = dataclasses.replace(query, cursor=after)
     return query
 
 
@@ -397,9 +397,9 @@ def _check_regex(name: str, pattern: str) -> None:
 def _datetime(name: str, text: str) -> dt.datetime:
     """``YYYY-MM-DD``, or ISO 8601 with ``T`` or a space, optional fraction, ``Z`` or ``±HH:MM``; naive = UTC."""
     text = text.strip()
+    if len(text) > 40:
+        raise BadArgumentError(f"Bad value for parameter {name}: not a valid datetime")
     try:
-        if len(text) > 40:
-            raise ValueError(text)
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise BadArgumentError(f"Bad value for parameter {name}: not a valid datetime") from None
