@@ -76,8 +76,9 @@ def partitions_and_retention(settings: Settings) -> None:
     pg = _vendor() == "postgresql"
     if pg:
         names = [name for name, _ in list_partitions()]
-        assert names == [f"search_crash_p{m:%Y%m%d}" for m in weeks], names
-        assert _rows_by_table() == dict.fromkeys(names, 2), _rows_by_table()
+        ahead = "search_crash_p20261130"  # the week after the last one written is created ahead of need
+        assert names == [f"search_crash_p{m:%Y%m%d}" for m in weeks] + [ahead], names
+        assert _rows_by_table() == {name: 2 for name in names if name != ahead}, _rows_by_table()
         # Rows written outside the writer for a week without a partition land in the default partition, and
         # the writer then keeps that week there instead of failing.
         stray_day = dt.datetime(2026, 12, 7, 1, tzinfo=UTC)
@@ -95,7 +96,12 @@ def partitions_and_retention(settings: Settings) -> None:
     dropped = drop_partitions_before(dt.date(2026, 11, 18))  # a Wednesday: its week stays
     if pg:
         assert dropped == ["search_crash_p20261102", "search_crash_p20261109"], dropped
-        assert [name for name, _ in list_partitions()] == ["search_crash_p20261116", "search_crash_p20261123"]
+        assert [name for name, _ in list_partitions()] == [
+            "search_crash_p20261116",
+            "search_crash_p20261123",
+            "search_crash_p20261130",
+            "search_crash_p20261214",  # ahead of the stray week, which stays in the default partition
+        ]
     else:
         assert dropped == []
     left = set(Crash.objects.values_list("uuid", flat=True))
@@ -106,7 +112,38 @@ def partitions_and_retention(settings: Settings) -> None:
     old = create_crash_id(weeks[0])
     again.upsert(old, {"date_processed": weeks[0].isoformat()})
     assert again.get(old) is not None
+    if pg:
+        _partition_creation_waits_for_searches(settings)
     index.close()
+
+
+def _partition_creation_waits_for_searches(settings: Settings) -> None:
+    """A search holding the table makes a partition needed now fail (the crash is retried later), while one
+    created only ahead of need is left for a later write; neither waits much longer than the lock timeout."""
+    import time
+
+    import psycopg
+
+    from crashcart.errors import IndexUnavailable
+    from crashcart.search.partitions import LOCK_TIMEOUT_MS, list_partitions
+
+    busy = CrashIndex(settings)
+    new_week = dt.datetime(2027, 3, 3, tzinfo=UTC)
+    with psycopg.connect(settings.database_url.get_secret_value()) as search:
+        search.execute("SELECT count(*) FROM search_crash")  # an open transaction holds the table's share lock
+        existing = dt.datetime(2026, 11, 24, tzinfo=UTC)  # its week exists, the week after it does too
+        started = time.monotonic()
+        busy.upsert(create_crash_id(existing), {"date_processed": existing.isoformat()})
+        assert time.monotonic() - started < LOCK_TIMEOUT_MS / 1000 * 3
+        try:
+            busy.upsert(create_crash_id(new_week), {"date_processed": new_week.isoformat()})
+        except IndexUnavailable as exc:
+            assert "lock timeout" in str(exc), exc
+        else:
+            raise AssertionError("a partition was created while a search held the table")
+        search.rollback()
+    busy.upsert(create_crash_id(new_week), {"date_processed": new_week.isoformat()})  # the table is free again
+    assert "search_crash_p20270301" in [name for name, _ in list_partitions()]
 
 
 @scenario
@@ -183,7 +220,120 @@ def upsert_and_signatures(settings: Settings) -> None:
     assert hostile["data"]["addons"] == ["ok:1"] and "uptime_ts" not in hostile["data"]
     assert hostile["data"]["abort_message"] == "? lone surrogate"
     assert Signature.objects.filter(signature=hostile["signature"]).exists()
+
+    # Full batches (500 rows, 19 parameters each) fit both databases' parameter limits.
+    many = [(create_crash_id(day), crash(day, f"bulk | {n % 7}", str(20261101000000 + n))) for n in range(1_200)]
+    assert index.upsert_many(many) == 1_200
+    assert Crash.objects.filter(signature__startswith="bulk | ").count() == 1_200
+    assert Signature.objects.get(signature="bulk | 3").first_build == 20261101000003
     index.close()
+
+
+def store_crashes(settings: Settings, days: list[dt.date], per_day: int) -> dict[str, dict[str, object] | None]:
+    """Raw crashes on ``days`` in the settings' file storage, with processed crashes for most of them: the last
+    of each day has none (never processed) and the first has only two fields (a foreign deployment)."""
+    from crashcart.storage import open_storage
+    from crashcart.storage.interfaces import DumpFile
+
+    storage = open_storage(settings, None)
+    stored: dict[str, dict[str, object] | None] = {}
+    for day in days:
+        for n in range(per_day):
+            moment = dt.datetime.combine(day, dt.time(n % 24, n % 60), UTC)
+            crash_id = create_crash_id(moment)
+            storage.save_raw_crash(
+                crash_id, {"uuid": crash_id}, [DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")]
+            )
+            processed: dict[str, object] | None
+            if n == per_day - 1:
+                processed = None
+            elif n == 0:
+                processed = {"signature": f"old | {day}", "ProductName": "Legacy"}
+            else:
+                processed = {
+                    "uuid": crash_id,
+                    "date_processed": moment.isoformat(),
+                    "signature": f"sig | {n % 3}",
+                    "product": "Firefox",
+                    "os_name": "Linux",
+                    "build": "20261120101010",
+                    "json_dump": {"threads": [{"frames": [{"frame": i} for i in range(10)]}]},
+                }
+            if processed is not None:
+                storage.save_processed_crash(crash_id, processed)
+            stored[crash_id] = processed
+    storage.close()
+    return stored
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@scenario
+def rebuild_resumes(settings: Settings) -> None:
+    """An interrupted rebuild continues from its checkpoint; a finished one leaves none; --restart redoes all."""
+    from crashcart.search.models import Crash, RebuildCheckpoint, Signature
+    from crashcart.search.rebuild import Rebuild, count_stored
+    from crashcart.storage import Role, open_storage
+
+    days = [dt.date(2026, 11, 24), dt.date(2026, 11, 25), dt.date(2026, 11, 27)]
+    stored = store_crashes(settings, days, per_day=7)
+    processed = {crash_id for crash_id, doc in stored.items() if doc is not None}
+    storage = open_storage(settings, Role.WEBAPP)
+    index = CrashIndex(settings)
+    since, until = dt.date(2026, 11, 24), dt.date(2026, 11, 28)
+    assert count_stored(storage, since, until) == 21
+
+    seen: list[int] = []
+
+    def stop_after_two_batches(n: int) -> None:
+        seen.append(n)
+        if sum(seen) >= 9:  # past the first day and into the second
+            raise _Interrupt
+
+    try:
+        Rebuild(storage, index, since, until, batch=3, progress=stop_after_two_batches).run()
+    except _Interrupt:
+        pass
+    else:
+        raise AssertionError("the rebuild was not interrupted")
+    checkpoint = RebuildCheckpoint.objects.get()
+    assert checkpoint.day == dt.date(2026, 11, 25) and checkpoint.last_id, checkpoint
+    first_pass = Crash.objects.count()
+    assert 0 < first_pass < len(processed)
+
+    progressed: list[int] = []
+    result = Rebuild(storage, index, since, until, batch=3, progress=progressed.append).run()
+    assert result.resumed_from == (checkpoint.day, checkpoint.last_id)
+    assert sum(progressed) == 21  # the bar covers the whole range, the resumed part at once
+    assert (result.indexed, result.skipped, result.unreadable) == (len(processed), 3, [])
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert not RebuildCheckpoint.objects.exists()
+    legacy = [crash_id for crash_id, doc in stored.items() if doc and doc.get("ProductName") == "Legacy"]
+    row = index.get(legacy[0])
+    assert row is not None and row["signature"].startswith("old | ") and row["product"] is None
+    assert row["date"] == dt.datetime.combine(dt.date.fromisoformat(row["signature"][6:]), dt.time(), UTC)
+    assert Signature.objects.filter(signature="sig | 1").exists()
+
+    # A crash deleted from the index comes back on a restart; with a checkpoint of another range, it starts over.
+    Crash.objects.filter(uuid=legacy[0]).delete()
+    RebuildCheckpoint.objects.create(name="rebuild", since=since, until=until, day=until, last_id="f" * 36)
+    again = Rebuild(storage, index, since, until).run(restart=True)
+    assert again.resumed_from is None and again.indexed == len(processed)
+    assert index.get(legacy[0]) is not None
+    RebuildCheckpoint.objects.create(name="rebuild", since=since, until=since, day=since, last_id="f" * 36)
+    other = Rebuild(storage, index, since, until).run()
+    assert other.resumed_from is None and other.indexed == len(processed)
+    # Reader processes (the command's --readers) index the same rows.
+    Crash.objects.all().delete()
+    counted: list[int] = []
+    parallel = Rebuild(storage, index, since, until, batch=2, readers=2, settings=settings, progress=counted.append)
+    assert parallel.run().indexed == len(processed) and sum(counted) == 21
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert index.get(legacy[0])["product"] is None  # type: ignore[index]
+    index.close()
+    storage.close()
 
 
 if __name__ == "__main__":
