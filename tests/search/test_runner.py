@@ -440,3 +440,10 @@ def test_random_combinations_match_the_reference(alias: str, data: st.DataObject
     names = data.draw(st.lists(st.sampled_from(sorted(POOL)), min_size=1, max_size=5, unique=True))
     params = {name: data.draw(st.lists(st.sampled_from(POOL[name]), min_size=1, max_size=3)) for name in names}
     _check(alias, params, allow_protected=allow)
+
+
+def test_the_sql_backend_is_a_search_backend() -> None:
+    from crashcart.search.backend import SearchBackend
+
+    backend: SearchBackend = SqlSearchBackend(timeout=1.0)  # mypy checks the protocol here
+    assert callable(backend.search)
