@@ -530,17 +530,21 @@ class _Search:
         self.d = dialect
         self.run = run
         self.where = _where(query, dialect)
+        #: Set by the first top-level facet on a scalar field (its groups, missing values included, add up to
+        #: the total), which saves the search one scan of the matching rows.
+        self.total: int | None = None
 
     def answer(self) -> dict[str, Any]:
-        count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
-        total = self.run.rows(_Sql(count, self.where.params))
-        hits, next_cursor = self._hits()
         facets: dict[str, Any] = {}
         for agg in self.q.aggregations:
             facets[agg.key] = self._aggregate(agg, [], None).get((), _empty(agg))
+        if self.total is None:
+            count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
+            self.total = int(self.run.rows(_Sql(count, self.where.params))[0][0])
+        hits, next_cursor = self._hits()
         return {
             "hits": hits,
-            "total": int(total[0][0]),
+            "total": self.total,
             "facets": facets,
             "errors": [],
             "next_cursor": next_cursor,
@@ -645,9 +649,11 @@ class _Search:
         measure: str,
         restrict: tuple[_Group, Sequence[Any]] | None,
         extra_joins: Sequence[str] = (),
+        *,
+        keep_nulls: bool = False,
     ) -> list[tuple[Any, ...]]:
         joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
-        conditions = [f"{g.expr} IS NOT NULL" for g in groups]
+        conditions = [] if keep_nulls else [f"{g.expr} IS NOT NULL" for g in groups]
         params = list(self.where.params)
         if restrict is not None:
             group, values = restrict
@@ -678,7 +684,11 @@ class _Search:
         groups = [*prefix, group]
         distinct = any(g.distinct_rows for g in groups)
         measure = "COUNT(DISTINCT c.uuid)" if distinct else "COUNT(*)"
-        rows = self._grouped(groups, measure, restrict)
+        counts_total = depth == 0 and not group.join and self.total is None
+        rows = self._grouped(groups, measure, restrict, keep_nulls=counts_total)
+        if counts_total:
+            self.total = sum(int(r[-1]) for r in rows)
+            rows = [r for r in rows if r[0] is not None]
         per_parent: dict[tuple[Any, ...], list[tuple[Any, int]]] = defaultdict(list)
         for r in rows:
             per_parent[tuple(r[:depth])].append((r[depth], int(r[depth + 1])))
