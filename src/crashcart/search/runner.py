@@ -372,6 +372,8 @@ def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> 
     if analyzed(f):
         return _join([d.has_word(expr, w) for w in dict.fromkeys(words(str(value)))], " OR ")
     if isinstance(value, str):
+        if f.name == "uuid":  # crash ids are lowercase by construction: keep the primary key usable
+            return _Sql(f"{expr} = %s", [value.lower()])
         return _Sql(f"lower({expr}) = %s", [value.lower()])
     return _Sql(f"{expr} = %s", [d.param(f, value)])
 
