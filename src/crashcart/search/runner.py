@@ -653,23 +653,44 @@ class _Search:
         extra_joins: Sequence[str] = (),
         *,
         keep_nulls: bool = False,
-    ) -> list[tuple[Any, ...]]:
+        top: int | None = None,
+    ) -> tuple[list[tuple[Any, ...]], int | None]:
+        """Rows ``(group keys…, measure)``, and the sum of the measure over every group (with ``top``).
+
+        ``top`` keeps, per parent (every group but the last), the groups whose count ranks within the first
+        ``top`` (ties included, so the caller's order by term cuts exactly as if it had seen them all): a facet
+        on a field with a million values sends ``_facets_size`` rows, not a million.
+        """
         joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
         conditions = [] if keep_nulls else [f"{g.expr} IS NOT NULL" for g in groups]
         params = list(self.where.params)
         if restrict is not None:
             group, values = restrict
             if not values:
-                return []  # no parent bucket was chosen: nothing to break down
+                return [], 0  # no parent bucket was chosen: nothing to break down
             conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
         keys = ", ".join(g.expr for g in groups)
-        sql = f"SELECT {keys + ', ' if keys else ''}{measure} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
+        select = f"{keys + ', ' if keys else ''}{measure}"
+        if top is not None and groups:
+            partition = ", ".join(g.expr for g in groups[:-1])
+            last = groups[-1].expr
+            select += (
+                f", SUM({measure}) OVER () AS total_n, RANK() OVER ({'PARTITION BY ' + partition if partition else ''} "
+                f"ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC) AS rk"
+            )
+        sql = f"SELECT {select} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
             sql += " AND " + " AND ".join(conditions)
         if groups:
             sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
-        return self.run.rows(_Sql(sql, params))
+        if top is None or not groups:
+            return self.run.rows(_Sql(sql, params)), None
+        width = len(groups) + 1
+        ranked = f"SELECT * FROM ({sql}) AS ranked WHERE ranked.rk <= %s"  # noqa: S608 (as above)
+        rows = self.run.rows(_Sql(ranked, [*params, top]))
+        total = int(rows[0][width]) if rows else 0
+        return [tuple(r[:width]) for r in rows], total
 
     def _aggregate(
         self, agg: Aggregation, prefix: list[_Group], restrict: tuple[_Group, Sequence[Any]] | None
@@ -680,16 +701,17 @@ class _Search:
         if agg.kind == "cardinality":
             target = self._group(Aggregation("terms", agg.field), alias)
             extra = [target.join] if target.join else []
-            rows = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
+            rows, _ = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
             return {tuple(r[:depth]): {"value": int(r[depth])} for r in rows}
         group = self._group(agg, alias)
         groups = [*prefix, group]
         distinct = any(g.distinct_rows for g in groups)
         measure = "COUNT(DISTINCT c.uuid)" if distinct else "COUNT(*)"
         counts_total = depth == 0 and not group.join and self.total is None
-        rows = self._grouped(groups, measure, restrict, keep_nulls=counts_total)
+        top = self.q.facets_size if agg.kind == "terms" else None
+        rows, total = self._grouped(groups, measure, restrict, keep_nulls=counts_total, top=top)
         if counts_total:
-            self.total = sum(int(r[-1]) for r in rows)
+            self.total = total if total is not None else sum(int(r[-1]) for r in rows)
             rows = [r for r in rows if r[0] is not None]
         per_parent: dict[tuple[Any, ...], list[tuple[Any, int]]] = defaultdict(list)
         for r in rows:
