@@ -448,3 +448,24 @@ def test_the_sql_backend_is_a_search_backend() -> None:
 
     backend: SearchBackend = SqlSearchBackend(timeout=1.0)  # mypy checks the protocol here
     assert callable(backend.search)
+
+
+def test_a_search_inside_a_callers_transaction_leaves_its_timeout_alone(alias: str) -> None:
+    from django.db import connections, transaction
+
+    connection = connections[alias]
+    if connection.vendor == "sqlite":  # the progress handler goes with the search: a later long statement runs
+        SqlSearchBackend(alias=alias, timeout=0.2).search(parse({}, catalogue(), allow_protected=True, now=NOW))
+        time.sleep(0.3)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+                "SELECT count(*) FROM n"
+            )
+            assert cursor.fetchone()[0] == 300_000
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '42s'")
+        _check(alias, {"product": ["Firefox"]})
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "42s"
