@@ -58,7 +58,7 @@ LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 TABLE = "search_crash"
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 4.0  # the setting's default (CRASHCART_SEARCH_TIMEOUT)
 TIMED_OUT = "Search query timed out. Try a shorter date range, fewer facets or a simpler filter."
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: How many SQLite virtual-machine steps run between two looks at the clock.
