@@ -38,6 +38,7 @@ import regex  # type: ignore[import-untyped]  # ships no type information
 from crashcart.errors import BadArgumentError, IndexUnavailable
 from crashcart.search import cursor as cursors
 from crashcart.search.query import (
+    MAX_HISTOGRAM_BUCKETS,
     TOO_COMPLEX,
     Aggregation,
     Clause,
@@ -91,6 +92,7 @@ class _Group:
     join: str | None
     distinct_rows: bool  # a list field: a crash may be in several groups, so count crashes, not rows
     convert: Callable[[Any], Any]
+    order: str = ""  # the expression ordering ties as Python orders the terms (text: by code point)
 
 
 class _Dialect:
@@ -143,6 +145,10 @@ class _Dialect:
 
     def nulls_last(self) -> str:
         return " NULLS LAST"
+
+    def by_code_point(self, expr: str) -> str:
+        """``expr`` (text) compared by code point, as Python compares ``str``."""
+        return expr
 
     def is_same(self, left: str) -> str:
         raise NotImplementedError
@@ -299,6 +305,9 @@ class _PostgresDialect(_Dialect):
 
     def is_same(self, left: str) -> str:
         return f"{left} IS NOT DISTINCT FROM %s"
+
+    def by_code_point(self, expr: str) -> str:
+        return f'{expr} COLLATE "C"'  # UTF-8 byte order is code-point order
 
     def to_datetime(self, value: Any) -> dt.datetime | None:
         if value is None:
@@ -638,7 +647,8 @@ class _Search:
             step = agg.interval.step or 1
             convert = _int_term if f.query_type == "integer" and isinstance(step, int) else _float_term
             return _Group(d.number_bucket(expr, step), join, f.is_list, convert)
-        return _Group(expr, join, f.is_list, functools.partial(_term, f, self._date_term))
+        order = d.by_code_point(expr) if f.validation_type in ("str", "enum") else expr
+        return _Group(expr, join, f.is_list, functools.partial(_term, f, self._date_term), order)
 
     def _date_term(self, value: Any) -> str:
         when = self.d.to_datetime(value)
@@ -659,8 +669,8 @@ class _Search:
         """Rows ``(group keys…, measure)``, and the sum of the measure over every group (with ``top``).
 
         ``top`` keeps, per parent (every group but the last), the groups whose count ranks within the first
-        ``top`` (ties included, so the caller's order by term cuts exactly as if it had seen them all): a facet
-        on a field with a million values sends ``_facets_size`` rows, not a million. ``parent_sums`` (with
+        ``top`` by count, ties broken by term in the order Python uses for the final cut: a facet on a field with
+        a million values sends ``_facets_size`` rows, not a million. ``parent_sums`` (with
         ``top`` and ``keep_nulls``) receives each parent's total, so the parent level needs no statement of its own.
         """
         joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
@@ -680,7 +690,8 @@ class _Search:
             over = f"PARTITION BY {partition}" if partition else ""
             select += (
                 f", SUM({measure}) OVER () AS total_n, SUM({measure}) OVER ({over}) AS parent_n, "
-                f"RANK() OVER ({over} ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC) AS rk"
+                f"ROW_NUMBER() OVER ({over} ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC, "
+                f"{groups[-1].order or last}) AS rk"
             )
         sql = f"SELECT {select} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
@@ -688,10 +699,15 @@ class _Search:
         if groups:
             sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
         if top is None or not groups:
-            return self.run.rows(_Sql(sql, params)), None
+            found = self.run.rows(_Sql(sql, params))
+            if len(found) > MAX_HISTOGRAM_BUCKETS:
+                raise BadArgumentError(TOO_COMPLEX)  # Elasticsearch refuses past 65,536 buckets; this, past 100,000
+            return found, None
         width = len(groups) + 1
         ranked = f"SELECT * FROM ({sql}) AS ranked WHERE ranked.rk <= %s"  # noqa: S608 (as above)
         rows = self.run.rows(_Sql(ranked, [*params, top]))
+        if len(rows) > MAX_HISTOGRAM_BUCKETS:
+            raise BadArgumentError(TOO_COMPLEX)
         total = int(rows[0][width]) if rows else 0
         if parent_sums is not None:
             for r in rows:
