@@ -478,7 +478,7 @@ def test_too_many_buckets_is_a_clear_400(alias: str, monkeypatch: pytest.MonkeyP
     from crashcart.search import runner
 
     monkeypatch.setattr(runner, "MAX_HISTOGRAM_BUCKETS", 5)
-    with pytest.raises(BadArgumentError, match="^Search query is too complex"):
+    with pytest.raises(BadArgumentError, match=r"^Search query is too complex"):
         _run(alias, {"_histogram.uptime": ["product"], "_histogram_interval.uptime": ["10"]})
-    with pytest.raises(BadArgumentError, match="^Search query is too complex"):
+    with pytest.raises(BadArgumentError, match=r"^Search query is too complex"):
         _run(alias, {"_aggs.product.uptime": ["signature"], "_facets_size": ["4"]})
