@@ -65,6 +65,7 @@ def database_config(url: str) -> dict[str, Any]:
 #: The web application's security headers and token checks run for every request (``crashcart.web.middleware``).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # outermost: early answers (403, 429) get it too
     "crashcart.web.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy
     "crashcart.web.middleware.ApiCorsMiddleware",  # before anything that may answer /api/ early
     "crashcart.web.middleware.ApiTokenMiddleware",  # Auth-Token → request.caller, or 403
@@ -73,10 +74,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # forms; the API's views are exempt (tokens, not cookies)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name in the data dir, not a key)
 
 
 def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[str, Any]:

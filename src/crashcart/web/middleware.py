@@ -19,7 +19,6 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from crashcart.web.accounts.service import TokenRefused, authenticate
 from crashcart.web.api.base import ANONYMOUS, Caller
 
 LOGGER = logging.getLogger(__name__)
@@ -89,6 +88,8 @@ class ApiTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from crashcart.web.accounts.service import TokenRefused, authenticate  # noqa: PLC0415  (models: apps ready)
+
         try:
             request.caller = authenticate(request.headers.get("Auth-Token"), dt.datetime.now(dt.UTC))  # type: ignore[attr-defined]
         except TokenRefused as refused:
