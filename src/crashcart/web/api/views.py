@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ LOGGER = logging.getLogger(__name__)
 REQUIRED = "This field is required."
 NOT_A_NUMBER = "Enter a whole number."
 INT_LIMIT = 2**63  # what a database integer holds; beyond it a number is refused like a non-number
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would take "٣" and "1_000"
 FALSE_WORDS = frozenset({"", "0", "false", "False", "no", "off"})
 #: Backends that are down: the client may retry later (503), and the body names only the error's code.
 UNAVAILABLE = (errors.StorageUnavailable, errors.IndexUnavailable, errors.QueueUnavailable)
@@ -69,7 +71,7 @@ def parse_params(
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    if not text or len(text) > 20 or not text.lstrip("+-").isdigit() or not text.isascii():
+    if len(text) > 20 or not _INTEGER.fullmatch(text):
         return None
     number = int(text)
     return number if -INT_LIMIT < number < INT_LIMIT else None
