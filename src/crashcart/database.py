@@ -4,8 +4,10 @@ Django's own settings module is not used: ``configure`` builds Django's settings
 (the one place that reads the environment), so the index follows ``CRASHCART_DATABASE_URL`` like every other
 backend follows its URL. Every process gets the same configuration (``django_settings_for``): the crash index,
 accounts and API tokens, and the web application's URLs, middleware, secret key and cache, which only a web
-server uses but which cost a processor nothing, so no second, web-only Django set-up exists. ``migrate`` is idempotent and safe when several nodes start at once: it holds a
-PostgreSQL advisory lock (or, on SQLite, a file lock beside the database) while Django migrates.
+server uses but which cost a processor nothing, so no second, web-only Django set-up exists.
+
+``migrate`` is idempotent and safe when several nodes start at once: it holds a PostgreSQL advisory lock (or,
+on SQLite, a file lock beside the database) while Django migrates.
 """
 
 from __future__ import annotations
