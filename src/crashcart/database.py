@@ -114,6 +114,7 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
         "SESSION_COOKIE_SAMESITE": "Lax",
         "CSRF_COOKIE_SAMESITE": "Lax",
         "DATA_UPLOAD_MAX_NUMBER_FIELDS": 20_000,  # Reprocessing: crashstats-tools posts 50 ids a request
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": settings.web_max_request_size,
         "CRASHCART_SETTINGS": settings,  # the views' one way to Crashcart's settings (read-only)
     }
 

@@ -135,6 +135,7 @@ def test_a_superusers_token_has_what_it_was_given(site: Site) -> None:
 
 
 def test_dispatcher_errors_have_socorros_shapes(site: Site) -> None:
+    assert get(site, "/api/a/b/").json() == {"error": "Not found"}  # no URL matches: still JSON under /api/
     assert get(site, "/api/NoSuchModel/").json() == {"error": "No service called 'NoSuchModel'"}
     assert get(site, "/api/NoSuchModel/").status_code == 404
     missing = get(site, "/api/TestEcho/")
@@ -291,3 +292,24 @@ def test_rate_limits_per_ip_and_per_token_with_retry_after(tmp_path: Any) -> Non
         bad_keys = [httpx.get(url, headers={"Auth-Token": "f" * 40}).status_code for _ in range(2)]
         assert bad_keys == [429, 429]  # guessed keys count against the address's budget, already spent
         assert httpx.get(server.url + "/").status_code == 200  # pages are not the API's budget
+
+
+def test_request_bodies_are_bounded_and_malformed_forms_are_400_json(site: Site) -> None:
+    _, token = new_user(site, "reprocess_crashes")
+    url = site.server.url + "/api/TestReprocess/"
+    form = {"content-type": "application/x-www-form-urlencoded", "Auth-Token": token}
+    too_big = b"crash_ids=" + b"a" * (4 * 1024 * 1024)
+    declared = httpx.post(url, content=too_big, headers=form, timeout=30)
+    assert declared.status_code == 413 and "at most 4194304 bytes" in declared.json()["error"]
+
+    def chunks() -> Any:
+        for _ in range(80):
+            yield b"a" * 65536  # 5 MiB, no Content-Length
+
+    streamed = httpx.post(url, content=chunks(), headers=form, timeout=30)
+    assert streamed.status_code == 413
+    many = httpx.post(url, content="&".join(["crash_ids=a"] * 25_000), headers=form)
+    assert (many.status_code, many.json()) == (400, {"error": "Bad request: TooManyFieldsSent"})
+    broken = httpx.post(url, content=b"abc", headers={**form, "content-type": "multipart/form-data"})
+    assert broken.status_code == 400 and broken.json()["error"].startswith("Bad request: ")
+    assert get(site, "/api/TestEcho/?word=a").status_code == 200  # the server is fine afterwards

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from crashcart import errors
@@ -116,8 +118,11 @@ def _model_view(request: HttpRequest, model_name: str) -> HttpResponse:
     caller = caller_of(request)
     if model.permission is not None and not caller.has(model.permission):
         return _permission_refused(model.permission)
-    source = request.POST if method == "POST" else request.GET
-    query = {key: source.getlist(key) for key in source}
+    try:
+        source = request.POST if method == "POST" else request.GET
+        query = {key: source.getlist(key) for key in source}
+    except (SuspiciousOperation, MultiPartParserError) as exc:  # too many fields, a broken multipart body
+        return JsonResponse({"error": f"Bad request: {type(exc).__name__}"}, status=400)
     pretty = "print" in request.GET.getlist("pretty") or "print" in query.get("pretty", [])
     params, problems = parse_params(model.params, query)
     if problems:
