@@ -24,7 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from crashcart import errors
-from crashcart.errors import CrashcartError
+from crashcart.errors import BadArgumentError, CrashcartError
 from crashcart.web.api.base import PERMISSION_LABELS, REGISTRY, APIContext, APIError, APIModel, Binary, Caller, Param
 from crashcart.web.middleware import caller_of
 
@@ -84,12 +84,6 @@ def usable_by(model: type[APIModel], caller: Caller) -> bool:
     return model.permission is None or caller.has(model.permission)
 
 
-def bad_argument_types() -> tuple[type[BaseException], ...]:
-    """``BadArgumentError``/``MissingArgumentError`` from ``crashcart.errors`` (Super Search's errors)."""
-    found = (getattr(errors, name, None) for name in ("BadArgumentError", "MissingArgumentError"))
-    return tuple(kind for kind in found if isinstance(kind, type) and issubclass(kind, BaseException))
-
-
 def json_response(body: Any, status: int = 200, *, pretty: bool = False) -> HttpResponse:
     text = json.dumps(body, indent=2 if pretty else None, ensure_ascii=False, default=_json_default)
     return HttpResponse(text.encode(), status=status, content_type="application/json; charset=UTF-8")
@@ -132,8 +126,8 @@ def _model_view(request: HttpRequest, model_name: str) -> HttpResponse:
         result = model().handle(ctx, params)
     except APIError as exc:
         return json_response(exc.body, exc.status, pretty=pretty)
-    except bad_argument_types() as exc:
-        return json_response({"error": f"Bad request: {type(exc).__name__}: {exc}"}, 400, pretty=pretty)
+    except BadArgumentError as exc:
+        return json_response({"error": f"Bad request: BadArgumentError: {exc.message}"}, 400, pretty=pretty)
     except UNAVAILABLE as exc:
         LOGGER.warning("API %s: %s", model_name, exc.code, extra={"error": exc.code})
         return json_response({"error": f"Service unavailable: {exc.code}"}, 503, pretty=pretty)
