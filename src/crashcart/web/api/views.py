@@ -291,6 +291,7 @@ def _operation(model: type[APIModel], method: str) -> dict[str, Any]:
             },
             "403": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
+            "413": {"$ref": "#/components/responses/Error"},
             "429": {"$ref": "#/components/responses/Error"},
             "503": {"$ref": "#/components/responses/Error"},
         },
