@@ -60,6 +60,12 @@ class MessageNotFound(CrashcartError):
     code = "message_not_found"
 
 
+class AccountError(CrashcartError):
+    """A user or API token request cannot be done: unknown user or permission, a permission the user lacks."""
+
+    code = "account_error"
+
+
 class BadArgumentError(CrashcartError):
     """A search (or another API call) was given a parameter it cannot honour; the message says which and why.
 
