@@ -1,0 +1,1 @@
+"""The Socorro-compatible ``/api/<Model>/`` API: the model contract (``base``) and its dispatcher (``views``)."""
