@@ -44,6 +44,14 @@ def associations_of_bugs(bug_ids: Iterable[int]) -> list[dict[str, Any]]:
     return [{"id": int(bug_id), "signature": signature} for bug_id, signature in rows]
 
 
+def all_associations() -> list[dict[str, Any]]:
+    """Every association, ordered by bug id then signature (``crashcart bugs list``)."""
+    from crashcart.search.models import BugAssociation  # noqa: PLC0415
+
+    rows = BugAssociation.objects.order_by("bug_id", "signature").values_list("bug_id", "signature")
+    return [{"id": int(bug_id), "signature": signature} for bug_id, signature in rows]
+
+
 def bugs_of_signatures(signatures: Sequence[str]) -> list[dict[str, Any]]:
     """Socorro's ``Bugs``: the bugs tied to any of ``signatures``, with *every* signature of those bugs."""
     from crashcart.search.models import BugAssociation  # noqa: PLC0415
