@@ -8,7 +8,7 @@ dump are known to exist, so an unknown crash is a 404 whoever asks (Socorro's or
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from crashcart.errors import CrashNotFound
 from crashcart.schemas import public_view

@@ -79,7 +79,7 @@ def query_params(params: Mapping[str, Any]) -> dict[str, Sequence[str]]:
     """The request's search parameters as the parser takes them: only those given, each a list of strings."""
     query: dict[str, Sequence[str]] = {}
     for name, value in params.items():
-        if value is None or value == [] or value == "":
+        if value is None or value in ([], ""):
             continue
         query[name] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
     return query
