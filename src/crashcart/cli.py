@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import signal
@@ -95,7 +96,8 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def run(host: str, port: int) -> None:
-    """Run every component that exists, on embedded backends under CRASHCART_DATA_DIR."""
+    """Run every component on one port (submit path: collector; the rest: web app), embedded backends under
+    CRASHCART_DATA_DIR."""
     from crashcart.collector.server import serve_collector
     from crashcart.processor.app import ProcessorProcess
 
@@ -114,8 +116,10 @@ def run(host: str, port: int) -> None:
     # so `run` never accepts crashes that nothing will process, and says which component failed.
     signal.signal(signal.SIGTERM, _stop_run)  # until uvicorn takes SIGTERM over, and after it gives it back
     processor.watch(lambda code: os.kill(os.getpid(), signal.SIGTERM))
+    # One port: the router sends the submit path to the collector and the rest to the web application.
+    serve = functools.partial(serve_collector, app="crashcart.web.router:app_from_environment")
     try:
-        _serve(serve_collector, settings, host, port, None)
+        _serve(serve, settings, host, port, None)
     except _RunStopped:
         pass
     finally:
@@ -161,6 +165,19 @@ def processor(host: str, port: int | None, workers: int | None) -> None:
     settings = _settings()
     _setup_logging(settings)
     _serve(serve_processor, settings, host, port, workers)
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")  # noqa: S104
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", type=int, default=None, help="Worker processes [CRASHCART_WEB_WORKERS].")
+def web(host: str, port: int, workers: int | None) -> None:
+    """Run the web application alone: the API, accounts and status endpoints (production, N workers)."""
+    from crashcart.web.server import serve_web
+
+    settings = _settings()
+    _setup_logging(settings)
+    _serve(serve_web, settings, host, port, workers)
 
 
 def _serve(serve: Any, settings: Settings, host: str, port: int | None, workers: int | None) -> None:
@@ -537,6 +554,100 @@ def bugs_list(bug_ids: tuple[int, ...]) -> None:
         rows = associations_of_bugs(bug_ids) if bug_ids else all_associations()
     for row in rows:
         click.echo(f"{row['id']}\t{one_line(row['signature'])}")
+
+
+# --- users and API tokens (issue #10, point 9: scripts depend on these exact forms) ---------------------------
+
+
+def _accounts() -> Any:
+    """Django set up and migrated (as every role does at start), then the accounts service."""
+    from crashcart import database
+
+    settings = _settings()
+    database.migrate(settings)
+    from crashcart.web.accounts import service
+
+    return service
+
+
+def _permissions_option(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+@main.group()
+def user() -> None:
+    """Web application users."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option(
+    "--permissions", default=None, help="Comma-separated: view_pii,view_rawdump,reprocess_crashes,upload_symbols."
+)
+@click.option("--superuser", is_flag=True, help="Every permission, now and later.")
+@click.option("--password-stdin", is_flag=True, help="Read a password from the first line of stdin (else none).")
+def user_create(name: str, permissions: str | None, superuser: bool, password_stdin: bool) -> None:
+    """Create user NAME (without --password-stdin it has no password: API tokens are its credential)."""
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin read an empty password")
+    service = _accounts()
+    created = service.create_user(name, _permissions_option(permissions), superuser=superuser, password=password)
+    perms = "all (superuser)" if superuser else ", ".join(sorted(service.user_permissions(created))) or "none"
+    click.echo(f"created user {name} (permissions: {perms})")
+
+
+@main.group()
+def token() -> None:
+    """API tokens (sent as the Auth-Token header)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--permissions", default=None, help="Comma-separated subset of the user's permissions (default none).")
+@click.option("--days", type=int, default=None, help="Days until it expires [CRASHCART_TOKEN_DAYS].")
+@click.option("--notes", default="", help="What the token is for.")
+def token_create(name: str, permissions: str | None, days: int | None, notes: str) -> None:
+    """Create an API token for user NAME; the token alone is the last line (shown once, stored hashed)."""
+    settings = _settings()
+    service = _accounts()
+    info, key = service.create_token(
+        name, _permissions_option(permissions), days=settings.token_days if days is None else days, notes=notes
+    )
+    click.echo(
+        f"token {info.public_id} for {name} (permissions: {', '.join(info.permissions) or 'none'}; "
+        f"expires {info.expires:%Y-%m-%d %H:%M} UTC)"
+    )
+    click.echo(key)
+
+
+@token.command("list")
+@click.argument("name", required=False)
+def token_list(name: str | None) -> None:
+    """List API tokens (of user NAME): id, user, state, permissions, dates, notes; never the token."""
+    from crashcart.terminal import printable
+
+    service = _accounts()
+    now = dt.datetime.now(dt.UTC)
+    click.echo(f"{'id':<10}{'user':<20}{'state':<9}{'created':<18}{'expires':<18}{'last used':<18}permissions / notes")
+    for info in service.list_tokens(name):
+        last = f"{info.last_used:%Y-%m-%d %H:%M}" if info.last_used else "never"
+        notes = f"  # {printable(info.notes, 80)}" if info.notes else ""
+        click.echo(
+            f"{info.public_id:<10}{printable(info.username, 19):<20}{info.state(now):<9}"
+            f"{info.created:%Y-%m-%d %H:%M}  {info.expires:%Y-%m-%d %H:%M}  {last:<18}"
+            f"{','.join(info.permissions) or '-'}{notes}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke the API token with id TOKEN_ID (from crashcart token list); it is refused from now on."""
+    info = _accounts().revoke_token(token_id)
+    click.echo(f"revoked token {info.public_id} of {info.username}")
 
 
 if __name__ == "__main__":

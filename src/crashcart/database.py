@@ -9,7 +9,10 @@ PostgreSQL advisory lock (or, on SQLite, a file lock beside the database) while 
 from __future__ import annotations
 
 import fcntl
+import os
+import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +62,104 @@ def database_config(url: str) -> dict[str, Any]:
     raise ConfigError(f"unsupported database URL scheme {parts.scheme!r}: use sqlite:///path or postgresql://")
 
 
+#: The web application's security headers and token checks run for every request (``crashcart.web.middleware``).
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy
+    "crashcart.web.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy
+    "crashcart.web.middleware.ApiCorsMiddleware",  # before anything that may answer /api/ early
+    "crashcart.web.middleware.ApiTokenMiddleware",  # Auth-Token → request.caller, or 403
+    "crashcart.web.middleware.ApiRateLimitMiddleware",  # per IP / per token → 429 with Retry-After
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # forms; the API's views are exempt (tokens, not cookies)
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[str, Any]:
+    """Django's settings for Crashcart: the same for every process (processor, CLI, web), so each one sees
+    the same apps, models and migrations; only the web server uses the URL, middleware and cache parts."""
+    return {
+        "DATABASES": {"default": database},
+        "INSTALLED_APPS": [
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.sessions",
+            "crashcart.search",
+            "crashcart.web.accounts",
+        ],
+        "USE_TZ": True,
+        "TIME_ZONE": "UTC",
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LOGGING_CONFIG": None,  # Crashcart's JSON logging stays in charge
+        "SECRET_KEY": secret_key(settings, database),
+        "ALLOWED_HOSTS": [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()],
+        "ROOT_URLCONF": "crashcart.web.urls",
+        "MIDDLEWARE": MIDDLEWARE,
+        "CACHES": {"default": cache_config(settings.cache_url)},
+        "TEMPLATES": [],
+        "USE_I18N": False,
+        "APPEND_SLASH": True,
+        "X_FRAME_OPTIONS": "DENY",
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS": 20_000,  # Reprocessing: crashstats-tools posts 50 ids a request
+        "CRASHCART_SETTINGS": settings,  # the views' one way to Crashcart's settings (read-only)
+    }
+
+
+def cache_config(url: str) -> dict[str, Any]:
+    """Django's ``CACHES['default']``: each process's memory, or Redis when ``url`` names one."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "crashcart"}
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+def secret_key(settings: Settings, database: dict[str, Any]) -> str:
+    """``CRASHCART_SECRET_KEY``; with the embedded SQLite database and no setting, a key kept in the data dir.
+
+    Without a setting and on PostgreSQL, a key for this process only: the processor and the CLI sign nothing,
+    and ``crashcart web`` refuses to start in that case (``require_secret_key``), so no web node ever signs
+    with a key its peers do not share.
+    """
+    configured = settings.secret_key.get_secret_value()
+    if configured:
+        return configured
+    if not database["ENGINE"].endswith("sqlite3"):
+        return secrets.token_urlsafe(48)
+    path = settings.data_dir / SECRET_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of several processes starting at once, one writes the key and the others read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)  # written by another process right now
+        raise ConfigError(f"{path} is empty: delete it to have a new key generated") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Refuse to serve the web application without a shared secret key when the database is not SQLite."""
+    engine = database_config(settings.database_url.get_secret_value())["ENGINE"]
+    if not settings.secret_key.get_secret_value() and not engine.endswith("sqlite3"):
+        raise ConfigError(
+            "CRASHCART_SECRET_KEY is required when the database is PostgreSQL (every web node must share it)"
+        )
+
+
 def configure(settings: Settings) -> None:
     """Set Django up for ``settings.database_url``, once per process (a second, different URL is an error)."""
     global _configured_url  # noqa: PLW0603  (Django's settings are process-wide by design)
@@ -74,14 +175,7 @@ def configure(settings: Settings) -> None:
         database = database_config(url)
         if database["ENGINE"].endswith("sqlite3"):
             Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        django_settings.configure(
-            DATABASES={"default": database},
-            INSTALLED_APPS=["crashcart.search"],
-            USE_TZ=True,
-            TIME_ZONE="UTC",
-            DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-            LOGGING_CONFIG=None,  # Crashcart's JSON logging stays in charge
-        )
+        django_settings.configure(**django_settings_for(settings, database))
         django.setup()
         _configured_url = url
 

@@ -104,6 +104,11 @@ _LIMIT_SECTIONS = {
         "Symbols",
         "What the symbol caches may hold, so hostile module names cannot grow them without bound.",
     ),
+    "web": (
+        "Web application and API",
+        "What one caller may ask of the web application: API requests per minute, per IP address without a "
+        "token and per token (429 with `Retry-After` past them).",
+    ),
 }
 
 

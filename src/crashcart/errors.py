@@ -58,3 +58,9 @@ class MessageNotFound(CrashcartError):
     """An ack/nack named a message the queue no longer holds (its lease expired and it was redelivered)."""
 
     code = "message_not_found"
+
+
+class AccountError(CrashcartError):
+    """A user or API token request cannot be done: unknown user or permission, a permission the user lacks."""
+
+    code = "account_error"

@@ -377,6 +377,44 @@ class Settings(BaseSettings):
         "`CRASHCART_SYMBOLS_S3_ACCESS_KEY_ID`.",
     )
 
+    # --- web application and API ------------------------------------------------------------------
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Django's secret key for the web application (signs sessions and CSRF tokens). Required "
+        "(`crashcart web` refuses to start without it) when the database is not the embedded SQLite one, so "
+        "every web node of a deployment shares it; with SQLite, empty means a key generated once and kept in "
+        "`<data_dir>/secret_key` (mode 600). API tokens do not depend on it (they are stored as hashes).",
+    )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,[::1]",
+        description="Host names the web application answers, comma-separated (Django's `ALLOWED_HOSTS`; "
+        "`.example.com` matches subdomains, `*` anything). Another `Host:` gets 400. The status endpoints "
+        "answer any host, so load-balancer checks by IP work.",
+    )
+    web_workers: int = Field(default=2, ge=1, description="Worker processes of `crashcart web`.")
+    cache_url: str = Field(
+        default="",
+        description="Shared cache of the web application (API rate-limit counters): empty is a cache in each "
+        "worker's memory, so each worker counts on its own; `redis://host:6379/0` shares the counts between "
+        "workers and nodes.",
+    )
+    api_rate_limit_anonymous: int = Field(
+        json_schema_extra=_limit("web"),
+        default=100,
+        ge=1,
+        description="API requests per minute from one IP address without a token (Socorro: 100); "
+        "more get 429 with `Retry-After`.",
+    )
+    api_rate_limit_token: int = Field(
+        json_schema_extra=_limit("web"),
+        default=1000,
+        ge=1,
+        description="API requests per minute with one API token (Socorro: 1,000); more get 429 with `Retry-After`.",
+    )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an API token lasts when `crashcart token create` gets no `--days`."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -395,6 +433,13 @@ class Settings(BaseSettings):
     def _path_starts_with_slash(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _valid_cache_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("redis", "rediss"):
+            raise ValueError("use redis://host:6379/0 (or rediss://), or leave empty for each worker's memory")
         return value
 
     @field_validator("storage_url")

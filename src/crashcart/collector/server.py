@@ -27,8 +27,18 @@ from crashcart.settings import Settings
 LOGGER = logging.getLogger(__name__)
 
 
-def serve_collector(settings: Settings, host: str, port: int, workers: int | None = None) -> None:
-    """Run the collector until SIGINT/SIGTERM; in-flight uploads get ``shutdown_grace`` seconds to finish."""
+#: Uvicorn's factory of each worker's app; ``crashcart run`` passes ``crashcart.web.router``'s instead.
+COLLECTOR_APP = "crashcart.collector.app:app_from_environment"
+
+
+def serve_collector(
+    settings: Settings, host: str, port: int, workers: int | None = None, app: str = COLLECTOR_APP
+) -> None:
+    """Run the collector until SIGINT/SIGTERM; in-flight uploads get ``shutdown_grace`` seconds to finish.
+
+    ``app`` names the factory each worker calls: the collector alone, or ``crashcart run``'s router, which
+    serves the web application on the same port (the supervisor's work here is the same for both).
+    """
     # Fail here, once, with a readable message, rather than in every worker that uvicorn would keep restarting.
     ThrottleRules.load(settings.throttle_rules)
     backends = open_backends(settings)  # idempotent start-up steps once, before any worker takes traffic
@@ -53,7 +63,7 @@ def serve_collector(settings: Settings, host: str, port: int, workers: int | Non
     )
     try:
         uvicorn.run(
-            "crashcart.collector.app:app_from_environment",
+            app,
             factory=True,
             host=host,
             port=port,

@@ -1,0 +1,1 @@
+"""Users, permissions and API tokens (Django's auth, plus Crashcart's four permissions and its tokens)."""
