@@ -35,6 +35,12 @@ def checked_crash_id(value: object, param: str = "crash_id") -> str:
     return value
 
 
+def storable(values: list[str]) -> list[str]:
+    """The values a text column can hold: PostgreSQL refuses NUL in text (an error, not a miss), and no
+    signature or product contains one, so such a value can only match nothing and is dropped here."""
+    return [value for value in values if "\x00" not in value]
+
+
 @functools.cache
 def schemas(extra_fields: Path | None) -> Schemas:
     """The deployment's schemas (built-in plus its extra-fields file), read once per process."""

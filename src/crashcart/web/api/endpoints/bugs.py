@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from crashcart.web.api.base import APIContext, APIError, APIModel, Param, register
+from crashcart.web.api.endpoints._common import storable
 
 #: Bug ids are stored in a 64-bit column: anything larger cannot match, and must not reach the database.
 MAX_BUG_ID = 2**63 - 1
@@ -56,7 +57,10 @@ def bugs_of_signatures(signatures: Sequence[str]) -> list[dict[str, Any]]:
     """Socorro's ``Bugs``: the bugs tied to any of ``signatures``, with *every* signature of those bugs."""
     from crashcart.search.models import BugAssociation  # noqa: PLC0415
 
-    bug_ids = set(BugAssociation.objects.filter(signature__in=list(signatures)).values_list("bug_id", flat=True))
+    wanted = storable(list(signatures))
+    if not wanted:
+        return []
+    bug_ids = set(BugAssociation.objects.filter(signature__in=wanted).values_list("bug_id", flat=True))
     return associations_of_bugs(bug_ids) if bug_ids else []
 
 
@@ -118,7 +122,7 @@ class SignatureFirstDate(APIModel):
     def handle(self, ctx: APIContext, params: dict[str, Any]) -> Any:
         from crashcart.search.models import Signature  # noqa: PLC0415
 
-        wanted = list(dict.fromkeys(params.get("signatures") or []))
+        wanted = storable(list(dict.fromkeys(params.get("signatures") or [])))
         rows = Signature.objects.filter(signature__in=wanted).order_by("signature")
         return _hits(
             [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crashcart.web.api.base import APIContext, APIModel, Param, register
+from crashcart.web.api.endpoints._common import storable
 
 #: ``build_id`` is a 64-bit column: a larger number matches nothing and must not reach the database.
 MAX_BUILD_ID = 2**63 - 1
@@ -21,7 +22,7 @@ def version_string(product: str, channel: str, build_id: int) -> str | None:
 
     from crashcart.search.models import Crash  # noqa: PLC0415  (Django models load after setup)
 
-    if not 0 <= build_id <= MAX_BUILD_ID:
+    if not 0 <= build_id <= MAX_BUILD_ID or len(storable([product, channel])) < 2:
         return None
     row = (
         Crash.objects.filter(product=product, release_channel=channel, build_id=build_id)
