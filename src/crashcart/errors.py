@@ -64,3 +64,17 @@ class AccountError(CrashcartError):
     """A user or API token request cannot be done: unknown user or permission, a permission the user lacks."""
 
     code = "account_error"
+
+
+class BadArgumentError(CrashcartError):
+    """A search (or another API call) was given a parameter it cannot honour; the message says which and why.
+
+    The message is shown to the caller as is (HTTP 400 ``Bad request: BadArgumentError: <message>``), so it
+    names the parameter in Socorro's words and never carries crash data.
+    """
+
+    code = "bad_argument"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
