@@ -520,7 +520,7 @@ def _bug_table() -> Any:
 
 
 @bugs.command("add")
-@click.argument("bug_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("bug_id", type=click.IntRange(1, 2**31 - 1))
 @click.argument("signatures", nargs=-1, required=True)
 def bugs_add(bug_id: int, signatures: tuple[str, ...]) -> None:
     """Tie BUG_ID to each of SIGNATURES (exact signatures; adding one twice is harmless)."""
@@ -532,7 +532,7 @@ def bugs_add(bug_id: int, signatures: tuple[str, ...]) -> None:
 
 
 @bugs.command("remove")
-@click.argument("bug_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("bug_id", type=click.IntRange(1, 2**31 - 1))
 @click.argument("signatures", nargs=-1)
 def bugs_remove(bug_id: int, signatures: tuple[str, ...]) -> None:
     """Untie BUG_ID from SIGNATURES (from every signature when none is given)."""
@@ -544,7 +544,7 @@ def bugs_remove(bug_id: int, signatures: tuple[str, ...]) -> None:
 
 
 @bugs.command("list")
-@click.argument("bug_ids", nargs=-1, type=click.IntRange(1, 2**63 - 1))
+@click.argument("bug_ids", nargs=-1, type=click.IntRange(1, 2**31 - 1))
 def bugs_list(bug_ids: tuple[int, ...]) -> None:
     """Print the associations of BUG_IDS (tab-separated bug id and signature), or of every bug."""
     from crashcart.terminal import one_line

@@ -15,8 +15,9 @@ from typing import Any
 from crashcart.web.api.base import APIContext, APIError, APIModel, Param, register
 from crashcart.web.api.endpoints._common import storable
 
-#: Bug ids are stored in a 64-bit column: anything larger cannot match, and must not reach the database.
-MAX_BUG_ID = 2**63 - 1
+#: Bug ids are stored in a 32-bit column (Bugzilla's ids are far below): a larger one cannot match, and must
+#: not reach the database, where it would be an error rather than a miss.
+MAX_BUG_ID = 2**31 - 1
 
 
 def parse_bug_ids(values: Sequence[str]) -> list[int]:

@@ -1,6 +1,6 @@
 """Super Search over the crash index: ``SuperSearch``, ``SuperSearchUnredacted`` and ``SuperSearchFields``.
 
-The query language lives in ``crashcart.search.query`` (parsing) and its backend (running); these models only
+The query language lives in ``crashcart.search.query`` (parsing) and ``crashcart.search.runner`` (running); these models only
 say who may see what. ``SuperSearch`` is open to everyone and, for a caller without ``view_pii``, drops
 filters, columns, facets and aggregations on protected fields (Socorro's silent drop); a caller with
 ``view_pii`` sees them. ``SuperSearchUnredacted`` needs ``view_pii`` for the whole endpoint and strips nothing.
@@ -27,7 +27,6 @@ META_PARAMS: tuple[tuple[str, str], ...] = (
     ("_results_number", "Hits per page (default 100, at most 1,000)."),
     ("_results_offset", "Hits to skip (default 0)."),
     ("_cursor", "Continue after the last hit of the page that returned this next_cursor."),
-    ("_return_query", "Return the query instead of running it."),
 )
 
 #: Fields people nest aggregations under (``_aggs.<outer>.<inner>``). Every facetable field can be the
@@ -86,10 +85,10 @@ def query_params(params: Mapping[str, Any]) -> dict[str, Sequence[str]]:
 
 
 def run_search(ctx: APIContext, params: Mapping[str, Any], *, allow_protected: bool) -> dict[str, Any]:
-    """Parse and run one search (``crashcart.search.query.supersearch``); bad input raises its 400 error."""
-    from crashcart.search.query import supersearch  # noqa: PLC0415  (Django models load after setup)
+    """Parse and run one search (``crashcart.search.runner.supersearch``); bad input raises its 400 error."""
+    from crashcart.search.runner import supersearch  # noqa: PLC0415  (Django models load after setup)
 
-    return supersearch(query_params(params), allow_protected=allow_protected, now=ctx.now)
+    return supersearch(query_params(params), allow_protected=allow_protected, now=ctx.now, settings=ctx.settings)
 
 
 @register
