@@ -98,10 +98,13 @@ def test_supersearch_protected_column_needs_view_pii(site: Site) -> None:
 
 
 def test_supersearch_filters_with_operators(site: Site) -> None:
-    out = tool(site, "supersearch", "--num=all", "--version=^121", "--_columns=uuid", "--_columns=version")
+    out = tool(site, "supersearch", "--num=all", "--build_id=>=20231212000000", "--_columns=uuid", "--_columns=version")
     assert out.returncode == 0, out.stderr
-    expected = {c.crash_id for c in site.crashes if c.annotations["Version"].startswith("121")}
-    assert {line.split("\t")[0] for line in out.stdout.splitlines()} == expected
+    expected = {c.crash_id for c in site.crashes if int(c.annotations["BuildID"]) >= 20231212000000}
+    assert expected and {line.split("\t")[0] for line in out.stdout.splitlines()} == expected
+    negated = tool(site, "supersearch", "--num=all", "--product=!Firefox", "--_columns=uuid")
+    assert negated.returncode == 0, negated.stderr
+    assert set(negated.stdout.split()) == ids_of(site, "Thunderbird")
 
 
 # --- supersearchfacet -----------------------------------------------------------------------------------------
