@@ -62,7 +62,7 @@ def cases(site: Site) -> list[Case]:
             [
                 ("url", "~pii"),
                 ("user_comments", "~pii"),
-                ("remote_type", "__null__"),
+                ("remote_type", "!__null__"),
                 *[("_facets", name) for name in PROTECTED_FIELDS],
                 ("_facets", "_cardinality.url"),
                 ("_aggs.product", "url"),
