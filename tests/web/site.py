@@ -1,17 +1,20 @@
 """One real ``crashcart run`` for the API tests: a temp data dir, a free port, real crashes submitted and
 processed, and users with tokens made with the real CLI.
 
-Starting the server and processing crashes takes seconds, so every API test module shares one site per test
-session (``shared_site``); tests only read from it, except those that reprocess, which wait for their own
-crash. Crashes carry hostile protected values (``HOSTILE``) so a test can look for their text in any body.
+Starting the server and processing crashes takes seconds, so every API test module shares one site per
+database per test session (``shared_site``), stopped when the session's process exits; tests only read from
+it, except those that reprocess, which wait for their own crash. Crashes carry hostile protected values
+(``HOSTILE``) so a test can look for their text in any body.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -231,36 +234,67 @@ def populate(site: Site) -> None:
     site.make_token("nopii", ("view_rawdump", "reprocess_crashes"))
 
 
-_SITE: Site | None = None
+_SITES: dict[str, Site] = {}
+_PG_DATABASES: list[str] = []
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def shared_site(base: Path) -> Site:
-    """The session's site, started and populated on first use (``base``: a directory the session owns)."""
-    global _SITE  # noqa: PLW0603  (one server per test session, shared by every API test module)
-    if _SITE is None:
-        data_dir = base / "site"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")},
-            "CRASHCART_DATA_DIR": str(data_dir),
-            "CRASHCART_LOG_FORMAT": "json",
-            **RATE_LIMIT_ENV,
-        }
-        site = Site(data_dir=data_dir, port=free_port(), env=env)
-        site.start()
-        try:
-            populate(site)
-        except BaseException:
-            site.stop()
-            raise
-        _SITE = site
-    return _SITE
+def shared_site(base: Path, database: str = "sqlite") -> Site:
+    """The session's site on ``database`` (``sqlite``: ``crashcart run``'s embedded default, or
+    ``postgresql``: a fresh database on the local server), started and populated on first use."""
+    site = _SITES.get(database)
+    if site is not None:
+        return site
+    data_dir = base / f"site-{database}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")},
+        "CRASHCART_DATA_DIR": str(data_dir),
+        "CRASHCART_LOG_FORMAT": "json",
+        # Each site's processor has its own status port: two sites (one per database) run at once.
+        "CRASHCART_PROCESSOR_STATUS_PORT": str(free_port()),
+        **RATE_LIMIT_ENV,
+    }
+    if database == "postgresql":
+        env["CRASHCART_DATABASE_URL"] = _new_pg_database()
+        env["CRASHCART_SECRET_KEY"] = secrets.token_hex(32)  # required off SQLite (web nodes share it)
+    if not _SITES and not _PG_DATABASES:
+        # Sites outlive any one fixture instance (a parametrised session fixture is torn down when its
+        # parameter changes, while another module may still need the site), so they stop at exit.
+        atexit.register(stop_shared_sites)
+    site = Site(data_dir=data_dir, port=free_port(), env=env)
+    site.start()
+    try:
+        populate(site)
+    except BaseException:
+        site.stop()
+        raise
+    _SITES[database] = site
+    return site
 
 
-def stop_shared_site() -> None:
-    global _SITE  # noqa: PLW0603
-    if _SITE is not None:
-        _SITE.stop()
-        _SITE = None
+def _new_pg_database() -> str:
+    import uuid
+
+    import psycopg
+
+    name = f"crashcart_api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _PG_DATABASES.append(name)
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def stop_shared_sites() -> None:
+    """Stop every site and drop the PostgreSQL databases made for them (at the end of the session)."""
+    import psycopg
+
+    while _SITES:
+        _, site = _SITES.popitem()
+        site.stop()
+    while _PG_DATABASES:
+        name = _PG_DATABASES.pop()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def body_text(response: httpx.Response) -> str:

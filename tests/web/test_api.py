@@ -5,19 +5,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
-from tests.web.site import Site, shared_site, stop_shared_site
+from tests.web.site import Site, shared_site
 
 pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    yield shared_site(tmp_path_factory.getbasetemp())
-    stop_shared_site()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return shared_site(tmp_path_factory.getbasetemp())
 
 
 def unknown_id(site: Site) -> str:

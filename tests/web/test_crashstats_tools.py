@@ -11,12 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.web.site import HOSTILE, HOSTILE_TEXTS, Site, shared_site, stop_shared_site
+from tests.web.site import HOSTILE, HOSTILE_TEXTS, Site, shared_site
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -24,9 +23,8 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    yield shared_site(tmp_path_factory.getbasetemp())
-    stop_shared_site()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return shared_site(tmp_path_factory.getbasetemp())
 
 
 def tool(

@@ -9,24 +9,23 @@ the requests really reach the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.web.site import HOSTILE, HOSTILE_TEXTS, Site, body_text, shared_site, stop_shared_site
+from tests.web.site import HOSTILE, HOSTILE_TEXTS, Site, body_text, shared_site
 
 pytestmark = pytest.mark.timeout(600)
 
 PROTECTED_FIELDS = ("url", "user_comments", "remote_type", "glean_client_id", "collector_notes")
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    yield shared_site(tmp_path_factory.getbasetemp())
-    stop_shared_site()
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The same checks on the embedded SQLite index and on PostgreSQL (their SQL differs)."""
+    return shared_site(tmp_path_factory.getbasetemp(), request.param)
 
 
 @dataclass(frozen=True)
