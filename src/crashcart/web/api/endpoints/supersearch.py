@@ -1,9 +1,10 @@
 """Super Search over the crash index: ``SuperSearch``, ``SuperSearchUnredacted`` and ``SuperSearchFields``.
 
-The query language lives in ``crashcart.search.query`` (parsing) and ``crashcart.search.runner`` (running); these models only
-say who may see what. ``SuperSearch`` is open to everyone and, for a caller without ``view_pii``, drops
-filters, columns, facets and aggregations on protected fields (Socorro's silent drop); a caller with
-``view_pii`` sees them. ``SuperSearchUnredacted`` needs ``view_pii`` for the whole endpoint and strips nothing.
+The query language lives in ``crashcart.search.query`` (parsing) and ``crashcart.search.runner``
+(running); these models only say who may see what. ``SuperSearch`` is open to everyone and, for a caller
+without ``view_pii``, drops filters, columns, facets and aggregations on protected fields (Socorro's silent
+drop); a caller with ``view_pii`` sees them. ``SuperSearchUnredacted`` needs ``view_pii`` for the whole
+endpoint and strips nothing.
 
 Parameters are declared from the field catalogue, so ``/api/openapi.json`` lists every filter and meta
 parameter and the dispatcher passes each as a list.
