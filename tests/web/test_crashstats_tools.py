@@ -105,6 +105,32 @@ def test_supersearch_filters_with_operators(site: Site) -> None:
     assert set(negated.stdout.split()) == ids_of(site, "Thunderbird")
 
 
+def test_supersearch_num_all_pages_past_1000_hits(site: Site) -> None:
+    """The tool pages by ``_results_offset`` in steps of 1,000 with no ``_sort`` when given a date: every crash
+    comes exactly once, so the order is stable across pages. 1,205 rows go straight into the index, dated a
+    month back (outside the 7-day default window the other tests search)."""
+    written = subprocess.run(
+        [sys.executable, "-m", "tests.web.bulk_index", "1205", "30", "Bulk"],
+        env=site.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert written.returncode == 0, written.stderr
+    expected = written.stdout.split()
+    today = dt.datetime.now(dt.UTC).date()
+    since, until = today - dt.timedelta(days=40), today - dt.timedelta(days=20)
+    out = tool(
+        site, "supersearch", "--num=all", "--product=Bulk", f"--date=>={since}", f"--date=<{until}", "--_columns=uuid"
+    )
+    assert out.returncode == 0, out.stderr
+    got = out.stdout.split()
+    assert len(got) == len(expected) == 1205 and set(got) == set(expected)
+    some = tool(site, "supersearch", "--num=1100", "--product=Bulk", f"--date=>={since}", "--_columns=uuid")
+    assert some.returncode == 0 and len(set(some.stdout.split())) == 1100
+
+
 # --- supersearchfacet -----------------------------------------------------------------------------------------
 
 
