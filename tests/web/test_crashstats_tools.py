@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,10 +135,11 @@ def test_supersearch_num_all_pages_past_1000_hits(site: Site) -> None:
 # --- supersearchfacet -----------------------------------------------------------------------------------------
 
 
-def facet(site: Site, *args: str, token: str | None = None) -> dict:
+def facet(site: Site, *args: str, token: str | None = None) -> dict[str, Any]:
     out = tool(site, "supersearchfacet", "--format=raw", *args, token=token)
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    payload: dict[str, Any] = json.loads(out.stdout)
+    return payload
 
 
 def test_supersearchfacet_counts_terms(site: Site) -> None:

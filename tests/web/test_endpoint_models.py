@@ -33,11 +33,7 @@ BROWSER = b"MDMP\x93\xa7 browser dump bytes"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    configured = load_settings(environ={}, data_dir=tmp_path)
-    queue = open_queue(configured)
-    queue.declare()  # as every component's start does (the web process only publishes)
-    queue.close()
-    return configured
+    return load_settings(environ={}, data_dir=tmp_path)
 
 
 @pytest.fixture
@@ -87,7 +83,7 @@ def stored(settings: Settings) -> str:
 
 
 def call(model: str, caller: Caller, settings: Settings, backends: _Backends, **params: Any) -> Any:
-    declared = {p.name: ([] if p.kind == "list" else None) for p in REGISTRY[model].params}
+    declared: dict[str, Any] = {p.name: ([] if p.kind == "list" else None) for p in REGISTRY[model].params}
     context = APIContext(caller=caller, settings=settings, now=dt.datetime.now(dt.UTC), _backends=backends)
     return REGISTRY[model]().handle(context, {**declared, **params})
 
@@ -185,6 +181,7 @@ def test_dump_filenames() -> None:
 
 
 def test_reprocessing_publishes_ids_with_rulesets(settings: Settings, backends: _Backends, stored: str) -> None:
+    """On a queue nobody has declared yet (a web node started before any processor)."""
     other = create_crash_id(dt.datetime.now(dt.UTC))
     answer = call(
         "Reprocessing",
@@ -218,6 +215,7 @@ def test_reprocessing_refuses_the_whole_request_for_one_bad_item(
     empty_ruleset = error_of("Reprocessing", FULL, settings, backends, crash_ids=[f"{stored}:"])
     assert empty_ruleset.status == 400
     queue = open_queue(settings)
+    queue.declare()
     try:
         assert queue.consume([REPROCESSING]) is None  # nothing was published
     finally:
