@@ -186,6 +186,113 @@ def upsert_and_signatures(settings: Settings) -> None:
     index.close()
 
 
+def store_crashes(settings: Settings, days: list[dt.date], per_day: int) -> dict[str, dict[str, object] | None]:
+    """Raw crashes on ``days`` in the settings' file storage, with processed crashes for most of them: the last
+    of each day has none (never processed) and the first has only two fields (a foreign deployment)."""
+    from crashcart.storage import open_storage
+    from crashcart.storage.interfaces import DumpFile
+
+    storage = open_storage(settings, None)
+    stored: dict[str, dict[str, object] | None] = {}
+    for day in days:
+        for n in range(per_day):
+            moment = dt.datetime.combine(day, dt.time(n % 24, n % 60), UTC)
+            crash_id = create_crash_id(moment)
+            storage.save_raw_crash(
+                crash_id, {"uuid": crash_id}, [DumpFile("upload_file_minidump", 4, "0" * 64, data=b"MDMP")]
+            )
+            processed: dict[str, object] | None
+            if n == per_day - 1:
+                processed = None
+            elif n == 0:
+                processed = {"signature": f"old | {day}", "ProductName": "Legacy"}
+            else:
+                processed = {
+                    "uuid": crash_id,
+                    "date_processed": moment.isoformat(),
+                    "signature": f"sig | {n % 3}",
+                    "product": "Firefox",
+                    "os_name": "Linux",
+                    "build": "20261120101010",
+                    "json_dump": {"threads": [{"frames": [{"frame": i} for i in range(10)]}]},
+                }
+            if processed is not None:
+                storage.save_processed_crash(crash_id, processed)
+            stored[crash_id] = processed
+    storage.close()
+    return stored
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@scenario
+def rebuild_resumes(settings: Settings) -> None:
+    """An interrupted rebuild continues from its checkpoint; a finished one leaves none; --restart redoes all."""
+    from crashcart.search.models import Crash, RebuildCheckpoint, Signature
+    from crashcart.search.rebuild import Rebuild, count_stored
+    from crashcart.storage import Role, open_storage
+
+    days = [dt.date(2026, 11, 24), dt.date(2026, 11, 25), dt.date(2026, 11, 27)]
+    stored = store_crashes(settings, days, per_day=7)
+    processed = {crash_id for crash_id, doc in stored.items() if doc is not None}
+    storage = open_storage(settings, Role.WEBAPP)
+    index = CrashIndex(settings)
+    since, until = dt.date(2026, 11, 24), dt.date(2026, 11, 28)
+    assert count_stored(storage, since, until) == 21
+
+    seen: list[int] = []
+
+    def stop_after_two_batches(n: int) -> None:
+        seen.append(n)
+        if sum(seen) >= 9:  # past the first day and into the second
+            raise _Interrupt
+
+    try:
+        Rebuild(storage, index, since, until, batch=3, progress=stop_after_two_batches).run()
+    except _Interrupt:
+        pass
+    else:
+        raise AssertionError("the rebuild was not interrupted")
+    checkpoint = RebuildCheckpoint.objects.get()
+    assert checkpoint.day == dt.date(2026, 11, 25) and checkpoint.last_id, checkpoint
+    first_pass = Crash.objects.count()
+    assert 0 < first_pass < len(processed)
+
+    progressed: list[int] = []
+    result = Rebuild(storage, index, since, until, batch=3, progress=progressed.append).run()
+    assert result.resumed_from == (checkpoint.day, checkpoint.last_id)
+    assert sum(progressed) == 21  # the bar covers the whole range, the resumed part at once
+    assert (result.indexed, result.skipped, result.unreadable) == (len(processed), 3, [])
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert not RebuildCheckpoint.objects.exists()
+    legacy = [crash_id for crash_id, doc in stored.items() if doc and doc.get("ProductName") == "Legacy"]
+    row = index.get(legacy[0])
+    assert row is not None and row["signature"].startswith("old | ") and row["product"] is None
+    assert row["date"] == dt.datetime.combine(dt.date.fromisoformat(row["signature"][6:]), dt.time(), UTC)
+    assert Signature.objects.filter(signature="sig | 1").exists()
+
+    # A crash deleted from the index comes back on a restart; with a checkpoint of another range, it starts over.
+    Crash.objects.filter(uuid=legacy[0]).delete()
+    RebuildCheckpoint.objects.create(name="rebuild", since=since, until=until, day=until, last_id="f" * 36)
+    again = Rebuild(storage, index, since, until).run(restart=True)
+    assert again.resumed_from is None and again.indexed == len(processed)
+    assert index.get(legacy[0]) is not None
+    RebuildCheckpoint.objects.create(name="rebuild", since=since, until=since, day=since, last_id="f" * 36)
+    other = Rebuild(storage, index, since, until).run()
+    assert other.resumed_from is None and other.indexed == len(processed)
+    # Reader processes (the command's --readers) index the same rows.
+    Crash.objects.all().delete()
+    counted: list[int] = []
+    parallel = Rebuild(storage, index, since, until, batch=2, readers=2, settings=settings, progress=counted.append)
+    assert parallel.run().indexed == len(processed) and sum(counted) == 21
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert index.get(legacy[0])["product"] is None  # type: ignore[index]
+    index.close()
+    storage.close()
+
+
 if __name__ == "__main__":
     name, url, data_dir = sys.argv[1:4]
     settings = load_settings(environ={}, data_dir=data_dir, database_url=url)
