@@ -9,7 +9,6 @@ from socorro-api.md §2.4 without looking at the SQL, so the runner is checked a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 import uuid
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from crashcart import database as db
+from crashcart.search.fields import catalogue
+from crashcart.search.partitions import Partitions
+from crashcart.search.writer import COLUMN_ORDER, index_row
 from crashcart.settings import load_settings
 
 NOW = dt.datetime(2031, 3, 15, 12, 0, 0, tzinfo=dt.UTC)
@@ -42,30 +44,6 @@ def add_database(alias: str, url: str) -> None:
     )
     connections.settings[alias] = merged[alias]
     call_command("migrate", database=alias, interactive=False, verbosity=0)
-    if "search_crash" not in connections[alias].introspection.table_names():
-        _create_table(alias)  # until S1's models land on this branch
-
-
-def _create_table(alias: str) -> None:
-    from django.db import connections
-
-    connection = connections[alias]
-    pg = connection.vendor == "postgresql"
-    text = "text"
-    columns = [
-        "uuid varchar(36) NOT NULL",
-        f"date {'timestamptz' if pg else 'datetime'} NOT NULL",
-        *(f"{c} {text} NULL" for c in COLUMN_NAMES[2:13]),
-        "build_id bigint NULL",
-        "major_version integer NULL",
-        "uptime bigint NULL",
-        "install_age bigint NULL",
-        "install_time bigint NULL",
-        f"data {'jsonb' if pg else 'text'} NOT NULL",
-        "PRIMARY KEY (uuid, date)",
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE search_crash ({', '.join(columns)})")
 
 
 def drop_database(alias: str) -> None:
@@ -138,27 +116,58 @@ def generate(seed: int, count: int, *, end: dt.datetime = NOW, days: int = 20) -
     return rows
 
 
-COLUMN_NAMES = (
-    "uuid date product version release_channel platform platform_version cpu_arch process_type report_type "
-    "signature reason address build_id major_version uptime install_age install_time"
-).split()
+def processed_crash(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The processed crash a row of catalogue names comes from (source keys, nested where they are)."""
+    fields = catalogue()
+    processed: dict[str, Any] = {}
+    for name, value in row.items():
+        if name == "uuid":
+            processed["uuid"] = value
+            continue
+        spec = fields.get(name)
+        assert spec is not None, name
+        if isinstance(value, dt.datetime):
+            value = value.isoformat()
+        *parents, leaf = spec.source_key.split(".")
+        target = processed
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return processed
 
 
-def insert(alias: str, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Write rows into ``search_crash`` of ``alias`` (typed columns, the rest in ``data``)."""
+def index_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the real writer's ``index_row`` makes them, from their processed crashes."""
+    return [index_row(row["uuid"], processed_crash(row)) for row in rows]
+
+
+def flat(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An index row by catalogue name (typed columns and ``data`` together; missing values absent)."""
+    out = {k: v for k, v in row.items() if k != "data" and v is not None}
+    out.update(row["data"])
+    return out
+
+
+def insert(alias: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write index rows (``index_row``'s) into ``search_crash`` of ``alias``, creating PostgreSQL's partitions."""
     from django.db import connections
 
     connection = connections[alias]
-    placeholders = ", ".join(["%s"] * (len(COLUMN_NAMES) + 1))
-    data_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    placeholders = placeholders[: -len("%s")] + data_placeholder
-    sql = f"INSERT INTO search_crash ({', '.join(COLUMN_NAMES)}, data) VALUES ({placeholders})"
+    Partitions().ensure(connection, [row["date"] for row in rows])
+    ops = connection.ops
+    one = "(" + ", ".join(["%s"] * len(COLUMN_ORDER)) + ")"
+    sql = f"INSERT INTO search_crash ({', '.join(COLUMN_ORDER)}) VALUES {one}"
     batch = []
     for row in rows:
-        values = [row.get(name) for name in COLUMN_NAMES]
-        values[1] = connection.ops.adapt_datetimefield_value(row["date"])
-        data = {k: v for k, v in row.items() if k not in COLUMN_NAMES}
-        batch.append([*values, json.dumps(data)])
+        values = []
+        for column in COLUMN_ORDER:
+            if column == "date":
+                values.append(ops.adapt_datetimefield_value(row["date"]))
+            elif column == "data":
+                values.append(ops.adapt_json_value(row["data"], None))
+            else:
+                values.append(row[column])
+        batch.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, batch)
 

@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import regex
@@ -247,8 +248,13 @@ class _PostgresDialect(_Dialect):
         return f"(c.data -> '{_ident(f.name)}')::text"
 
     def _array(self, f: Field) -> str:
-        key = f"c.data -> '{_ident(f.name)}'"
-        return f"(CASE jsonb_typeof({key}) WHEN 'array' THEN {key} WHEN 'null' THEN '[]'::jsonb ELSE jsonb_build_array({key}) END)"
+        """The field as a JSON array: absent or null → [], a scalar → [scalar] (hostile data never errors)."""
+        key = f"(c.data -> '{_ident(f.name)}')"
+        kind = f"jsonb_typeof({key})"
+        return (
+            f"(CASE WHEN {kind} = 'array' THEN {key} WHEN {key} IS NULL OR {kind} = 'null' THEN '[]'::jsonb "
+            f"ELSE jsonb_build_array({key}) END)"
+        )
 
     def elements(self, f: Field, alias: str) -> str:
         return f"LATERAL jsonb_array_elements({self._array(f)}) AS {alias}(value)"
@@ -690,15 +696,13 @@ def _order_key(value: Any) -> tuple[int, Any]:
         return (2, "")
     if isinstance(value, bool):
         return (0, int(value))
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return (0, value)
     return (1, str(value))
 
 
 def _plain(value: Any) -> Any:
     """A JSON-able value (PostgreSQL's numeric comes back as Decimal)."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bytes):
