@@ -2,7 +2,9 @@
 
 Django's own settings module is not used: ``configure`` builds Django's settings from ``crashcart.settings``
 (the one place that reads the environment), so the index follows ``CRASHCART_DATABASE_URL`` like every other
-backend follows its URL. ``migrate`` is idempotent and safe when several nodes start at once: it holds a
+backend follows its URL. Every process gets the same configuration (``django_settings_for``): the crash index,
+accounts and API tokens, and the web application's URLs, middleware, secret key and cache, which only a web
+server uses but which cost a processor nothing, so no second, web-only Django set-up exists. ``migrate`` is idempotent and safe when several nodes start at once: it holds a
 PostgreSQL advisory lock (or, on SQLite, a file lock beside the database) while Django migrates.
 """
 
@@ -65,6 +67,7 @@ def database_config(url: str) -> dict[str, Any]:
 #: The web application's security headers and token checks run for every request (``crashcart.web.middleware``).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # outermost: early answers (403, 429) get it too
     "crashcart.web.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy
     "crashcart.web.middleware.ApiCorsMiddleware",  # before anything that may answer /api/ early
     "crashcart.web.middleware.ApiTokenMiddleware",  # Auth-Token → request.caller, or 403
@@ -73,10 +76,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # forms; the API's views are exempt (tokens, not cookies)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name in the data dir, not a key)
 
 
 def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[str, Any]:

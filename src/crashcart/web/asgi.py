@@ -34,7 +34,9 @@ def django_application(settings: Settings) -> Any:
 
     from crashcart.web.middleware import drop_request_from_log_records  # noqa: PLC0415  (imports Django)
 
-    logging.getLogger("django.request").addFilter(drop_request_from_log_records)
+    django_log = logging.getLogger("django.request")
+    django_log.addFilter(drop_request_from_log_records)
+    django_log.setLevel(logging.ERROR)  # a line per 403/404/429 would drown the log; 500s stay
     return ASGIHandler()
 
 

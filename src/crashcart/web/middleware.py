@@ -19,7 +19,6 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from crashcart.web.accounts.service import TokenRefused, authenticate
 from crashcart.web.api.base import ANONYMOUS, Caller
 
 LOGGER = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return bool(request.path.startswith(API_PREFIX))
 
 
 def caller_of(request: HttpRequest) -> Caller:
@@ -89,8 +88,10 @@ class ApiTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from crashcart.web.accounts.service import TokenRefused, authenticate  # noqa: PLC0415  (models: apps ready)
+
         try:
-            request.caller = authenticate(request.headers.get("Auth-Token"), dt.datetime.now(dt.UTC))  # type: ignore[attr-defined]
+            request.caller = authenticate(request.headers.get("Auth-Token"), dt.datetime.now(dt.UTC))
         except TokenRefused as refused:
             LOGGER.info("API token refused: %s", refused.message, extra={"path": request.path})
             # Counted against the address's anonymous limit, so guessing keys is as slow as anything else.

@@ -11,8 +11,9 @@ import logging
 
 import uvicorn
 
-from crashcart import database
+from crashcart import database, service
 from crashcart.settings import Settings
+from crashcart.storage import Role
 
 LOGGER = logging.getLogger(__name__)
 
@@ -21,6 +22,9 @@ def serve_web(settings: Settings, host: str, port: int | None, workers: int | No
     """Run the web application until SIGINT/SIGTERM (``ConfigError`` for a configuration it cannot serve)."""
     database.require_secret_key(settings)
     database.migrate(settings)
+    # Idempotent start-up steps, once, as every role does: declare the queues (Reprocessing publishes), probe
+    # storage. A backend that is down does not stop the node: the heartbeat reports it.
+    service.open_backends(settings, Role.WEBAPP).close()
     workers = workers or settings.web_workers
     port = 8000 if port is None else port
     LOGGER.info("web application listening on http://%s:%d/", host, port, extra={"workers": workers})

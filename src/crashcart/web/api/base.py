@@ -124,8 +124,10 @@ class _Backends:
     def close(self) -> None:
         """Close every backend opened so far (at server shutdown, and between tests)."""
         with self._lock:
-            for backend in [*self._storage.values(), *self._queues.values()]:
-                backend.close()
+            for reader in self._storage.values():
+                reader.close()
+            for queue in self._queues.values():
+                queue.close()
             self._storage.clear()
             self._queues.clear()
 
