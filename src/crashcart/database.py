@@ -4,8 +4,10 @@ Django's own settings module is not used: ``configure`` builds Django's settings
 (the one place that reads the environment), so the index follows ``CRASHCART_DATABASE_URL`` like every other
 backend follows its URL. Every process gets the same configuration (``django_settings_for``): the crash index,
 accounts and API tokens, and the web application's URLs, middleware, secret key and cache, which only a web
-server uses but which cost a processor nothing, so no second, web-only Django set-up exists. ``migrate`` is idempotent and safe when several nodes start at once: it holds a
-PostgreSQL advisory lock (or, on SQLite, a file lock beside the database) while Django migrates.
+server uses but which cost a processor nothing, so no second, web-only Django set-up exists.
+
+``migrate`` is idempotent and safe when several nodes start at once: it holds a PostgreSQL advisory lock (or,
+on SQLite, a file lock beside the database) while Django migrates.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
         "SESSION_COOKIE_SAMESITE": "Lax",
         "CSRF_COOKIE_SAMESITE": "Lax",
         "DATA_UPLOAD_MAX_NUMBER_FIELDS": 20_000,  # Reprocessing: crashstats-tools posts 50 ids a request
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": settings.web_max_request_size,
         "CRASHCART_SETTINGS": settings,  # the views' one way to Crashcart's settings (read-only)
     }
 

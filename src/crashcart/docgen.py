@@ -109,6 +109,12 @@ _LIMIT_SECTIONS = {
         "What one caller may ask of the web application: API requests per minute, per IP address without a "
         "token and per token (429 with `Retry-After` past them).",
     ),
+    "search": (
+        "Super Search",
+        'What one search may cost the database. Past the time limit the caller gets 400 "Search query timed '
+        'out…"; fixed bounds of the query language (value length, values per field, regular-expression length, '
+        'aggregation depth, offsets) answer 400 "Search query is too complex…" (`crashcart/search/query.py`).',
+    ),
 }
 
 

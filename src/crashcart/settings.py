@@ -411,6 +411,13 @@ class Settings(BaseSettings):
         ge=1,
         description="API requests per minute with one API token (Socorro: 1,000); more get 429 with `Retry-After`.",
     )
+    web_max_request_size: int = Field(
+        json_schema_extra=_limit("web"),
+        default=4 * MiB,
+        ge=64 * KiB,
+        description="Largest request body the web application reads, in bytes (an API form, a login); a larger "
+        "one gets 413 before it is stored anywhere. The collector's submissions have their own limits.",
+    )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="Days an API token lasts when `crashcart token create` gets no `--days`."
     )

@@ -1,7 +1,8 @@
 """A real web application server for tests, and the CLI to make its users and tokens.
 
-``WebServer(data_dir, env).start()`` runs ``crashcart web`` (or, with ``module``, a script that registers
-test models first and then serves the same way) on a free localhost port; ``crashcart(...)`` runs a CLI
+``WebServer(data_dir, env).start()`` runs ``tests.web.serve`` (``crashcart web`` with the test models
+registered first, one worker); ``module=None`` runs the real ``crashcart web --workers N`` (the shipped
+endpoints only) on a free localhost port; ``crashcart(...)`` runs a CLI
 command against the same settings, e.g. ``token create`` to get a key for ``Auth-Token``.
 """
 
@@ -62,7 +63,11 @@ class WebServer:
     """A running web application server with its own data directory; its log is ``log()``."""
 
     def __init__(
-        self, data_dir: Path, env: Mapping[str, str] | None = None, module: str | None = "tests.web.serve"
+        self,
+        data_dir: Path,
+        env: Mapping[str, str] | None = None,
+        module: str | None = "tests.web.serve",
+        workers: int = 1,
     ) -> None:
         self.data_dir = data_dir
         self.env = env
@@ -71,7 +76,7 @@ class WebServer:
         self.log_path = data_dir / f"web-{self.port}.log"
         if module is None:
             self.argv = [sys.executable, "-m", "crashcart.cli", "web", "--host", "127.0.0.1"]
-            self.argv += ["--port", str(self.port), "--workers", "1"]
+            self.argv += ["--port", str(self.port), "--workers", str(workers)]
         else:
             self.argv = [sys.executable, "-m", module, str(self.port)]
         self.proc: subprocess.Popen[bytes] | None = None

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from crashcart import database as db
 from crashcart.search.fields import catalogue
 from crashcart.search.partitions import Partitions
@@ -52,8 +54,8 @@ def drop_database(alias: str) -> None:
     if alias in connections.settings:
         connections[alias].close()
         del connections.settings[alias]
-        if hasattr(connections._connections, alias):  # noqa: SLF001  (the handler's per-thread cache)
-            delattr(connections._connections, alias)  # noqa: SLF001
+        if hasattr(connections._connections, alias):
+            delattr(connections._connections, alias)
 
 
 # --- rows -------------------------------------------------------------------------------------------
@@ -126,13 +128,11 @@ def processed_crash(row: Mapping[str, Any]) -> dict[str, Any]:
             continue
         spec = fields.get(name)
         assert spec is not None, name
-        if isinstance(value, dt.datetime):
-            value = value.isoformat()
         *parents, leaf = spec.source_key.split(".")
         target = processed
         for parent in parents:
             target = target.setdefault(parent, {})
-        target[leaf] = value
+        target[leaf] = value.isoformat() if isinstance(value, dt.datetime) else value
     return processed
 
 
@@ -218,7 +218,8 @@ def _matches(field: Any, op: str, value: Any, actual: Any) -> bool:
             if str(v).endswith(str(value)):
                 return True
         elif op == "@":
-            if re.fullmatch(str(value), str(v)):
+            # the ``regex`` engine with a timeout: hostile patterns must not stall the oracle either
+            if regex.fullmatch(str(value), str(v), timeout=2.0):
                 return True
         elif op in (">", ">=", "<", "<="):
             if isinstance(v, bool) or not isinstance(v, int | float | dt.datetime):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from crashcart import errors
+from crashcart.errors import BadArgumentError
 from crashcart.web.api.base import APIContext, APIError, APIModel, Binary, Param, register
 
 #: Annotation that must never reach a response body, even when a model fails while holding it.
@@ -81,10 +81,7 @@ class Reprocess(APIModel):
 @register
 class BadArgument(APIModel):
     name = "TestBadArgument"
-    description = "Raises Super Search's BadArgumentError (when crashcart.errors has it)."
+    description = "Raises Super Search's BadArgumentError."
 
     def handle(self, ctx: APIContext, params: dict[str, Any]) -> Any:
-        kind = getattr(errors, "BadArgumentError", None)
-        if kind is None:
-            raise APIError(400, {"error": "Bad request: BadArgumentError: no such class yet"})
-        raise kind("_results_number")
+        raise BadArgumentError("Bad value for parameter(s) '_results_number'")

@@ -113,3 +113,11 @@ def test_user_and_token_commands_on_postgresql(pg_database: str, tmp_path: Path)
         rows = conn.execute("SELECT public_id, key_hash, revoked FROM accounts_token").fetchall()
     assert [(r[0], r[2]) for r in rows] == [(key[:8], True)]
     assert key not in repr(rows)
+
+
+def test_revoke_never_echoes_a_whole_token_pasted_as_its_id(data_dir: Path) -> None:
+    ok("user", "create", "erin", data_dir=data_dir)
+    key = ok("token", "create", "erin", data_dir=data_dir).splitlines()[-1]
+    error = fails("token", "revoke", key, data_dir=data_dir)
+    assert key not in error and key[8:] not in error and "8 hex digits" in error
+    assert "active" in ok("token", "list", "erin", data_dir=data_dir)

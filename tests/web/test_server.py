@@ -135,6 +135,7 @@ def test_a_superusers_token_has_what_it_was_given(site: Site) -> None:
 
 
 def test_dispatcher_errors_have_socorros_shapes(site: Site) -> None:
+    assert get(site, "/api/a/b/").json() == {"error": "Not found"}  # no URL matches: still JSON under /api/
     assert get(site, "/api/NoSuchModel/").json() == {"error": "No service called 'NoSuchModel'"}
     assert get(site, "/api/NoSuchModel/").status_code == 404
     missing = get(site, "/api/TestEcho/")
@@ -147,7 +148,10 @@ def test_dispatcher_errors_have_socorros_shapes(site: Site) -> None:
     posted = httpx.post(site.server.url + "/api/TestEcho/", data={"word": "x"})
     assert posted.status_code == 405  # POST on a GET model: no CSRF 403 in the way
     bad = get(site, "/api/TestBadArgument/")
-    assert bad.status_code == 400 and bad.json()["error"].startswith("Bad request: BadArgumentError: ")
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"error": "Bad request: BadArgumentError: Bad value for parameter(s) '_results_number'"},
+    )
 
 
 def test_params_are_typed_lists_repeat_and_unknown_ones_are_ignored(site: Site) -> None:
@@ -205,7 +209,7 @@ def test_api_listing_shows_what_the_caller_may_use(site: Site) -> None:
     page = get(site, "/api/")
     assert page.headers["content-type"].startswith("text/html")
     assert "TestEcho" in page.text and "TestPrivate" not in page.text
-    assert "Super Search&#x27;s BadArgumentError" in page.text  # escaped
+    assert "Super Search&#x27;s BadArgumentError." in page.text  # escaped
     assert "<script" not in page.text and "style=" not in page.text
 
 
@@ -291,3 +295,24 @@ def test_rate_limits_per_ip_and_per_token_with_retry_after(tmp_path: Any) -> Non
         bad_keys = [httpx.get(url, headers={"Auth-Token": "f" * 40}).status_code for _ in range(2)]
         assert bad_keys == [429, 429]  # guessed keys count against the address's budget, already spent
         assert httpx.get(server.url + "/").status_code == 200  # pages are not the API's budget
+
+
+def test_request_bodies_are_bounded_and_malformed_forms_are_400_json(site: Site) -> None:
+    _, token = new_user(site, "reprocess_crashes")
+    url = site.server.url + "/api/TestReprocess/"
+    form = {"content-type": "application/x-www-form-urlencoded", "Auth-Token": token}
+    too_big = b"crash_ids=" + b"a" * (4 * 1024 * 1024)
+    declared = httpx.post(url, content=too_big, headers=form, timeout=30)
+    assert declared.status_code == 413 and "at most 4194304 bytes" in declared.json()["error"]
+
+    def chunks() -> Any:
+        for _ in range(80):
+            yield b"a" * 65536  # 5 MiB, no Content-Length
+
+    streamed = httpx.post(url, content=chunks(), headers=form, timeout=30)
+    assert streamed.status_code == 413
+    many = httpx.post(url, content="&".join(["crash_ids=a"] * 25_000), headers=form)
+    assert (many.status_code, many.json()) == (400, {"error": "Bad request: TooManyFieldsSent"})
+    broken = httpx.post(url, content=b"abc", headers={**form, "content-type": "multipart/form-data"})
+    assert broken.status_code == 400 and broken.json()["error"].startswith("Bad request: ")
+    assert get(site, "/api/TestEcho/?word=a").status_code == 200  # the server is fine afterwards

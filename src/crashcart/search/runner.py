@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import regex
+import regex  # type: ignore[import-untyped]  # ships no type information
 
 from crashcart.errors import BadArgumentError, IndexUnavailable
 from crashcart.search import cursor as cursors
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from crashcart.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 TABLE = "search_crash"
 DEFAULT_TIMEOUT = 5.0
@@ -62,6 +63,7 @@ TIMED_OUT = "Search query timed out. Try a shorter date range, fewer facets or a
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: How many SQLite virtual-machine steps run between two looks at the clock.
 _SQLITE_PROGRESS_STEPS = 20_000
+_REGEX_OVERRUN = 2.5
 
 
 def _ident(name: str) -> str:
@@ -224,10 +226,7 @@ class _SqliteDialect(_Dialect):
             return None
         if isinstance(value, int | float):
             return dt.datetime.fromtimestamp(value, dt.UTC)
-        if isinstance(value, dt.datetime):
-            parsed = value
-        else:
-            parsed = dt.datetime.fromisoformat(str(value))
+        parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
         return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
@@ -351,7 +350,8 @@ def _predicate(f: Field, clause: Clause, d: _Dialect) -> _Sql:
             if fast is not None:
                 return fast
         inner = _scalar_predicate(f, op, value, d.element(f, "j"), d)
-        return _Sql(f"EXISTS (SELECT 1 FROM {d.elements(f, 'j')} WHERE {inner.text})", inner.params)
+        sql = f"EXISTS (SELECT 1 FROM {d.elements(f, 'j')} WHERE {inner.text})"  # noqa: S608 (values are bound; names are checked)
+        return _Sql(sql, inner.params)
     return _scalar_predicate(f, op, value, d.value(f), d)
 
 
@@ -383,6 +383,7 @@ def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> 
 class _Deadline:
     at: float
     expired: bool = False
+    bad_regex: bool = False
 
     def left(self) -> float:
         return self.at - time.monotonic()
@@ -396,14 +397,17 @@ class SqlSearchBackend:
         self.alias = alias
 
     def search(self, query: SearchQuery) -> dict[str, Any]:
+        return self.run(lambda run, dialect: _Search(query, dialect, run).answer())
+
+    def run(self, work: Callable[[_Runner, _Dialect], _T]) -> _T:
+        """Call ``work`` with a statement runner bounded by this backend's deadline, translating errors."""
         from django.db import DatabaseError, connections
 
         connection = connections[self.alias]
         deadline = _Deadline(time.monotonic() + self.timeout)
         try:
-            with self._bounded(connection, deadline) as run:
-                dialect = self._dialect(connection)
-                return _Search(query, dialect, run).answer()
+            with self._bounded(connection, deadline) as runner:
+                return work(runner, self._dialect(connection))
         except DatabaseError as exc:
             raise self._translate(exc, deadline) from exc
 
@@ -422,7 +426,12 @@ class SqlSearchBackend:
 
         if connection.vendor == "postgresql":
             with transaction.atomic(using=self.alias), connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout')")
+                (previous,) = cursor.fetchone()
                 yield _Runner(cursor, deadline, postgres=True)
+                # Inside a caller's transaction this block is a savepoint, and a transaction-local setting would
+                # outlive it: put the caller's timeout back (a rolled-back savepoint restores it by itself).
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
             return
         connection.ensure_connection()
         raw = connection.connection
@@ -449,10 +458,10 @@ class SqlSearchBackend:
         text = str(exc)
         if deadline.expired or state == "57014" or "interrupted" in text:
             return BadArgumentError(TIMED_OUT)
-        if state == "2201B" or "regular expression" in text:
+        if state == "2201B" or "regular expression" in text or deadline.bad_regex:
             if "too complex" in text or "out of memory" in text:
                 return BadArgumentError(TOO_COMPLEX)
-            return BadArgumentError("Bad value for regular expression: not a valid regular expression")
+            return BadArgumentError("Bad value for a regular expression (@): not a valid regular expression")
         if state == "54001" or "too many SQL variables" in text or "too complex" in text:
             return BadArgumentError(TOO_COMPLEX)
         LOGGER.warning("search failed: %s", exc)
@@ -484,7 +493,13 @@ def _sqlite_regexp(deadline: _Deadline, pattern: str, value: Any) -> bool | None
         deadline.expired = True
         raise TimeoutError("search deadline")
     try:
-        return _compiled(pattern).fullmatch(str(value), timeout=left) is not None
+        compiled = _compiled(pattern)
+    except regex.error:
+        deadline.bad_regex = True
+        raise
+    try:
+        # The regex module overruns its timeout by up to about twice (measured): ask for less than is left.
+        return compiled.fullmatch(str(value), timeout=left / _REGEX_OVERRUN) is not None
     except TimeoutError:
         deadline.expired = True
         raise
@@ -517,7 +532,8 @@ class _Search:
         self.where = _where(query, dialect)
 
     def answer(self) -> dict[str, Any]:
-        total = self.run.rows(_Sql(f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}", self.where.params))
+        count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
+        total = self.run.rows(_Sql(count, self.where.params))
         hits, next_cursor = self._hits()
         facets: dict[str, Any] = {}
         for agg in self.q.aggregations:
@@ -547,7 +563,7 @@ class _Search:
             for expr, key in zip(sort_exprs, q.sort, strict=True)
         )
         sql = _Sql(
-            f"SELECT {', '.join(select)} FROM {TABLE} c WHERE {where.text} ORDER BY {order} LIMIT %s OFFSET %s",
+            f"SELECT {', '.join(select)} FROM {TABLE} c WHERE {where.text} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608 (values are bound; names are checked)
             [*where.params, q.results_number, q.results_offset],
         )
         rows = self.run.rows(sql)
@@ -635,10 +651,12 @@ class _Search:
         params = list(self.where.params)
         if restrict is not None:
             group, values = restrict
+            if not values:
+                return []  # no parent bucket was chosen: nothing to break down
             conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
         keys = ", ".join(g.expr for g in groups)
-        sql = f"SELECT {keys + ', ' if keys else ''}{measure} FROM {TABLE} c{joins} WHERE ({self.where.text})"
+        sql = f"SELECT {keys + ', ' if keys else ''}{measure} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
             sql += " AND " + " AND ".join(conditions)
         if groups:

@@ -10,10 +10,10 @@ uvicorn worker.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from crashcart import database
-from crashcart.asgi import Receive, Scope, Send
+from crashcart.asgi import Message, Receive, Scope, Send, header, respond_json
 from crashcart.errors import IndexUnavailable
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics
@@ -24,20 +24,81 @@ from crashcart.web.api.base import BACKENDS
 
 LOGGER = logging.getLogger(__name__)
 
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
 STATUS_PATHS = frozenset({"/__lbheartbeat__", "/__heartbeat__", "/__version__", "/metrics"})
 
 
-def django_application(settings: Settings) -> Any:
-    """Django's ASGI handler, Django configured for ``settings`` first (idempotent)."""
+#: Django's loggers that pass the request along (its repr shows the path and query): the path is kept.
+_DJANGO_REQUEST_LOGGERS = (
+    "django.request",
+    "django.security.RequestDataTooBig",
+    "django.security.TooManyFieldsSent",
+    "django.security.TooManyFilesSent",
+    "django.security.DisallowedHost",
+    "django.security.SuspiciousOperation",
+    "django.security.csrf",
+)
+
+
+def django_application(settings: Settings) -> ASGIApp:
+    """Django's ASGI handler behind a request-body bound, Django configured for ``settings`` first."""
     database.configure(settings)
     from django.core.handlers.asgi import ASGIHandler  # noqa: PLC0415  (after configure, as Django requires)
 
     from crashcart.web.middleware import drop_request_from_log_records  # noqa: PLC0415  (imports Django)
 
-    django_log = logging.getLogger("django.request")
-    django_log.addFilter(drop_request_from_log_records)
-    django_log.setLevel(logging.ERROR)  # a line per 403/404/429 would drown the log; 500s stay
-    return ASGIHandler()
+    for name in _DJANGO_REQUEST_LOGGERS:
+        logging.getLogger(name).addFilter(drop_request_from_log_records)
+    # A line per 403/404/429 would drown the log: client errors are the answers' business; 500s stay.
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    return BoundedBody(ASGIHandler(), settings.web_max_request_size)
+
+
+class BoundedBody:
+    """Refuse request bodies over ``max_size`` with 413 before Django spools them to disk.
+
+    Django's ASGI handler reads a whole body into a temporary file before any limit of its own applies, so an
+    endless chunked upload would fill the disk. A declared ``Content-Length`` over the bound is refused at
+    once; an undeclared body is counted as it arrives and, past the bound, Django is told the client went
+    away (it then answers nothing) and the 413 is sent here.
+    """
+
+    def __init__(self, app: ASGIApp, max_size: int) -> None:
+        self._app = app
+        self._max_size = max_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self._max_size):
+            await self._refuse(send)
+            return
+        received = 0
+        over = False
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_size:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self._app(scope, counted_receive, watched_send)
+        if over and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = {"error": f"Request body too large: at most {self._max_size} bytes"}
+        await respond_json(send, 413, body)
 
 
 def check_database() -> None:
@@ -64,7 +125,7 @@ def web_checks(settings: Settings) -> list[Check]:
 class WebApp:
     """Status paths answered here; every other HTTP request goes to Django."""
 
-    def __init__(self, django_app: Any, status: Status, metrics: Metrics) -> None:
+    def __init__(self, django_app: ASGIApp, status: Status, metrics: Metrics) -> None:
         self._django = django_app
         self._status = status
         self._metrics = metrics

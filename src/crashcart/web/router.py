@@ -18,6 +18,7 @@ from crashcart.collector.app import CollectorApp, build_collector
 from crashcart.errors import CrashcartError
 from crashcart.logs import setup_logging
 from crashcart.settings import Settings, load_settings
+from crashcart.web.api.base import BACKENDS
 
 LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class RunRouter:
         self._loading = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._collector(scope, receive, send)  # returns once the server shuts down
+            BACKENDS.close()  # what the API's models opened in this worker
+            return
         if scope["type"] != "http" or scope["path"] in self._collector_paths:
             await self._collector(scope, receive, send)
             return

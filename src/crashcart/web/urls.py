@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
 import crashcart.web.api.endpoints  # noqa: F401  (registers every /api/<Model>/ model)
@@ -17,6 +17,23 @@ def home(request: HttpRequest) -> HttpResponse:
         content_type="text/html; charset=utf-8",
     )
 
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for a path no URL matches: JSON under ``/api/`` (clients parse it), a line of text elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Not found"}, status=404)
+    return HttpResponse(b"Not found\n", status=404, content_type="text/plain; charset=utf-8")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 outside the dispatcher (a middleware's bug): nothing about the request in the body."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Internal server error"}, status=500)
+    return HttpResponse(b"Internal server error\n", status=500, content_type="text/plain; charset=utf-8")
+
+
+handler404 = not_found
+handler500 = server_error
 
 urlpatterns = [
     path("", home, name="home"),

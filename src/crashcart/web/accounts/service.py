@@ -164,8 +164,11 @@ def list_tokens(username: str | None = None) -> list[TokenInfo]:
 
 def revoke_token(public_id: str) -> TokenInfo:
     """Revoke the token named ``public_id`` (revoking twice is harmless)."""
+    public_id = public_id.strip().lower()
+    if len(public_id) != PUBLIC_ID_HEX:  # never echoed: it may be a whole token pasted by mistake
+        raise AccountError(f"a token id has {PUBLIC_ID_HEX} hex digits (the first column of crashcart token list)")
     try:
-        token = Token.objects.select_related("user").get(public_id=public_id.strip().lower())
+        token = Token.objects.select_related("user").get(public_id=public_id)
     except Token.DoesNotExist:
         raise AccountError(f"no token with id {public_id!r} (see crashcart token list)") from None
     if not token.revoked:

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from crashcart import errors
-from crashcart.errors import CrashcartError
+from crashcart.errors import BadArgumentError, CrashcartError
 from crashcart.web.api.base import PERMISSION_LABELS, REGISTRY, APIContext, APIError, APIModel, Binary, Caller, Param
 from crashcart.web.middleware import caller_of
 
@@ -82,12 +84,6 @@ def usable_by(model: type[APIModel], caller: Caller) -> bool:
     return model.permission is None or caller.has(model.permission)
 
 
-def bad_argument_types() -> tuple[type[BaseException], ...]:
-    """``BadArgumentError``/``MissingArgumentError`` from ``crashcart.errors`` (Super Search's errors)."""
-    found = (getattr(errors, name, None) for name in ("BadArgumentError", "MissingArgumentError"))
-    return tuple(kind for kind in found if isinstance(kind, type) and issubclass(kind, BaseException))
-
-
 def json_response(body: Any, status: int = 200, *, pretty: bool = False) -> HttpResponse:
     text = json.dumps(body, indent=2 if pretty else None, ensure_ascii=False, default=_json_default)
     return HttpResponse(text.encode(), status=status, content_type="application/json; charset=UTF-8")
@@ -116,8 +112,11 @@ def _model_view(request: HttpRequest, model_name: str) -> HttpResponse:
     caller = caller_of(request)
     if model.permission is not None and not caller.has(model.permission):
         return _permission_refused(model.permission)
-    source = request.POST if method == "POST" else request.GET
-    query = {key: source.getlist(key) for key in source}
+    try:
+        source = request.POST if method == "POST" else request.GET
+        query = {key: source.getlist(key) for key in source}
+    except (SuspiciousOperation, MultiPartParserError) as exc:  # too many fields, a broken multipart body
+        return JsonResponse({"error": f"Bad request: {type(exc).__name__}"}, status=400)
     pretty = "print" in request.GET.getlist("pretty") or "print" in query.get("pretty", [])
     params, problems = parse_params(model.params, query)
     if problems:
@@ -127,8 +126,8 @@ def _model_view(request: HttpRequest, model_name: str) -> HttpResponse:
         result = model().handle(ctx, params)
     except APIError as exc:
         return json_response(exc.body, exc.status, pretty=pretty)
-    except bad_argument_types() as exc:
-        return json_response({"error": f"Bad request: {type(exc).__name__}: {exc}"}, 400, pretty=pretty)
+    except BadArgumentError as exc:
+        return json_response({"error": f"Bad request: BadArgumentError: {exc.message}"}, 400, pretty=pretty)
     except UNAVAILABLE as exc:
         LOGGER.warning("API %s: %s", model_name, exc.code, extra={"error": exc.code})
         return json_response({"error": f"Service unavailable: {exc.code}"}, 503, pretty=pretty)
@@ -292,6 +291,7 @@ def _operation(model: type[APIModel], method: str) -> dict[str, Any]:
             },
             "403": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
+            "413": {"$ref": "#/components/responses/Error"},
             "429": {"$ref": "#/components/responses/Error"},
             "503": {"$ref": "#/components/responses/Error"},
         },
