@@ -100,6 +100,7 @@ CASES: list[dict[str, Any]] = [
     {"version": "120.0b"},
     {"version": "!120.0b"},
     {"version": ["120.0", "121.0a1"]},
+    {"uuid": [ROWS[3]["uuid"], ROWS[4]["uuid"].upper(), "!" + ROWS[5]["uuid"]], "date": ">=2031-02-24"},
     # exact, contains, starts/ends with, regex, null, with SQL metacharacters
     {"signature": "=OOM | small"},
     {"signature": "!=OOM | small"},
@@ -440,3 +441,10 @@ def test_random_combinations_match_the_reference(alias: str, data: st.DataObject
     names = data.draw(st.lists(st.sampled_from(sorted(POOL)), min_size=1, max_size=5, unique=True))
     params = {name: data.draw(st.lists(st.sampled_from(POOL[name]), min_size=1, max_size=3)) for name in names}
     _check(alias, params, allow_protected=allow)
+
+
+def test_the_sql_backend_is_a_search_backend() -> None:
+    from crashcart.search.backend import SearchBackend
+
+    backend: SearchBackend = SqlSearchBackend(timeout=1.0)  # mypy checks the protocol here
+    assert callable(backend.search)
