@@ -199,13 +199,15 @@ class Site:
         return token
 
 
-def crash_annotations(product: str, version: str, channel: str, build_id: str) -> dict[str, str]:
+def crash_annotations(product: str, version: str, channel: str, build_id: str, install_time: int = 0) -> dict[str, str]:
+    now = int(dt.datetime.now(dt.UTC).timestamp())
     return {
         "ProductName": product,
         "Version": version,
         "ReleaseChannel": channel,
         "BuildID": build_id,
-        "CrashTime": str(int(dt.datetime.now(dt.UTC).timestamp())),
+        "CrashTime": str(now),
+        "InstallTime": str(1_700_000_000 + install_time),
         **HOSTILE,
     }
 
@@ -224,11 +226,12 @@ CRASH_PLAN: tuple[tuple[str, str, str, str, str, bool], ...] = (
 
 def populate(site: Site) -> None:
     """Submit ``CRASH_PLAN``, wait until every crash is processed and indexed, and make the tokens."""
-    for product, version, channel, build_id, dump, extra in CRASH_PLAN:
+    for n, (product, version, channel, build_id, dump, extra) in enumerate(CRASH_PLAN):
         dumps = {"upload_file_minidump": (MINIDUMPS / dump).read_bytes()}
         if extra:  # a second dump, as Firefox sends for a content process crash with the parent's dump
             dumps["upload_file_minidump_browser"] = (MINIDUMPS / "minidump2.dmp").read_bytes()
-        site.submit(crash_annotations(product, version, channel, build_id), dumps)
+        # Installs shared by pairs of crashes, so a cardinality differs from a count.
+        site.submit(crash_annotations(product, version, channel, build_id, install_time=n // 2), dumps)
     site.wait_indexed([c.crash_id for c in site.crashes])
     site.make_token("full", ALL_PERMISSIONS)
     site.make_token("nopii", ("view_rawdump", "reprocess_crashes"))

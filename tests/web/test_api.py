@@ -198,3 +198,16 @@ def test_supersearch_bad_arguments_are_400(site: Site) -> None:
         response = site.get("SuperSearch", params)
         assert response.status_code == 400, (params, response.text)
         assert response.json()["error"].startswith("Bad request: BadArgumentError: "), response.text
+
+
+def test_bugs_cli_refuses_bad_ids_and_needs_a_signature_to_add(site: Site) -> None:
+    for args in (("add", "0", "sig"), ("add", "x", "sig"), ("add", str(2**31), "sig"), ("add", "5")):
+        refused = site.cli("bugs", *args)
+        assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    hostile = "sig\x1b[31m\u202e"
+    assert site.cli("bugs", "add", "7100", hostile).returncode == 0
+    listed = site.cli("bugs", "list", "7100").stdout
+    assert "\x1b" not in listed and "\u202e" not in listed and listed.startswith("7100\t")
+    assert site.get("Bugs", {"signatures": [hostile]}).json()["hits"] == [{"id": 7100, "signature": hostile}]
+    assert site.cli("bugs", "remove", "7100", hostile).stdout.strip() == "bug 7100: 1 association(s) removed"

@@ -174,9 +174,22 @@ def test_supersearchfacet_nested_aggs(site: Site) -> None:
     assert set(firefox_versions) == {"120.0", "121.0b3"}
     assert firefox_versions["120.0"]["count"] == 3
     assert [(b["term"], b["count"]) for b in firefox_versions["121.0b3"]["facets"]["release_channel"]] == [("beta", 2)]
-    cardinality = facet(site, "--_aggs.product.version=_cardinality.platform", "--_facets=product")
-    versions = {b["term"]: b for b in cardinality["facets"]["product"][0]["facets"]["version"]}
-    assert all(isinstance(b["facets"]["cardinality_platform"]["value"], int) for b in versions.values())
+    # The example: distinct installs per product and version.
+    cardinality = facet(site, "--_aggs.product.version=_cardinality.install_time", "--_facets=product")
+    got = {
+        (p["term"], v["term"]): v["facets"]["cardinality_install_time"]["value"]
+        for p in cardinality["facets"]["product"]
+        for v in p["facets"]["version"]
+    }
+    installs: dict[tuple[str, str], set[str]] = {}
+    for c in site.crashes:
+        installs.setdefault((c.annotations["ProductName"], c.annotations["Version"]), set()).add(
+            c.annotations["InstallTime"]
+        )
+    assert got == {key: len(times) for key, times in installs.items()}
+    assert sorted(got.values()) == [1, 1, 2]
+    table = tool(site, "supersearchfacet", "--_aggs.product.version=_cardinality.install_time", "--format=tab")
+    assert table.returncode == 0, table.stderr
 
 
 # --- fetch-data -----------------------------------------------------------------------------------------------
