@@ -175,9 +175,11 @@ def test_supersearch_pages_by_offset_cover_every_crash_once(site: Site, sort: st
 
 
 def test_supersearch_hits_hold_every_requested_column(site: Site) -> None:
-    page = site.get("SuperSearch", {"_columns": ["uuid", "product", "install_time", "url"]}).json()
-    assert page["hits"] and all(set(hit) == {"uuid", "product", "install_time"} for hit in page["hits"])
-    assert all(hit["install_time"] is None for hit in page["hits"])
+    page = site.get("SuperSearch", {"_columns": ["uuid", "install_time", "android_model", "url"]}).json()
+    assert page["hits"] and all(set(hit) == {"uuid", "install_time", "android_model"} for hit in page["hits"])
+    installs = {c.crash_id: int(c.annotations["InstallTime"]) for c in site.crashes}
+    assert all(hit["install_time"] == installs[hit["uuid"]] for hit in page["hits"])
+    assert all(hit["android_model"] is None for hit in page["hits"])  # absent: present as null
     assert page["facets"] and page["errors"] == []
     full = site.get("SuperSearch", {"_columns": ["uuid", "url"]}, token=site.tokens["full"]).json()
     assert all(set(hit) == {"uuid", "url"} for hit in full["hits"])
