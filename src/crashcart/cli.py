@@ -545,6 +545,69 @@ def stackwalk(
     click.echo(output, nl=False)
 
 
+# --- bugs (S4: the signature-bug associations behind /api/Bugs/ and /api/SignaturesByBugs/) ---------------
+
+
+@main.group()
+def bugs() -> None:
+    """Tie bugs to crash signatures (what /api/Bugs/ and /api/SignaturesByBugs/ answer from)."""
+
+
+@contextlib.contextmanager
+def _bug_table() -> Any:
+    """The crash index, migrated, with database errors said as ``IndexUnavailable`` (one line, no traceback)."""
+    from crashcart import database as db
+    from crashcart.errors import IndexUnavailable
+
+    settings = _settings()
+    db.migrate(settings)
+    from django.db import DatabaseError, connections
+
+    try:
+        yield
+    except DatabaseError as exc:
+        raise IndexUnavailable(f"bug associations: {exc}") from exc
+    finally:
+        connections.close_all()
+
+
+@bugs.command("add")
+@click.argument("bug_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("signatures", nargs=-1, required=True)
+def bugs_add(bug_id: int, signatures: tuple[str, ...]) -> None:
+    """Tie BUG_ID to each of SIGNATURES (exact signatures; adding one twice is harmless)."""
+    from crashcart.web.api.endpoints.bugs import add_associations
+
+    with _bug_table():
+        added = add_associations(bug_id, signatures)
+    click.echo(f"bug {bug_id}: {added} new association(s)")
+
+
+@bugs.command("remove")
+@click.argument("bug_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("signatures", nargs=-1)
+def bugs_remove(bug_id: int, signatures: tuple[str, ...]) -> None:
+    """Untie BUG_ID from SIGNATURES (from every signature when none is given)."""
+    from crashcart.web.api.endpoints.bugs import remove_associations
+
+    with _bug_table():
+        removed = remove_associations(bug_id, signatures)
+    click.echo(f"bug {bug_id}: {removed} association(s) removed")
+
+
+@bugs.command("list")
+@click.argument("bug_ids", nargs=-1, type=click.IntRange(1, 2**31 - 1))
+def bugs_list(bug_ids: tuple[int, ...]) -> None:
+    """Print the associations of BUG_IDS (tab-separated bug id and signature), or of every bug."""
+    from crashcart.terminal import one_line
+    from crashcart.web.api.endpoints.bugs import all_associations, associations_of_bugs
+
+    with _bug_table():
+        rows = associations_of_bugs(bug_ids) if bug_ids else all_associations()
+    for row in rows:
+        click.echo(f"{row['id']}\t{one_line(row['signature'])}")
+
+
 # --- users and API tokens (issue #10, point 9: scripts depend on these exact forms) ---------------------------
 
 
