@@ -44,6 +44,28 @@ def test_parsing_any_query_gives_values_or_errors_never_raises(query: dict[str, 
     assert "other" not in values
 
 
+def test_a_family_takes_every_key_with_its_prefix_but_not_the_named_ones() -> None:
+    declared = (Param("_aggs.product", "list"), Param("_aggs.", "list", prefix=True))
+    query = {"_aggs.product": ["a"], "_aggs.product.version": ["b", ""], "_aggs.": ["c"], "_aggsx": ["d"]}
+    values, problems = parse_params(declared, query)
+    assert values == {"_aggs.product": ["a"], "_aggs.product.version": ["b"]}
+    assert problems == {}
+
+
+def test_a_family_is_described_not_listed_in_openapi() -> None:
+    class _Family(APIModel):
+        name = "FamilyForOpenAPI"
+        params = (Param("x", "list"), Param("_aggs.", "list", help="nested", prefix=True))
+
+        def handle(self, ctx: APIContext, params: dict[str, Any]) -> Any:
+            return None
+
+    operation = openapi_document([_Family])["paths"]["/api/FamilyForOpenAPI/"]["get"]
+    validate(openapi_document([_Family]))
+    assert [p["name"] for p in operation["parameters"]] == ["x"]
+    assert "`_aggs.…`: nested" in operation["description"]
+
+
 class _Sample(APIModel):
     name = "SampleForOpenAPI"
     methods: ClassVar[tuple[str, ...]] = ("GET", "POST")

@@ -53,6 +53,10 @@ class Param:
     kind: ParamKind
     required: bool = False
     help: str = ""
+    #: A family: every key that starts with ``name`` (``_aggs.`` takes ``_aggs.product.version``, any depth),
+    #: each its own entry in the parsed values. Listed in OpenAPI's description, since OpenAPI cannot name
+    #: parameters by prefix; it spares declaring every nesting of every field as a parameter of its own.
+    prefix: bool = False
 
 
 @dataclass(frozen=True)

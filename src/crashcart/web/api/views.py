@@ -49,7 +49,14 @@ def parse_params(
     """
     values: dict[str, Any] = {}
     problems: dict[str, list[str]] = {}
+    named = {param.name for param in declared if not param.prefix}
+    for family in (param for param in declared if param.prefix):
+        for key, given_values in query.items():
+            if key.startswith(family.name) and key not in named and len(key) > len(family.name):
+                values[key] = [value for value in given_values if value != ""]
     for param in declared:
+        if param.prefix:
+            continue
         given = [value for value in query.get(param.name, ()) if value != ""]
         if param.required and not given:
             problems[param.name] = [REQUIRED]
@@ -180,7 +187,10 @@ def listing(model: type[APIModel]) -> dict[str, Any]:
         "methods": list(model.methods),
         "description": model.description,
         "permission": PERMISSION_LABELS.get(model.permission or ""),
-        "params": [{"name": p.name, "type": p.kind, "required": p.required, "help": p.help} for p in model.params],
+        "params": [
+            {"name": f"{p.name}…" if p.prefix else p.name, "type": p.kind, "required": p.required, "help": p.help}
+            for p in model.params
+        ],
     }
 
 
@@ -296,13 +306,17 @@ def _operation(model: type[APIModel], method: str) -> dict[str, Any]:
             "503": {"$ref": "#/components/responses/Error"},
         },
     }
-    schemas = {p.name: {**_SCHEMAS[p.kind], "description": p.help} for p in model.params}
-    required = [p.name for p in model.params if p.required]
+    declared = [p for p in model.params if not p.prefix]
+    families = [p for p in model.params if p.prefix]
+    if families:
+        operation["description"] += "\n\nAlso: " + "; ".join(f"`{p.name}…`: {p.help}" for p in families)
+    schemas = {p.name: {**_SCHEMAS[p.kind], "description": p.help} for p in declared}
+    required = [p.name for p in declared if p.required]
     if method == "POST":
         body: dict[str, Any] = {"type": "object", "properties": schemas}
         if required:
             body["required"] = required
-        encoding = {p.name: {"style": "form", "explode": True} for p in model.params if p.kind == "list"}
+        encoding = {p.name: {"style": "form", "explode": True} for p in declared if p.kind == "list"}
         form: dict[str, Any] = {"schema": body}
         if encoding:
             form["encoding"] = encoding
@@ -316,6 +330,6 @@ def _operation(model: type[APIModel], method: str) -> dict[str, Any]:
                 "schema": schemas[p.name],
                 **({"style": "form", "explode": True} if p.kind == "list" else {}),
             }
-            for p in model.params
+            for p in declared
         ]
     return operation

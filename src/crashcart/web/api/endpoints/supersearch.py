@@ -30,10 +30,6 @@ META_PARAMS: tuple[tuple[str, str], ...] = (
     ("_cursor", "Continue after the last hit of the page that returned this next_cursor."),
 )
 
-#: Fields people nest aggregations under (``_aggs.<outer>.<inner>``). Every facetable field can be the
-#: inner one; declaring every pair would list tens of thousands of parameters in OpenAPI for nothing.
-NESTING_FIELDS: tuple[str, ...] = ("product", "version", "platform", "release_channel", "process_type", "signature")
-
 
 def search_params(fields: Iterable[Any]) -> tuple[Param, ...]:
     """Every parameter Super Search takes, from the catalogue's fields (``SearchField`` objects)."""
@@ -47,14 +43,14 @@ def search_params(fields: Iterable[Any]) -> tuple[Param, ...]:
         )
     for name in facetable:
         declared.append(Param(f"_aggs.{name}", "list", help=f"Sub-aggregations under each {name} term."))
-    for outer in NESTING_FIELDS:
-        if outer not in facetable:
-            continue
-        for inner in facetable:
-            if inner != outer:
-                declared.append(
-                    Param(f"_aggs.{outer}.{inner}", "list", help=f"Sub-aggregations under each {outer}/{inner} pair.")
-                )
+    declared.append(
+        Param(
+            "_aggs.",
+            "list",
+            help="Nested aggregations, any depth: _aggs.<field>.<field>=<sub> (e.g. _aggs.product.version).",
+            prefix=True,
+        )
+    )
     for spec in fields:
         if spec.histogrammable:
             declared.append(Param(f"_histogram.{spec.name}", "list", help=f"Sub-aggregations per {spec.name} bucket."))
