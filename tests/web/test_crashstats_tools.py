@@ -20,7 +20,13 @@ from tests.web.site import HOSTILE, HOSTILE_TEXTS, Site, shared_site
 
 pytestmark = pytest.mark.timeout(600)
 
-BIN = Path(sys.executable).parent
+#: Each command run by crashstats-tools' own entry point, not by ``.venv/bin/<name>``: siggen also installs a
+#: ``fetch-data``, and which of the two scripts wins depends on the order the installer wrote them.
+_ENTRY = (
+    "import sys; from importlib.metadata import distribution; "
+    "[point] = [e for e in distribution('crashstats-tools').entry_points if e.name == {command!r}]; "
+    "sys.argv[0] = {command!r}; sys.exit(point.load()())"
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +44,7 @@ def tool(
     if token is not None:
         env["CRASHSTATS_API_TOKEN"] = token
     return subprocess.run(
-        [str(BIN / command), "--host", site.url, *args],
+        [sys.executable, "-c", _ENTRY.format(command=command), "--host", site.url, *args],
         env=env,
         input=stdin,
         capture_output=True,
