@@ -42,3 +42,18 @@ async def respond(
 
 async def respond_json(send: Send, status: int, doc: Any) -> None:
     await respond(send, status, json.dumps(doc).encode(), b"application/json")
+
+
+async def serve_lifespan(
+    receive: Receive, send: Send, startup: Callable[[], None], shutdown: Callable[[], None]
+) -> None:
+    """Answer ASGI's lifespan messages: ``startup`` when the server starts, ``shutdown`` when it stops."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            startup()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -12,12 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-import httpx
+from tests.helpers.serving import wait_until_answering
 
 CRASHCART = [sys.executable, "-m", "crashcart.cli"]
 
@@ -49,15 +48,8 @@ class CollectorProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = self._spawn(log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"collector exited with {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/__lbheartbeat__", timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.1)
-        raise RuntimeError(f"collector did not start:\n{self.log()}")
+        wait_until_answering(self.proc, f"{self.url}/__lbheartbeat__", what="collector", timeout=timeout, log=self.log)
+        return self
 
     def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(

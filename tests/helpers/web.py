@@ -8,18 +8,15 @@ command against the same settings, e.g. ``token create`` to get a key for ``Auth
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import httpx
-
 from tests.helpers.collector import free_port
+from tests.helpers.serving import wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,15 +89,8 @@ class WebServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"web server exited with {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/__lbheartbeat__", timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.1)
-        raise RuntimeError(f"web server did not start:\n{self.log()}")
+        wait_until_answering(self.proc, f"{self.url}/__lbheartbeat__", what="web server", timeout=timeout, log=self.log)
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from tests.helpers.collector import free_port
+from tests.helpers.serving import wait_until_answering
 
 REPO = Path(__file__).resolve().parents[2]
 MINIDUMPS = REPO / "tests" / "fixtures" / "minidump"
@@ -97,15 +98,7 @@ class Site:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"crashcart run exited with {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/NoOp/", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"crashcart run did not answer /api/NoOp/ within {timeout} s:\n{self.log()}")
+        wait_until_answering(self.proc, f"{self.url}/api/NoOp/", what="crashcart run", timeout=timeout, log=self.log)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from crashcart import service
-from crashcart.asgi import Receive, Scope, Send, respond
+from crashcart.asgi import Receive, Scope, Send, respond, serve_lifespan
 from crashcart.collector.committer import Committer
 from crashcart.collector.connection import METRICS_STATE_KEY
 from crashcart.collector.payload import Limits
@@ -90,15 +90,7 @@ class CollectorApp:
             await respond(send, 404, b"Not Found")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._metrics.start_snapshots()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await serve_lifespan(receive, send, self._metrics.start_snapshots, self.close)
 
     def close(self) -> None:
         if self._committer is not None:

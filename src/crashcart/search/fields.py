@@ -27,28 +27,27 @@ ValidationType = Literal["str", "enum", "int", "float", "datetime", "bool"]
 #: Socorro's permission name for protected data (``crashstats.view_pii``).
 VIEW_PII = "crashstats.view_pii"
 
-#: Typed columns of ``search.models.Crash`` (named as the catalogue); every other field is in ``Crash.data``.
-COLUMNS: frozenset[str] = frozenset(
-    {
-        "uuid",
-        "date",
-        "product",
-        "version",
-        "release_channel",
-        "platform",
-        "platform_version",
-        "cpu_arch",
-        "process_type",
-        "report_type",
-        "signature",
-        "reason",
-        "address",
-        "build_id",
-        "major_version",
-        "uptime",
-        "install_age",
-        "install_time",
-    }
+#: Typed columns of ``search.models.Crash`` (named as the catalogue), in the writer's statement order; every
+#: other field is in ``Crash.data``.
+COLUMNS: tuple[str, ...] = (
+    "uuid",
+    "date",
+    "product",
+    "version",
+    "release_channel",
+    "platform",
+    "platform_version",
+    "cpu_arch",
+    "process_type",
+    "report_type",
+    "signature",
+    "reason",
+    "address",
+    "build_id",
+    "major_version",
+    "uptime",
+    "install_age",
+    "install_time",
 )
 
 #: Fields whose value is a list: an array in the processed crash, or Socorro's ``semicolon_keywords`` text
@@ -389,7 +388,7 @@ def build_catalogue(schema: Schema, table: str = _TABLE) -> Catalogue:
             has_full_version=row.full,
             form_field_choices=_CHOICES.get(row.name, ()),
         )
-    missing = COLUMNS - set(fields)
+    missing = set(COLUMNS) - set(fields)
     if missing:
         raise CatalogueError(f"typed columns without a search field: {', '.join(sorted(missing))}")
     return Catalogue(fields)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from crashcart import database as db
 from crashcart.crashid import date_of
 from crashcart.errors import IndexUnavailable
-from crashcart.search.fields import SEMICOLON_LISTS, Catalogue, SearchField, catalogue
+from crashcart.search.fields import COLUMNS, SEMICOLON_LISTS, Catalogue, SearchField, catalogue
 from crashcart.search.partitions import Partitions
 
 if TYPE_CHECKING:
@@ -48,27 +48,7 @@ MAX_DATE_SKEW = dt.timedelta(days=2)
 BATCH = 500
 
 #: Columns of ``search_crash`` in statement order.
-COLUMN_ORDER: tuple[str, ...] = (
-    "uuid",
-    "date",
-    "product",
-    "version",
-    "release_channel",
-    "platform",
-    "platform_version",
-    "cpu_arch",
-    "process_type",
-    "report_type",
-    "signature",
-    "reason",
-    "address",
-    "build_id",
-    "major_version",
-    "uptime",
-    "install_age",
-    "install_time",
-    "data",
-)
+COLUMN_ORDER: tuple[str, ...] = (*COLUMNS, "data")
 
 _TRUE = frozenset({"1", "true", "True", "TRUE"})
 _FALSE = frozenset({"0", "false", "False", "FALSE"})

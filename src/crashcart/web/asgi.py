@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crashcart import database
-from crashcart.asgi import Message, Receive, Scope, Send, header, respond_json
+from crashcart.asgi import Message, Receive, Scope, Send, header, respond_json, serve_lifespan
 from crashcart.errors import IndexUnavailable
 from crashcart.logs import setup_logging
 from crashcart.metrics import Metrics
@@ -141,15 +141,7 @@ class WebApp:
         await self._django(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._metrics.start_snapshots()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await serve_lifespan(receive, send, self._metrics.start_snapshots, self.close)
 
     def close(self) -> None:
         self._metrics.stop_snapshots()
