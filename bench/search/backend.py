@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import inspect
 import itertools
 import json
 import sys
@@ -33,7 +35,7 @@ from typing import Any
 import generate
 
 from crashcart import database as db
-from crashcart.settings import load_settings
+from crashcart.settings import Settings, load_settings
 
 
 def say(message: dict[str, Any]) -> None:
@@ -42,8 +44,13 @@ def say(message: dict[str, Any]) -> None:
 
 
 class Backend:
-    def __init__(self, url: str, n: int, seed: int, data_dir: Path, batch: int | None) -> None:
-        self.settings = load_settings(environ={}, data_dir=data_dir, database_url=url)
+    def __init__(
+        self, url: str, n: int, seed: int, data_dir: Path, batch: int | None, search_timeout: float | None
+    ) -> None:
+        overrides: dict[str, Any] = {}
+        if search_timeout and "search_timeout" in Settings.model_fields:
+            overrides["search_timeout"] = search_timeout
+        self.settings = load_settings(environ={}, data_dir=data_dir, database_url=url, **overrides)
         self.n = n
         self.seed = seed
         self.batch = batch
@@ -99,10 +106,14 @@ class Backend:
                 out["server"] = "SQLite " + cursor.fetchone()[0]
         return out
 
-    @staticmethod
-    def _search() -> Callable[..., dict[str, Any]]:
-        from crashcart.search.query import supersearch  # noqa: PLC0415  (after Django's set-up)
-
+    def _search(self) -> Callable[..., dict[str, Any]]:
+        """``supersearch`` with this backend's settings (their search timeout) when it takes them."""
+        try:
+            from crashcart.search.query import supersearch  # noqa: PLC0415  (after Django's set-up)
+        except ImportError:
+            from crashcart.search.runner import supersearch  # noqa: PLC0415  (after Django's set-up)
+        if "settings" in inspect.signature(supersearch).parameters:
+            return functools.partial(supersearch, settings=self.settings)
         return supersearch
 
     def run(self, params: dict[str, list[str]], now: str, times: int, answer: bool) -> dict[str, Any]:
@@ -130,7 +141,7 @@ class Backend:
         for sql, sql_params, seconds in statements:
             head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
             entry: dict[str, Any] = {"sql": sql, "params": sql_params, "seconds": seconds}
-            if head in ("SELECT", "WITH"):
+            if head in ("SELECT", "WITH") and "set_config(" not in sql:
                 with connection.cursor() as cursor:
                     if self.vendor == "postgresql":
                         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, sql_params)
@@ -166,8 +177,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--batch", type=int, default=None, help="upsert_many's batch (default: the writer's)")
+    parser.add_argument("--search-timeout", type=float, default=None, help="CRASHCART_SEARCH_TIMEOUT (s)")
     args = parser.parse_args()
-    backend = Backend(args.url, args.n, args.seed, args.data_dir, args.batch)
+    backend = Backend(args.url, args.n, args.seed, args.data_dir, args.batch, args.search_timeout)
     say({"ready": backend.vendor})
     for line in sys.stdin:
         request = json.loads(line)

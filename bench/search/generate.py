@@ -397,6 +397,7 @@ def _crash_id(rng: random.Random, when: dt.datetime) -> str:
     return f"{hexes[:8]}-{hexes[8:12]}-4{hexes[13:16]}-{'89ab'[bits & 3]}{hexes[17:20]}-{hexes[20:25]}0{when:%y%m%d}"
 
 
+@cache
 def _debug_id(name: str, salt: str) -> str:
     return hashlib.md5(f"{name}:{salt}".encode(), usedforsecurity=False).hexdigest().upper() + "0"
 

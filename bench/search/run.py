@@ -72,6 +72,8 @@ class Child:
                    str(args.seed), "--data-dir", str(data_dir)]  # fmt: skip
         if args.batch:
             command += ["--batch", str(args.batch)]
+        if args.search_timeout:
+            command += ["--search-timeout", str(args.search_timeout)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CRASHCART_", "DJANGO_"))}
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
@@ -198,6 +200,12 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per question and backend")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=None, help="upsert_many's batch (default: the writer's)")
+    parser.add_argument(
+        "--search-timeout",
+        type=float,
+        default=60.0,
+        help="CRASHCART_SEARCH_TIMEOUT for the run (s): high, so a slow question is measured, not refused",
+    )
     parser.add_argument("--duckdb-threads", type=int, default=None, help="default: DuckDB's (every core)")
     parser.add_argument("--only", default=None, help="comma-separated question names")
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="URL of a database to create the benchmark's from")
@@ -221,6 +229,7 @@ def main() -> int:
         "min_repeats": args.min_repeats,
         "budget_seconds": args.budget,
         "warmup": args.warmup,
+        "search_timeout_seconds": args.search_timeout,
         "targets_ms": {k: v * 1000 for k, v in TARGETS.items()},
         "load": {},
         "questions": [],
