@@ -305,6 +305,47 @@ def queue_requeue(name: str, bodies: tuple[str, ...]) -> None:
     click.echo(f"requeued {moved}")
 
 
+@main.group()
+def index() -> None:
+    """The crash index (search): rebuild it from storage."""
+
+
+@index.command("rebuild")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (UTC) [30 days ago].")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (UTC) [today].")
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run over the same days.")
+def index_rebuild(since: dt.datetime | None, until: dt.datetime | None, restart: bool) -> None:
+    """Index every processed crash stored from --since to --until (resumable: run it again after a stop)."""
+    from crashcart import database as db
+    from crashcart.search.rebuild import Rebuild, count_stored
+    from crashcart.search.writer import CrashIndex
+    from crashcart.storage import Role, open_storage
+
+    today = dt.datetime.now(dt.UTC).date()
+    last = until.date() if until else today
+    first = since.date() if since else last - dt.timedelta(days=30)
+    if last < first:
+        raise click.UsageError(f"--until {last} is before --since {first}")
+    settings = _settings()
+    db.migrate(settings)
+    with contextlib.ExitStack() as stack:
+        storage = open_storage(settings, Role.WEBAPP)  # lists and reads only
+        stack.callback(storage.close)
+        crash_index = CrashIndex(settings)
+        stack.callback(crash_index.close)
+        total = count_stored(storage, first, last)
+        click.echo(f"{total} stored crash(es) from {first} to {last}", err=True)
+        with click.progressbar(length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
+            result = Rebuild(storage, crash_index, first, last, progress=bar.update).run(restart=restart)
+    if result.resumed_from:
+        day, last_id = result.resumed_from
+        click.echo(f"resumed after {last_id or 'the start of'} {day}", err=True)
+    click.echo(
+        f"indexed {result.indexed}, without a processed crash {result.skipped}, unreadable {len(result.unreadable)} "
+        f"({result.rate:,.0f} crashes/s)"
+    )
+
+
 @main.command()
 @click.argument("crash_ids", nargs=-1)
 @click.option("--signature", default=None, help="Every indexed crash with exactly this signature.")

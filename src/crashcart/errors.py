@@ -58,3 +58,17 @@ class MessageNotFound(CrashcartError):
     """An ack/nack named a message the queue no longer holds (its lease expired and it was redelivered)."""
 
     code = "message_not_found"
+
+
+class BadArgumentError(CrashcartError):
+    """A search (or another API call) was given a parameter it cannot honour; the message says which and why.
+
+    The message is shown to the caller as is (HTTP 400 ``Bad request: BadArgumentError: <message>``), so it
+    names the parameter in Socorro's words and never carries crash data.
+    """
+
+    code = "bad_argument"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -377,6 +377,17 @@ class Settings(BaseSettings):
         "`CRASHCART_SYMBOLS_S3_ACCESS_KEY_ID`.",
     )
 
+    # --- Super Search ------------------------------------------------------------------------------
+    search_timeout: float = Field(
+        json_schema_extra=_limit("search"),
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds one Super Search may run (all its statements together): PostgreSQL's "
+        "`statement_timeout`, SQLite's progress handler and the regular-expression timeout; past it the caller "
+        'gets 400 "Search query timed out…".',
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -41,6 +41,7 @@ from crashcart.queue import open_queue
 from crashcart.queue.amqp import AMQPCrashQueue
 from crashcart.queue.interfaces import CrashQueue, QueueDepth
 from crashcart.queue.sqlite import SQLiteCrashQueue
+from crashcart.search.fields import catalogue
 from crashcart.settings import Settings, load_settings
 from crashcart.stackwalk import WALKER_VERSION
 from crashcart.storage.fs import FSCrashStorage
@@ -85,12 +86,12 @@ def test_default_ruleset_processes_a_real_minidump_in_process(tmp_path: Path, in
         assert processed["stackwalk_version"]
         row = parts.index.get(crash_id)
         assert row is not None and row["signature"] == processed["signature"] and row["platform"] == "Linux"
-        public = row["public"]
-        assert public["signature"] == processed["signature"]
-        for protected in ("url", "email", "signature_debug", "collector_metadata"):
-            assert protected not in public  # the index holds only what everyone may see
-        assert "json_dump" not in public  # searchable fields only; the document stays in storage
-        assert "secret.example" not in json.dumps(public)
+        data = row["data"]
+        assert data["url"] == "https://secret.example/private"  # protected fields are indexed: search filters them
+        assert set(data) <= set(catalogue().fields)  # catalogue fields only, by their Super Search names
+        for not_searchable in ("email", "signature_debug", "collector_metadata", "json_dump", "os_name"):
+            assert not_searchable not in data
+        assert "someone@example.com" not in json.dumps(row, default=str)
         assert queue.depth()["standard"].in_flight == 0
     finally:
         parts.close()
@@ -115,7 +116,7 @@ def test_date_processed_and_history_of_a_real_minidump_across_rulesets(tmp_path:
             dates.append(processed["date_processed"])
         assert dates == [dt.datetime.fromisoformat(submitted).isoformat()] * 3  # the submission, every time
         row = parts.index.get(crash_id)
-        assert row is not None and row["public"]["date_processed"] == dates[0]
+        assert row is not None and row["date"] == dt.datetime.fromisoformat(dates[0])
         history = processed["processor_history"]
         assert [h["ruleset"] for h in history] == ["default", "regenerate_signature", "default"]
         assert {h["stackwalk_version"] for h in history} == {WALKER_VERSION}
@@ -492,9 +493,14 @@ def test_poison_crash_is_dead_lettered_and_a_misdated_crash_filed_under_its_id(p
     assert [d.body for d in dead] == [poison] and dead[0].reason.startswith("crash_not_found")
     notes = FSCrashStorage(processor.data_dir / "storage").get_processed_crash(misdated)["processor_notes"]
     assert "disagrees with submitted_timestamp" in notes
+    processed = FSCrashStorage(processor.data_dir / "storage").get_processed_crash(misdated)
     with sqlite3.connect(processor.data_dir / "crashcart.sqlite3") as db:
-        (day,) = db.execute("SELECT date FROM crashcart_crash WHERE crash_id = ?", (misdated,)).fetchone()
-    assert day == yesterday.date().isoformat()
+        (day,) = db.execute("SELECT date FROM search_crash WHERE uuid = ?", (misdated,)).fetchone()
+    # Storage files it under its id's day; the index, as Socorro's, under date_processed (the submission).
+    assert dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC) == dt.datetime.fromisoformat(
+        processed["date_processed"]
+    )
+    assert dt.datetime.fromisoformat(day).date() != yesterday.date()
     assert processor.stop() == 0
     queue.close()
 

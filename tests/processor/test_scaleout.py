@@ -81,7 +81,7 @@ def test_two_nodes_on_shared_backends_process_each_crash_once(
         assert sorted(by_node[0] + by_node[1]) == sorted(ids)  # every crash exactly once, across the nodes
         assert all(by_node), "both nodes took work from the shared queue"
         with psycopg.connect(pg_database) as conn:
-            (rows,) = conn.execute("SELECT count(*) FROM crashcart_crash WHERE product = 'Test'").fetchone()  # type: ignore[misc]
+            (rows,) = conn.execute("SELECT count(*) FROM search_crash WHERE product = 'Test'").fetchone()  # type: ignore[misc]
         assert rows == len(ids)
     finally:
         for node in nodes:

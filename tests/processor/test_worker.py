@@ -8,9 +8,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -58,10 +56,6 @@ def _slow_rules(ctx: CrashContext) -> None:
     time.sleep(30)  # a walk that does not end; the over-budget signal interrupts it
 
 
-def _public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
-    return {"signature": processed.get("signature")}
-
-
 class Env:
     def __init__(self, tmp_path: Path, index: CrashIndex) -> None:
         self.workdir = tmp_path
@@ -76,7 +70,7 @@ class Env:
             "slow": _slow_rules,
             "regenerate_signature": _regenerate,
         }
-        self.processor = CrashProcessor(self.storage, index, rulesets, _public, workdir=tmp_path)
+        self.processor = CrashProcessor(self.storage, index, rulesets, workdir=tmp_path)
         self.worker = Worker(self.queue, self.processor, idle_seconds=0.01)
 
     def store(self, submitted: dt.datetime = NOW, *, stamp: str | None = None) -> str:
@@ -121,7 +115,8 @@ def test_processed_crash_is_saved_indexed_then_acked(env: Env) -> None:
     assert processed["started_datetime"] <= processed["completed_datetime"]
     assert processed["date_processed"] == NOW.isoformat()  # the submission, not the processing
     row = env.index.get(crash_id)
-    assert row is not None and row["signature"] == "crash in Test" and row["public"] == {"signature": "crash in Test"}
+    assert row is not None and row["signature"] == "crash in Test"
+    assert row["date"] == NOW  # date_processed, the submission
     depth = env.queue.depth()["standard"]
     assert (depth.ready, depth.in_flight, depth.dead) == (0, 0, 0)
 
@@ -175,7 +170,7 @@ def test_id_date_disagreeing_with_submission_gets_a_note_and_the_ids_date(env: E
     env.drain()
     assert "disagrees with submitted_timestamp" in env.admin.get_processed_crash(crash_id)["processor_notes"]
     row = env.index.get(crash_id)
-    assert row is not None and row["date"] == dt.date(2026, 11, 25)
+    assert row is not None and row["date"] == dt.datetime(2026, 11, 26, tzinfo=dt.UTC)  # date_processed
 
 
 def test_poison_crash_is_dead_lettered_without_stopping_other_work(env: Env) -> None:
@@ -274,7 +269,7 @@ def test_outcome_times_each_stage_and_the_ack(env: Env) -> None:
 
     outcomes: list[Outcome] = []
     processor = CrashProcessor(
-        env.storage, env.index, {"default": _signature_rules, "split": split_rules}, _public, workdir=env.workdir
+        env.storage, env.index, {"default": _signature_rules, "split": split_rules}, workdir=env.workdir
     )
     worker = Worker(env.queue, processor, on_outcome=lambda outcome, processed: outcomes.append(outcome))
     first, second = env.store(), env.store()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -10,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crashcart.crashid import create_crash_id
 from crashcart.database import database_config
 from crashcart.errors import ConfigError
-from crashcart.search.writer import index_row
 from crashcart.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,14 +88,3 @@ def test_database_config_refuses_unknown_schemes() -> None:
         "6543",
         "crashes",
     )
-
-
-def test_index_row_is_bounded_and_dated_by_the_id() -> None:
-    crash_id = create_crash_id(dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
-    now = dt.datetime(2026, 1, 3, tzinfo=dt.UTC)
-    row = index_row(crash_id, {"signature": "s" * 100_000, "uptime": True, "os_version": "10.0.19045"}, now)
-    assert row["date"] == dt.date(2026, 1, 2)
-    assert len(row["signature"]) == 8192
-    assert row["uptime"] is None  # a boolean is not an integer here
-    assert row["os_version"] == "10.0.19045"
-    assert row["submitted_at"] is None

@@ -42,7 +42,7 @@ from crashcart.processor.walker import InProcessWalker, Walker, walker_config
 from crashcart.processor.worker import CrashProcessor, Outcome, OverBudget, RunRules, Worker
 from crashcart.queue import open_queue
 from crashcart.queue.interfaces import CrashQueue, Message
-from crashcart.schemas import load_schemas, public_view
+from crashcart.schemas import load_schemas
 from crashcart.search.writer import CrashIndex
 from crashcart.service import Check, Heartbeat, Status, open_backends, version_document
 from crashcart.service.http import StatusServer
@@ -146,15 +146,8 @@ def build_worker(settings: Settings, metrics: Metrics) -> WorkerParts:
     config = rule_config(settings, walker)
     pipelines = build_pipelines(config)
 
-    schema = config.schemas.processed_crash
-    searchable = frozenset(name for name, spec in schema.fields.items() if spec.searchable)
-
-    def public(processed: Mapping[str, Any]) -> Mapping[str, Any]:
-        # The index row keeps the searchable public fields; whole documents (json_dump) stay in storage.
-        return {k: v for k, v in public_view(processed, schema).items() if k in searchable}
-
     rulesets = {name: observed(pipeline, metrics) for name, pipeline in pipelines.items()}
-    processor = CrashProcessor(storage, index, rulesets, public)
+    processor = CrashProcessor(storage, index, rulesets)
     return WorkerParts(queue, processor, metrics, walker, index, pipelines)
 
 

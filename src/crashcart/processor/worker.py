@@ -74,7 +74,9 @@ def parse_message(body: str) -> tuple[str, str]:
 
 
 class Index(Protocol):
-    def upsert(self, crash_id: str, processed: Mapping[str, Any], public: Mapping[str, Any]) -> None: ...
+    """The crash index: keeps every Super Search field of the crash (search enforces permissions)."""
+
+    def upsert(self, crash_id: str, processed: Mapping[str, Any]) -> None: ...
 
 
 RunRules = Callable[[CrashContext], Mapping[str, float] | None]
@@ -103,7 +105,6 @@ class CrashProcessor:
         storage: ProcessedCrashWriter,
         index: Index,
         rulesets: Mapping[str, RunRules],
-        public_view: Callable[[Mapping[str, Any]], Mapping[str, Any]],
         *,
         workdir: Path | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -112,7 +113,6 @@ class CrashProcessor:
         self._storage = storage
         self._index = index
         self._rulesets = rulesets
-        self._public_view = public_view
         self._workdir = workdir
         self._clock = clock
         self._version = processor_version
@@ -152,7 +152,7 @@ class CrashProcessor:
         processed["processor_history"] = _history(previous, self._run_entry(processed, ruleset))
         self._storage.save_processed_crash(crash_id, processed)
         saved = time.perf_counter()
-        self._index.upsert(crash_id, processed, self._public_view(processed))
+        self._index.upsert(crash_id, processed)
         indexed = time.perf_counter()
         apart = dict(split or {})
         stages = {

@@ -1,9 +1,14 @@
 """The crash index tables.
 
-``Crash`` holds the fields people filter, sort and aggregate on, as columns; the rest of the public
-processed crash is in ``public`` (JSON) for display. Protected fields never enter the index: the web app
-reads them from storage for users with the permission. ``date`` is always the date in the crash id, so a
-crash whose ``submitted_timestamp`` disagrees is still found under its id's day.
+``Crash`` is one row per crash: the fields people filter, sort and aggregate on most as typed columns (named as
+the Super Search catalogue, ``crashcart.search.fields``), every other catalogue field in ``data`` (JSON, by its
+Super Search name; list fields as arrays). It keeps every catalogue field, public and protected: permissions
+are enforced when searching. A missing value is SQL NULL (or an absent key in ``data``).
+
+On PostgreSQL ``search_crash`` is partitioned by range on ``date`` (one partition per ISO week, created on
+demand by the writer, plus a default partition as a safety net), so retention drops whole weeks
+(``crashcart.search.partitions``); its primary key is therefore ``(uuid, date)``. SQLite gets a plain table
+with the same columns and key.
 """
 
 from __future__ import annotations
@@ -12,32 +17,78 @@ from django.db import models
 
 
 class Crash(models.Model):
-    crash_id = models.CharField(max_length=36, primary_key=True)
-    date = models.DateField(db_index=True, help_text="UTC date in the crash id")
-    submitted_at = models.DateTimeField(null=True, help_text="submitted_timestamp from the collector")
-    processed_at = models.DateTimeField(help_text="when this row was last written")
-    product = models.CharField(max_length=100, blank=True, default="")
-    version = models.CharField(max_length=100, blank=True, default="")
-    release_channel = models.CharField(max_length=100, blank=True, default="")
-    build_id = models.CharField(max_length=50, blank=True, default="")
-    platform = models.CharField(max_length=100, blank=True, default="", help_text="os_name")
-    os_version = models.CharField(max_length=200, blank=True, default="")
-    cpu_arch = models.CharField(max_length=50, blank=True, default="")
-    process_type = models.CharField(max_length=50, blank=True, default="")
-    signature = models.TextField(blank=True, default="")
-    reason = models.CharField(max_length=255, blank=True, default="")
-    address = models.CharField(max_length=50, blank=True, default="")
+    pk = models.CompositePrimaryKey("uuid", "date")
+    uuid = models.CharField(max_length=36, help_text="crash id")
+    date = models.DateTimeField(help_text="date_processed: when the collector accepted the crash")
+    product = models.TextField(null=True)
+    version = models.TextField(null=True)
+    release_channel = models.TextField(null=True)
+    platform = models.TextField(null=True, help_text="os_name")
+    platform_version = models.TextField(null=True, help_text="os_version")
+    cpu_arch = models.TextField(null=True)
+    process_type = models.TextField(null=True)
+    report_type = models.TextField(null=True)
+    signature = models.TextField(null=True)
+    reason = models.TextField(null=True)
+    address = models.TextField(null=True)
+    build_id = models.BigIntegerField(null=True, help_text="build")
+    major_version = models.IntegerField(null=True)
     uptime = models.BigIntegerField(null=True)
     install_age = models.BigIntegerField(null=True)
-    public = models.JSONField(default=dict, help_text="public processed-crash fields")
+    install_time = models.BigIntegerField(null=True)
+    data = models.JSONField(default=dict, help_text="every other catalogue field, by Super Search name")
 
     class Meta:
-        db_table = "crashcart_crash"
+        db_table = "search_crash"
         indexes = [
-            models.Index(fields=["date", "signature"], name="crash_date_signature"),
-            models.Index(fields=["product", "version", "date"], name="crash_product_version_date"),
-            models.Index(fields=["signature"], name="crash_signature"),
+            models.Index(fields=["date"], name="search_crash_date"),
+            models.Index(fields=["product", "date"], name="search_crash_product_date"),
+            models.Index(fields=["signature", "date"], name="search_crash_signature_date"),
+            models.Index(fields=["version", "date"], name="search_crash_version_date"),
+            models.Index(fields=["platform", "date"], name="search_crash_platform_date"),
+            models.Index(fields=["process_type", "date"], name="search_crash_process_type_date"),
         ]
 
     def __str__(self) -> str:
-        return str(self.crash_id)
+        return str(self.uuid)
+
+
+class Signature(models.Model):
+    """When each signature was first seen, and in which build (Socorro's ``SignatureFirstDate``)."""
+
+    signature = models.TextField(unique=True)
+    first_date = models.DateTimeField()
+    first_build = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return str(self.signature)
+
+
+class BugAssociation(models.Model):
+    """A bug filed against a signature (Socorro's ``Bugs`` / ``SignaturesByBugs``)."""
+
+    bug_id = models.IntegerField()
+    signature = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bug_id", "signature"], name="search_bug_signature_unique")]
+        indexes = [models.Index(fields=["signature"], name="search_bug_signature")]
+
+    def __str__(self) -> str:
+        return f"{self.bug_id}: {self.signature}"
+
+
+class RebuildCheckpoint(models.Model):
+    """Where ``crashcart index rebuild`` got to, so a second run after an interruption continues there."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    since = models.DateField()
+    until = models.DateField()
+    day = models.DateField(help_text="the day being rebuilt")
+    last_id = models.CharField(max_length=36, blank=True, default="", help_text="last id indexed on that day")
+    indexed = models.BigIntegerField(default=0)
+    skipped = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.day} {self.last_id}"

@@ -1,0 +1,205 @@
+"""Rebuilding the crash index from the processed crashes in storage (``crashcart index rebuild``).
+
+Storage is listed day by day through the raw-crash date prefixes (so crashes never indexed are found too),
+each processed crash is read and indexed in batches through the writer's bulk upsert. A processed crash with
+only a few fields (an old or foreign deployment) is indexed with what it has; an id without a processed crash
+(never processed) is skipped and counted.
+
+The run is resumable: after each batch a checkpoint row (``search_rebuildcheckpoint``: the range, the day being
+rebuilt and the last id indexed on it, ids being listed in sorted order) is written, so a second run over the
+same range after an interruption continues after that id; ``restart`` ignores it. A finished run deletes its
+checkpoint. Reading runs one batch ahead in a thread, so parsing JSON overlaps the database's work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from crashcart.errors import CrashNotFound, IndexUnavailable, StorageUnavailable
+from crashcart.search.writer import BATCH, CrashIndex
+from crashcart.storage.interfaces import CrashReader
+
+LOGGER = logging.getLogger(__name__)
+
+CHECKPOINT = "rebuild"
+#: Consecutive unreadable processed crashes after which storage is taken to be down (the run stops; resume).
+MAX_CONSECUTIVE_UNREADABLE = 50
+
+
+@dataclass
+class RebuildResult:
+    since: dt.date
+    until: dt.date
+    indexed: int = 0
+    skipped: int = 0  # raw crashes without a processed crash
+    unreadable: list[str] = field(default_factory=list)  # processed crashes storage could not decode
+    resumed_from: tuple[dt.date, str] | None = None
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    day: dt.date
+    last_id: str
+    indexed: int
+    skipped: int
+
+
+def days(since: dt.date, until: dt.date) -> list[dt.date]:
+    return [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
+
+
+def count_stored(storage: CrashReader, since: dt.date, until: dt.date) -> int:
+    """How many raw crashes are stored from ``since`` to ``until`` (listing only), for a progress bar."""
+    return sum(sum(1 for _ in storage.list_raw_crash_ids(day)) for day in days(since, until))
+
+
+class Rebuild:
+    """One rebuild of ``since``..``until`` (inclusive) from ``storage`` into ``index``."""
+
+    def __init__(
+        self,
+        storage: CrashReader,
+        index: CrashIndex,
+        since: dt.date,
+        until: dt.date,
+        *,
+        batch: int = BATCH,
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        if until < since:
+            raise ValueError(f"--until {until} is before --since {since}")
+        self._storage = storage
+        self._index = index
+        self._since, self._until = since, until
+        self._batch = batch
+        self._progress = progress
+
+    def run(self, *, restart: bool = False) -> RebuildResult:
+        result = RebuildResult(self._since, self._until)
+        started = time.perf_counter()
+        checkpoint = None if restart else self._load_checkpoint()
+        if checkpoint is not None:
+            result.resumed_from = (checkpoint.day, checkpoint.last_id)
+            result.indexed, result.skipped = checkpoint.indexed, checkpoint.skipped
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader:
+            for day in days(self._since, self._until):
+                if checkpoint is not None and day < checkpoint.day:
+                    self._progress(sum(1 for _ in self._storage.list_raw_crash_ids(day)))  # done before
+                    continue
+                after = checkpoint.last_id if checkpoint is not None and day == checkpoint.day else ""
+                self._rebuild_day(day, after, result, reader)
+        self._clear_checkpoint()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _rebuild_day(self, day: dt.date, after: str, result: RebuildResult, reader: ThreadPoolExecutor) -> None:
+        listed = list(self._storage.list_raw_crash_ids(day))  # sorted: the checkpoint relies on it
+        todo = [crash_id for crash_id in listed if crash_id > after] if after else listed
+        self._progress(len(listed) - len(todo))  # done by the interrupted run
+        ids = iter(todo)
+        batches = _chunks(ids, self._batch)
+        pending: Future[tuple[list[dict[str, Any]], list[str], list[str]]] | None = None
+        first = next(batches, None)
+        if first is not None:
+            pending = reader.submit(self._read, first)
+        while pending is not None:
+            loaded, missing, unreadable = pending.result()
+            following = next(batches, None)
+            pending = reader.submit(self._read, following) if following is not None else None
+            if loaded:
+                self._index.write_rows(loaded)
+            result.indexed += len(loaded)
+            result.skipped += len(missing)
+            result.unreadable += unreadable
+            last = max([row["uuid"] for row in loaded] + missing + unreadable)
+            self._save_checkpoint(day, last, result)
+            self._progress(len(loaded) + len(missing) + len(unreadable))
+
+    def _read(self, crash_ids: Sequence[str]) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+        """Index rows of the processed crashes of ``crash_ids``: (rows, ids without a processed crash, ids whose
+        processed crash is unreadable). Runs in the reader thread, so JSON decoding and ``index_row`` overlap
+        the database's work on the previous batch."""
+        loaded: list[dict[str, Any]] = []
+        missing: list[str] = []
+        unreadable: list[str] = []
+        consecutive = 0
+        for crash_id in crash_ids:
+            try:
+                loaded.append(self._index.row(crash_id, self._storage.get_processed_crash(crash_id)))
+                consecutive = 0
+            except CrashNotFound:
+                missing.append(crash_id)
+            except StorageUnavailable as exc:
+                consecutive += 1
+                if consecutive >= MAX_CONSECUTIVE_UNREADABLE:
+                    raise
+                LOGGER.warning("%s: processed crash not indexed: %s", crash_id, exc)
+                unreadable.append(crash_id)
+        return loaded, missing, unreadable
+
+    # --- checkpoint ----------------------------------------------------------------------------------------------
+
+    def _load_checkpoint(self) -> _Checkpoint | None:
+        from crashcart.search.models import RebuildCheckpoint
+
+        with _index_errors():
+            found = RebuildCheckpoint.objects.filter(name=CHECKPOINT).first()
+        if found is None:
+            return None
+        if (found.since, found.until) != (self._since, self._until):
+            LOGGER.info(
+                "index rebuild: the checkpoint is for %s..%s, not this range: starting over", found.since, found.until
+            )
+            return None
+        return _Checkpoint(found.day, found.last_id, found.indexed, found.skipped)
+
+    def _save_checkpoint(self, day: dt.date, last_id: str, result: RebuildResult) -> None:
+        from crashcart.search.models import RebuildCheckpoint
+
+        with _index_errors():
+            RebuildCheckpoint.objects.update_or_create(
+                name=CHECKPOINT,
+                defaults={
+                    "since": self._since,
+                    "until": self._until,
+                    "day": day,
+                    "last_id": last_id,
+                    "indexed": result.indexed,
+                    "skipped": result.skipped,
+                },
+            )
+
+    @staticmethod
+    def _clear_checkpoint() -> None:
+        from crashcart.search.models import RebuildCheckpoint
+
+        with _index_errors():
+            RebuildCheckpoint.objects.filter(name=CHECKPOINT).delete()
+
+
+@contextmanager
+def _index_errors() -> Iterator[None]:
+    from django.db import DatabaseError
+
+    try:
+        yield
+    except DatabaseError as exc:
+        raise IndexUnavailable(f"index rebuild checkpoint: {exc}") from exc
+
+
+def _chunks(ids: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(islice(ids, size)):
+        yield chunk

@@ -1,0 +1,760 @@
+"""Super Search executed in SQL on the crash index (SQLite embedded, PostgreSQL at scale), through Django.
+
+This is the only module that knows SQL for searching. ``SqlSearchBackend.search(query)`` compiles a parsed
+``SearchQuery`` into a few statements on table ``search_crash`` (typed columns, the rest in the JSON column
+``data``) and answers in Socorro's shape:
+
+* ``total``: ``COUNT(*)`` under the filters; ``hits``: one page, ordered by ``_sort`` then crash id, with every
+  requested column (``null`` when absent, one-element lists collapsed, empty lists ``null``) and the page's
+  ``next_cursor`` (keyset pagination: the next page starts strictly after the last hit's sort key);
+* ``facets``: one ``GROUP BY`` per aggregation level (terms: top ``_facets_size`` by count then term; nested
+  ``_aggs`` restricted to the parent's chosen terms; histograms; exact cardinalities).
+
+Every statement is bounded by the date range (PostgreSQL prunes partitions) and by a deadline
+(``CRASHCART_SEARCH_TIMEOUT``): PostgreSQL gets ``statement_timeout`` for what is left of it, SQLite a progress
+handler. Regular expressions run in PostgreSQL's engine or, on SQLite, in the ``regex`` module with the time
+left as its timeout, so a pathological pattern ends in Socorro's 400 "Search query timed out…", never in a
+stuck worker. Values always travel as bound parameters; field names come from the catalogue (checked to be
+identifiers) and are written into the SQL so expression indexes on JSON keys can be used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from crashcart.errors import BadArgumentError, IndexUnavailable
+from crashcart.search import cursor as cursors
+from crashcart.search.query import (
+    TOO_COMPLEX,
+    Aggregation,
+    Clause,
+    Field,
+    FieldFilter,
+    Interval,
+    SearchQuery,
+    analyzed,
+    parse,
+    words,
+)
+
+if TYPE_CHECKING:
+    from crashcart.search.backend import SearchBackend
+    from crashcart.settings import Settings
+
+LOGGER = logging.getLogger(__name__)
+
+TABLE = "search_crash"
+DEFAULT_TIMEOUT = 5.0
+TIMED_OUT = "Search query timed out. Try a shorter date range, fewer facets or a simpler filter."
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: How many SQLite virtual-machine steps run between two looks at the clock.
+_SQLITE_PROGRESS_STEPS = 20_000
+
+
+def _ident(name: str) -> str:
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+# --- SQL per database ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sql:
+    """A fragment of SQL and its parameters (``%s`` placeholders; a literal percent is written ``%%``)."""
+
+    text: str
+    params: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One level of an aggregation: the expression grouped on, and the join it needs (list fields)."""
+
+    expr: str
+    join: str | None
+    distinct_rows: bool  # a list field: a crash may be in several groups, so count crashes, not rows
+    convert: Callable[[Any], Any]
+
+
+class _Dialect:
+    """What differs between SQLite and PostgreSQL; the compiler above it is shared."""
+
+    vendor = ""
+
+    def value(self, f: Field) -> str:
+        """The field's scalar value (SQL NULL when absent)."""
+        raise NotImplementedError
+
+    def raw_json(self, f: Field) -> str:
+        """The field's value in ``data`` as JSON text, for hits."""
+        raise NotImplementedError
+
+    def elements(self, f: Field, alias: str) -> str:
+        """A table of a list field's elements, one row per element, column ``<alias>.value``."""
+        raise NotImplementedError
+
+    def element(self, f: Field, alias: str) -> str:
+        """The scalar value of one element from ``elements``."""
+        raise NotImplementedError
+
+    def list_empty(self, f: Field) -> str:
+        raise NotImplementedError
+
+    def list_contains(self, f: Field, value: Any) -> _Sql | None:
+        return None
+
+    def has_word(self, expr: str, word: str) -> _Sql:
+        raise NotImplementedError
+
+    def contains(self, expr: str, op: str, value: str) -> _Sql:
+        raise NotImplementedError
+
+    def regex(self, expr: str, pattern: str) -> _Sql:
+        raise NotImplementedError
+
+    def param(self, f: Field, value: Any) -> Any:
+        return value
+
+    def date_bucket(self, expr: str, interval: Interval) -> str:
+        raise NotImplementedError
+
+    def number_bucket(self, expr: str, step: int | float) -> str:
+        raise NotImplementedError
+
+    def sort_expr(self, f: Field) -> str:
+        return self.value(f) if not f.is_list else self.raw_json(f)
+
+    def nulls_last(self) -> str:
+        return " NULLS LAST"
+
+    def is_same(self, left: str) -> str:
+        raise NotImplementedError
+
+    def to_datetime(self, value: Any) -> dt.datetime | None:
+        raise NotImplementedError
+
+
+class _SqliteDialect(_Dialect):
+    vendor = "sqlite"
+
+    def __init__(self, adapt_datetime: Callable[[dt.datetime], Any]) -> None:
+        self._adapt_datetime = adapt_datetime
+
+    def value(self, f: Field) -> str:
+        if f.column:
+            return f'c."{_ident(f.column)}"'
+        return f"json_extract(c.data, '$.{_ident(f.name)}')"
+
+    def raw_json(self, f: Field) -> str:
+        return f"(c.data -> '$.{_ident(f.name)}')"
+
+    def elements(self, f: Field, alias: str) -> str:
+        return f"json_each(c.data, '$.{_ident(f.name)}') AS {alias}"
+
+    def element(self, f: Field, alias: str) -> str:
+        return f"{alias}.value"
+
+    def list_empty(self, f: Field) -> str:
+        return f"COALESCE(json_array_length(c.data, '$.{_ident(f.name)}'), 0) = 0"
+
+    def has_word(self, expr: str, word: str) -> _Sql:
+        if word.isascii():  # cheap pre-filter; SQLite's lower() folds ASCII only
+            return _Sql(f"(instr(lower({expr}), %s) > 0 AND crashcart_has_word({expr}, %s))", [word, word])
+        return _Sql(f"crashcart_has_word({expr}, %s)", [word])
+
+    def contains(self, expr: str, op: str, value: str) -> _Sql:
+        # instr/substr compare characters exactly: no wildcard to escape, case-sensitive like Socorro's.
+        if op == "~":
+            return _Sql(f"instr({expr}, %s) > 0", [value])
+        if op == "^":
+            return _Sql(f"substr({expr}, 1, %s) = %s", [len(value), value])
+        return _Sql(f"(length({expr}) >= %s AND substr({expr}, -%s) = %s)", [len(value), len(value), value])
+
+    def regex(self, expr: str, pattern: str) -> _Sql:
+        return _Sql(f"crashcart_regexp(%s, {expr})", [pattern])
+
+    def param(self, f: Field, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and f.column:
+            return self._adapt_datetime(value)
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        return value
+
+    def date_bucket(self, expr: str, interval: Interval) -> str:
+        if interval.seconds:
+            return f"(CAST(strftime('%%s', {expr}) AS INTEGER) / {int(interval.seconds)} * {int(interval.seconds)})"
+        formats = {
+            "minute": f"strftime('%%Y-%%m-%%d %%H:%%M:00', {expr})",
+            "hour": f"strftime('%%Y-%%m-%%d %%H:00:00', {expr})",
+            "day": f"strftime('%%Y-%%m-%%d 00:00:00', {expr})",
+            "week": f"strftime('%%Y-%%m-%%d 00:00:00', {expr}, 'weekday 0', '-6 days')",
+            "month": f"strftime('%%Y-%%m-01 00:00:00', {expr})",
+            "quarter": f"printf('%%s-%%02d-01 00:00:00', strftime('%%Y', {expr}), "
+            f"((CAST(strftime('%%m', {expr}) AS INTEGER) - 1) / 3) * 3 + 1)",
+            "year": f"strftime('%%Y-01-01 00:00:00', {expr})",
+        }
+        return formats[interval.calendar or "day"]
+
+    def number_bucket(self, expr: str, step: int | float) -> str:
+        q = f"(({expr}) / {step!r})"
+        if isinstance(step, int):
+            return f"((({expr}) - ((({expr}) % {step}) + {step}) % {step}))"
+        return f"((CAST({q} AS INTEGER) - (CASE WHEN {q} < CAST({q} AS INTEGER) THEN 1 ELSE 0 END)) * {step!r})"
+
+    def is_same(self, left: str) -> str:
+        return f"{left} IS %s"
+
+    def to_datetime(self, value: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float):
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        if isinstance(value, dt.datetime):
+            parsed = value
+        else:
+            parsed = dt.datetime.fromisoformat(str(value))
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+class _PostgresDialect(_Dialect):
+    vendor = "postgresql"
+
+    def value(self, f: Field) -> str:
+        if f.column:
+            return f'c."{_ident(f.column)}"'
+        key = f"c.data -> '{_ident(f.name)}'"
+        if f.validation_type in ("int", "float"):
+            return f"(CASE WHEN jsonb_typeof({key}) = 'number' THEN ({key} #>> '{{}}')::numeric END)"
+        if f.validation_type == "bool":
+            return f"(CASE WHEN jsonb_typeof({key}) = 'boolean' THEN ({key} #>> '{{}}')::boolean END)"
+        return f"(c.data ->> '{_ident(f.name)}')"
+
+    def raw_json(self, f: Field) -> str:
+        return f"(c.data -> '{_ident(f.name)}')::text"
+
+    def _array(self, f: Field) -> str:
+        """The field as a JSON array: absent or null → [], a scalar → [scalar] (hostile data never errors)."""
+        key = f"(c.data -> '{_ident(f.name)}')"
+        kind = f"jsonb_typeof({key})"
+        return (
+            f"(CASE WHEN {kind} = 'array' THEN {key} WHEN {key} IS NULL OR {kind} = 'null' THEN '[]'::jsonb "
+            f"ELSE jsonb_build_array({key}) END)"
+        )
+
+    def elements(self, f: Field, alias: str) -> str:
+        return f"LATERAL jsonb_array_elements({self._array(f)}) AS {alias}(value)"
+
+    def element(self, f: Field, alias: str) -> str:
+        if f.validation_type in ("int", "float"):
+            return f"(CASE WHEN jsonb_typeof({alias}.value) = 'number' THEN ({alias}.value #>> '{{}}')::numeric END)"
+        if f.validation_type == "bool":
+            return f"(CASE WHEN jsonb_typeof({alias}.value) = 'boolean' THEN ({alias}.value #>> '{{}}')::boolean END)"
+        return f"({alias}.value #>> '{{}}')"
+
+    def list_empty(self, f: Field) -> str:
+        return f"jsonb_array_length({self._array(f)}) = 0"
+
+    def list_contains(self, f: Field, value: Any) -> _Sql | None:
+        if f.validation_type in ("str", "enum"):  # jsonb containment: a GIN index on data can answer it
+            return _Sql(f"c.data -> '{_ident(f.name)}' @> %s::jsonb", [json.dumps([value])])
+        return None
+
+    def has_word(self, expr: str, word: str) -> _Sql:
+        # A word is letters, digits and '_' only, so it is safe inside the pattern; \m \M are word edges.
+        return _Sql(f"{expr} ~* %s", [f"\\m{word}\\M"])
+
+    def contains(self, expr: str, op: str, value: str) -> _Sql:
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = {"~": f"%{escaped}%", "^": f"{escaped}%", "$": f"%{escaped}"}[op]
+        return _Sql(f"{expr} LIKE %s ESCAPE '\\'", [pattern])
+
+    def regex(self, expr: str, pattern: str) -> _Sql:
+        return _Sql(f"{expr} ~ %s", [f"^(?:{pattern})$"])
+
+    def param(self, f: Field, value: Any) -> Any:
+        return value
+
+    def date_bucket(self, expr: str, interval: Interval) -> str:
+        if interval.seconds:
+            n = int(interval.seconds)
+            return f"to_timestamp(floor(extract(epoch FROM {expr}) / {n}) * {n})"
+        return f"date_trunc('{interval.calendar or 'day'}', {expr}, 'UTC')"
+
+    def number_bucket(self, expr: str, step: int | float) -> str:
+        return f"(floor(({expr})::numeric / {step!r}) * {step!r})"
+
+    def is_same(self, left: str) -> str:
+        return f"{left} IS NOT DISTINCT FROM %s"
+
+    def to_datetime(self, value: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
+
+
+# --- compiling filters ------------------------------------------------------------------------------
+
+
+def _where(query: SearchQuery, d: _Dialect) -> _Sql:
+    date = d.value(query.date_field)
+    rng = query.date_range
+    parts = [
+        _Sql(f"{date} {'>=' if rng.start_inclusive else '>'} %s", [d.param(query.date_field, rng.start)]),
+        _Sql(f"{date} {'<=' if rng.end_inclusive else '<'} %s", [d.param(query.date_field, rng.end)]),
+    ]
+    parts.extend(_field_filter(f, d) for f in query.filters)
+    return _join(parts, " AND ")
+
+
+def _join(parts: Sequence[_Sql], sep: str) -> _Sql:
+    return _Sql(sep.join(f"({p.text})" for p in parts), [v for p in parts for v in p.params])
+
+
+def _field_filter(flt: FieldFilter, d: _Dialect) -> _Sql:
+    parts = [_clause(flt.field, c, d) for c in flt.all_of]
+    if flt.any_of:
+        parts.append(_join([_clause(flt.field, c, d) for c in flt.any_of], " OR "))
+    return _join(parts, " AND ")
+
+
+def _clause(f: Field, clause: Clause, d: _Dialect) -> _Sql:
+    sql = _predicate(f, clause, d)
+    if clause.negated:
+        return _Sql(f"NOT COALESCE(({sql.text}), FALSE)", sql.params)
+    return sql
+
+
+def _predicate(f: Field, clause: Clause, d: _Dialect) -> _Sql:
+    op, value = clause.operator, clause.value
+    if op == "__null__":
+        return _Sql(d.list_empty(f) if f.is_list else f"{d.value(f)} IS NULL")
+    if f.is_list:
+        if op == "=":
+            fast = d.list_contains(f, value)
+            if fast is not None:
+                return fast
+        inner = _scalar_predicate(f, op, value, d.element(f, "j"), d)
+        return _Sql(f"EXISTS (SELECT 1 FROM {d.elements(f, 'j')} WHERE {inner.text})", inner.params)
+    return _scalar_predicate(f, op, value, d.value(f), d)
+
+
+def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> _Sql:
+    if op == "__true__":
+        return _Sql(f"{expr} = %s", [True])
+    if op in (">", ">=", "<", "<="):
+        return _Sql(f"{expr} {op} %s", [d.param(f, value)])
+    if op == "=":
+        return _Sql(f"{expr} = %s", [d.param(f, value)])
+    if op in ("~", "^", "$"):
+        if value == "":
+            return _Sql(f"{expr} IS NOT NULL")
+        return d.contains(expr, op, str(value))
+    if op == "@":
+        return d.regex(expr, str(value))
+    # "has terms"
+    if analyzed(f):
+        return _join([d.has_word(expr, w) for w in dict.fromkeys(words(str(value)))], " OR ")
+    if isinstance(value, str):
+        return _Sql(f"lower({expr}) = %s", [value.lower()])
+    return _Sql(f"{expr} = %s", [d.param(f, value)])
+
+
+# --- the backend ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Deadline:
+    at: float
+    expired: bool = False
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+
+class SqlSearchBackend:
+    """Super Search on the Django database ``alias`` (SQLite or PostgreSQL), each search within ``timeout`` s."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, alias: str = "default") -> None:
+        self.timeout = timeout
+        self.alias = alias
+
+    def search(self, query: SearchQuery) -> dict[str, Any]:
+        from django.db import DatabaseError, connections
+
+        connection = connections[self.alias]
+        deadline = _Deadline(time.monotonic() + self.timeout)
+        try:
+            with self._bounded(connection, deadline) as run:
+                dialect = self._dialect(connection)
+                return _Search(query, dialect, run).answer()
+        except DatabaseError as exc:
+            raise self._translate(exc, deadline) from exc
+
+    @staticmethod
+    def _dialect(connection: Any) -> _Dialect:
+        if connection.vendor == "postgresql":
+            return _PostgresDialect()
+        if connection.vendor == "sqlite":
+            return _SqliteDialect(connection.ops.adapt_datetimefield_value)
+        raise IndexUnavailable(f"Super Search does not support {connection.vendor} databases")
+
+    @contextmanager
+    def _bounded(self, connection: Any, deadline: _Deadline) -> Iterator[_Runner]:
+        """A statement runner that stops every statement at the deadline."""
+        from django.db import transaction
+
+        if connection.vendor == "postgresql":
+            with transaction.atomic(using=self.alias), connection.cursor() as cursor:
+                yield _Runner(cursor, deadline, postgres=True)
+            return
+        connection.ensure_connection()
+        raw = connection.connection
+
+        def progress() -> int:
+            if time.monotonic() > deadline.at:
+                deadline.expired = True
+                return 1
+            return 0
+
+        raw.set_progress_handler(progress, _SQLITE_PROGRESS_STEPS)
+        raw.create_function("crashcart_regexp", 2, functools.partial(_sqlite_regexp, deadline))
+        raw.create_function("crashcart_has_word", 2, _sqlite_has_word, deterministic=True)
+        try:
+            with connection.cursor() as cursor:
+                yield _Runner(cursor, deadline, postgres=False)
+        finally:
+            raw.set_progress_handler(None, 0)
+
+    @staticmethod
+    def _translate(exc: Exception, deadline: _Deadline) -> Exception:
+        cause = exc.__cause__
+        state = getattr(cause, "sqlstate", None)
+        text = str(exc)
+        if deadline.expired or state == "57014" or "interrupted" in text:
+            return BadArgumentError(TIMED_OUT)
+        if state == "2201B" or "regular expression" in text:
+            if "too complex" in text or "out of memory" in text:
+                return BadArgumentError(TOO_COMPLEX)
+            return BadArgumentError("Bad value for regular expression: not a valid regular expression")
+        if state == "54001" or "too many SQL variables" in text or "too complex" in text:
+            return BadArgumentError(TOO_COMPLEX)
+        LOGGER.warning("search failed: %s", exc)
+        return IndexUnavailable(f"the crash index could not answer: {type(exc).__name__}")
+
+
+@dataclass
+class _Runner:
+    cursor: Any
+    deadline: _Deadline
+    postgres: bool
+
+    def rows(self, sql: _Sql) -> list[tuple[Any, ...]]:
+        left = self.deadline.left()
+        if left <= 0:
+            self.deadline.expired = True
+            raise BadArgumentError(TIMED_OUT)
+        if self.postgres:
+            self.cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(max(1, int(left * 1000)))])
+        self.cursor.execute(sql.text, sql.params)
+        return list(self.cursor.fetchall())
+
+
+def _sqlite_regexp(deadline: _Deadline, pattern: str, value: Any) -> bool | None:
+    if value is None:
+        return None
+    left = deadline.left()
+    if left <= 0:
+        deadline.expired = True
+        raise TimeoutError("search deadline")
+    try:
+        return _compiled(pattern).fullmatch(str(value), timeout=left) is not None
+    except TimeoutError:
+        deadline.expired = True
+        raise
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    return regex.compile(pattern, regex.VERSION0)
+
+
+@functools.lru_cache(maxsize=256)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
+
+
+def _sqlite_has_word(value: Any, word: str) -> bool | None:
+    if value is None:
+        return None
+    return _word_pattern(word).search(str(value)) is not None
+
+
+# --- one search -------------------------------------------------------------------------------------
+
+
+class _Search:
+    def __init__(self, query: SearchQuery, dialect: _Dialect, run: _Runner) -> None:
+        self.q = query
+        self.d = dialect
+        self.run = run
+        self.where = _where(query, dialect)
+
+    def answer(self) -> dict[str, Any]:
+        total = self.run.rows(_Sql(f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}", self.where.params))
+        hits, next_cursor = self._hits()
+        facets: dict[str, Any] = {}
+        for agg in self.q.aggregations:
+            facets[agg.key] = self._aggregate(agg, [], None).get((), _empty(agg))
+        return {
+            "hits": hits,
+            "total": int(total[0][0]),
+            "facets": facets,
+            "errors": [],
+            "next_cursor": next_cursor,
+        }
+
+    # hits ------------------------------------------------------------------------------------------
+    def _hits(self) -> tuple[list[dict[str, Any]], str | None]:
+        q, d = self.q, self.d
+        if q.results_number == 0:
+            return [], None
+        select = [d.value(f) if f.column else d.raw_json(f) for f in q.columns]
+        sort_exprs = [d.sort_expr(k.field) for k in q.sort]
+        select += sort_exprs
+        where = _Sql(self.where.text, list(self.where.params))
+        if q.cursor is not None:
+            after = self._after(sort_exprs, q.cursor)
+            where = _Sql(f"({where.text}) AND ({after.text})", where.params + after.params)
+        order = ", ".join(
+            f"{expr} {'DESC' if key.descending else 'ASC'}{d.nulls_last()}"
+            for expr, key in zip(sort_exprs, q.sort, strict=True)
+        )
+        sql = _Sql(
+            f"SELECT {', '.join(select)} FROM {TABLE} c WHERE {where.text} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*where.params, q.results_number, q.results_offset],
+        )
+        rows = self.run.rows(sql)
+        n = len(q.columns)
+        hits = [{f.name: self._hit_value(f, row[i]) for i, f in enumerate(q.columns)} for row in rows]
+        next_cursor = None
+        if rows and len(rows) == q.results_number:
+            last = rows[-1][n:]
+            values = [
+                self.d.to_datetime(v) if key.field.query_type == "date" and v is not None else _plain(v)
+                for key, v in zip(q.sort, last, strict=True)
+            ]
+            next_cursor = cursors.encode(q.sort_spec(), values)
+        return hits, next_cursor
+
+    def _after(self, sort_exprs: list[str], values: Sequence[Any]) -> _Sql:
+        """Rows strictly after ``values`` in the sort order (NULLs last in either direction)."""
+        options: list[_Sql] = []
+        for i, (expr, key, value) in enumerate(zip(sort_exprs, self.q.sort, values, strict=True)):
+            if value is None:
+                continue  # only NULLs come after a NULL, and they are equal to it
+            param = self._cursor_param(key.field, value)
+            same = [
+                _Sql(self.d.is_same(e), [self._cursor_param(k.field, v)])
+                for e, k, v in zip(sort_exprs[:i], self.q.sort[:i], values[:i], strict=True)
+            ]
+            step = _Sql(f"{expr} {'<' if key.descending else '>'} %s OR {expr} IS NULL", [param])
+            options.append(_join([*same, step], " AND "))
+        if not options:
+            return _Sql("1 = 0")
+        return _join(options, " OR ")
+
+    def _cursor_param(self, f: Field, value: Any) -> Any:
+        if f.query_type == "date" and isinstance(value, str):
+            return self.d.param(f, dt.datetime.fromisoformat(value).astimezone(dt.UTC))
+        return value
+
+    def _hit_value(self, f: Field, raw: Any) -> Any:
+        if f.column:
+            value = raw
+        elif raw is None:
+            return None
+        else:
+            value = json.loads(raw) if isinstance(raw, str | bytes) else raw
+        if f.query_type == "date" and value is not None and f.column:
+            when = self.d.to_datetime(value)
+            return when.isoformat() if when else None
+        if isinstance(value, list):
+            if not value:
+                return None
+            if len(value) == 1:
+                return value[0]
+        return _plain(value)
+
+    # aggregations ----------------------------------------------------------------------------------
+    def _group(self, agg: Aggregation, alias: str) -> _Group:
+        d, f = self.d, agg.field
+        if f.is_list:
+            expr, join = d.element(f, alias), d.elements(f, alias)
+        else:
+            expr, join = d.value(f), None
+        if agg.kind == "histogram":
+            assert agg.interval is not None
+            if f.query_type == "date":
+                return _Group(d.date_bucket(expr, agg.interval), join, f.is_list, self._date_term)
+            step = agg.interval.step or 1
+            convert = _int_term if f.query_type == "integer" and isinstance(step, int) else _float_term
+            return _Group(d.number_bucket(expr, step), join, f.is_list, convert)
+        return _Group(expr, join, f.is_list, functools.partial(_term, f, self._date_term))
+
+    def _date_term(self, value: Any) -> str:
+        when = self.d.to_datetime(value)
+        assert when is not None
+        return when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+    def _grouped(
+        self,
+        groups: list[_Group],
+        measure: str,
+        restrict: tuple[_Group, Sequence[Any]] | None,
+        extra_joins: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
+        conditions = [f"{g.expr} IS NOT NULL" for g in groups]
+        params = list(self.where.params)
+        if restrict is not None:
+            group, values = restrict
+            conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+        keys = ", ".join(g.expr for g in groups)
+        sql = f"SELECT {keys + ', ' if keys else ''}{measure} FROM {TABLE} c{joins} WHERE ({self.where.text})"
+        if conditions:
+            sql += " AND " + " AND ".join(conditions)
+        if groups:
+            sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
+        return self.run.rows(_Sql(sql, params))
+
+    def _aggregate(
+        self, agg: Aggregation, prefix: list[_Group], restrict: tuple[_Group, Sequence[Any]] | None
+    ) -> dict[tuple[Any, ...], Any]:
+        """This aggregation's value for every combination of the enclosing groups' raw keys."""
+        depth = len(prefix)
+        alias = f"j{depth}"
+        if agg.kind == "cardinality":
+            target = self._group(Aggregation("terms", agg.field), alias)
+            extra = [target.join] if target.join else []
+            rows = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
+            return {tuple(r[:depth]): {"value": int(r[depth])} for r in rows}
+        group = self._group(agg, alias)
+        groups = [*prefix, group]
+        distinct = any(g.distinct_rows for g in groups)
+        measure = "COUNT(DISTINCT c.uuid)" if distinct else "COUNT(*)"
+        rows = self._grouped(groups, measure, restrict)
+        per_parent: dict[tuple[Any, ...], list[tuple[Any, int]]] = defaultdict(list)
+        for r in rows:
+            per_parent[tuple(r[:depth])].append((r[depth], int(r[depth + 1])))
+        chosen: dict[tuple[Any, ...], list[tuple[Any, int]]] = {}
+        for parent, buckets in per_parent.items():
+            if agg.kind == "terms":
+                buckets.sort(key=lambda b: (-b[1], _order_key(b[0])))
+                chosen[parent] = buckets[: self.q.facets_size]
+            else:
+                chosen[parent] = sorted(buckets, key=lambda b: _order_key(b[0]))
+        child_restrict = restrict
+        if depth == 0 and agg.kind == "terms" and agg.children:
+            child_restrict = (group, [raw for raw, _ in chosen.get((), [])])
+        children = {c.key: self._aggregate(c, groups, child_restrict) for c in agg.children}
+        result: dict[tuple[Any, ...], Any] = {}
+        for parent, buckets in chosen.items():
+            out = []
+            for raw, count in buckets:
+                bucket: dict[str, Any] = {"term": group.convert(raw), "count": count}
+                if agg.children or agg.kind == "histogram":
+                    bucket["facets"] = {c.key: children[c.key].get((*parent, raw), _empty(c)) for c in agg.children}
+                out.append(bucket)
+            result[parent] = out
+        return result
+
+
+def _empty(agg: Aggregation) -> Any:
+    return {"value": 0} if agg.kind == "cardinality" else []
+
+
+def _order_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (2, "")
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float | Decimal):
+        return (0, value)
+    return (1, str(value))
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able value (PostgreSQL's numeric comes back as Decimal)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _int_term(value: Any) -> int:
+    return int(value)
+
+
+def _float_term(value: Any) -> float:
+    return float(value)
+
+
+def _term(f: Field, date_term: Callable[[Any], str], value: Any) -> Any:
+    kind = f.validation_type
+    if kind == "bool":
+        return "T" if value in (True, 1, "true", "1") else "F"
+    if kind == "datetime":
+        return date_term(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return _plain(value)
+
+
+# --- the entry point --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _backend(timeout: float) -> SqlSearchBackend:
+    return SqlSearchBackend(timeout=timeout)
+
+
+def supersearch(
+    params: Mapping[str, Sequence[str]],
+    *,
+    allow_protected: bool,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+    backend: SearchBackend | None = None,
+) -> dict[str, Any]:
+    """Parse Socorro's Super Search parameters and run them on the configured crash index.
+
+    Django must already be configured (``crashcart.database.configure``) by the process's composition root.
+    ``settings`` gives the search timeout (``CRASHCART_SEARCH_TIMEOUT``); ``backend`` replaces the SQL one.
+    """
+    from crashcart.search.fields import catalogue
+
+    query = parse(params, catalogue(), allow_protected=allow_protected, now=now or dt.datetime.now(dt.UTC))
+    if backend is None:
+        backend = _backend(settings.search_timeout if settings is not None else DEFAULT_TIMEOUT)
+    return backend.search(query)
