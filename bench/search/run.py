@@ -359,7 +359,9 @@ def main() -> int:
                 entry.setdefault("statements", {})[name] = [
                     {"sql": s["sql"][:4000], "params": s["params"], "ms": s["seconds"] * 1000}
                     for s in explained["statements"]
+                    if "set_config(" not in s["sql"]
                 ]
+                entry.setdefault("explained_total_ms", {})[name] = explained["total_seconds"] * 1000
                 lines = [f"## {question.name}: {question.title}", "", f"params: {json.dumps(question.params)}", ""]
                 lines.append(f"supersearch() took {explained['total_seconds'] * 1000:.1f} ms in this run; statements:")
                 for s in explained["statements"]:
@@ -483,8 +485,13 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
             statements = entry.get("statements", {}).get(name)
             if not statements:
                 continue
-            parts = ", ".join(f"{s['ms']:.1f}" for s in statements if s["ms"] >= 0.05)
-            lines.append(f"- `{entry['name']}` on {LABELS[name]}: {len(statements)} statements, ms each: {parts}")
+            parts = ", ".join(f"{s['ms']:.1f}" for s in statements)
+            total = entry["explained_total_ms"][name]
+            in_sql = sum(s["ms"] for s in statements)
+            lines.append(
+                f"- `{entry['name']}` on {LABELS[name]}: {total:.1f} ms, of which {in_sql:.1f} ms in "
+                f"{len(statements)} SQL statements ({parts})"
+            )
     lines.append("")
     return "\n".join(lines)
 
