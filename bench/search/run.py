@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -136,6 +137,37 @@ def summary(seconds: Sequence[float]) -> dict[str, Any]:
         "mean_ms": statistics.fmean(seconds) * 1000,
         "all_ms": [round(s * 1000, 3) for s in seconds],
     }
+
+
+_NODE = re.compile(r"^\s*(?:->\s*)?([A-Z][A-Za-z ]+?)(?: on | using |  \()")
+_BUFFERS = re.compile(r"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")
+_SORT = re.compile(r"Sort Method: ([a-zA-Z -]+?)\s+(?:Memory|Disk): (\d+kB)")
+_ROWS = re.compile(r"\(cost=[\d.]+\.\.[\d.]+ rows=(\d+) width=\d+\) \(actual time=[\d.]+\.\.[\d.]+ rows=(\d+)")
+
+
+def plan_summary(plan: str) -> str:
+    """One line from an EXPLAIN (ANALYZE, BUFFERS) text: the plan's nodes top-down (repeats folded), the top
+    node's buffers (8 KiB pages; hit = in shared_buffers, read = from the OS), sorts, and the scans' row estimate
+    against the rows they returned. SQLite's EXPLAIN QUERY PLAN lines are joined as they are."""
+    if not plan:
+        return ""
+    if "cost=" not in plan:  # SQLite
+        return "; ".join(" ".join(line.split()[3:]) for line in plan.splitlines())
+    nodes: list[str] = []
+    for line in plan.splitlines():
+        match = _NODE.match(line)
+        if match and "cost=" in line and (not nodes or nodes[-1] != match.group(1)):
+            nodes.append(match.group(1))
+    parts = [" ← ".join(nodes)]
+    buffers = _BUFFERS.search(plan)
+    if buffers:
+        hit, read = int(buffers.group(1) or 0), int(buffers.group(2) or 0)
+        parts.append(f"{(hit + read) * 8 / 1024:,.0f} MiB of pages ({read * 8 / 1024:,.0f} MiB not in shared_buffers)")
+    parts += [f"sort {m.group(1)} {m.group(2)}" for m in _SORT.finditer(plan)][:2]
+    scans = [(int(e), int(a)) for line in plan.splitlines() if "Scan" in line for e, a in _ROWS.findall(line)]
+    if scans:
+        parts.append(f"scans estimated {sum(e for e, _ in scans):,} rows, returned {sum(a for _, a in scans):,}")
+    return "; ".join(parts)
 
 
 def machine_info() -> dict[str, Any]:
@@ -357,10 +389,11 @@ def main() -> int:
                     continue
                 entry = next(e for e in results["questions"] if e["name"] == question.name)
                 entry.setdefault("statements", {})[name] = [
-                    {"sql": s["sql"][:4000], "params": s["params"], "ms": s["seconds"] * 1000}
+                    {"sql": s["sql"][:4000], "params": s["params"], "ms": s["seconds"] * 1000,
+                     "plan": plan_summary(s.get("plan", ""))}
                     for s in explained["statements"]
                     if "set_config(" not in s["sql"]
-                ]
+                ]  # fmt: skip
                 entry.setdefault("explained_total_ms", {})[name] = explained["total_seconds"] * 1000
                 lines = [f"## {question.name}: {question.title}", "", f"params: {json.dumps(question.params)}", ""]
                 lines.append(f"supersearch() took {explained['total_seconds'] * 1000:.1f} ms in this run; statements:")
@@ -485,13 +518,15 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
             statements = entry.get("statements", {}).get(name)
             if not statements:
                 continue
-            parts = ", ".join(f"{s['ms']:.1f}" for s in statements)
             total = entry["explained_total_ms"][name]
             in_sql = sum(s["ms"] for s in statements)
             lines.append(
                 f"- `{entry['name']}` on {LABELS[name]}: {total:.1f} ms, of which {in_sql:.1f} ms in "
-                f"{len(statements)} SQL statements ({parts})"
+                f"{len(statements)} SQL statements:"
             )
+            for s in statements:
+                head = " ".join(s["sql"].split())[:90]
+                lines.append(f"  - {s['ms']:.1f} ms `{head}…` {s.get('plan', '')}")
     lines.append("")
     return "\n".join(lines)
 
