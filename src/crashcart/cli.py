@@ -314,7 +314,14 @@ def index() -> None:
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (UTC) [30 days ago].")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (UTC) [today].")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run over the same days.")
-def index_rebuild(since: dt.datetime | None, until: dt.datetime | None, restart: bool) -> None:
+@click.option(
+    "--readers",
+    type=click.IntRange(0, 64),
+    default=min(4, os.cpu_count() or 1),
+    show_default=True,
+    help="Processes reading and decoding processed crashes (0: one thread of this process).",
+)
+def index_rebuild(since: dt.datetime | None, until: dt.datetime | None, restart: bool, readers: int) -> None:
     """Index every processed crash stored from --since to --until (resumable: run it again after a stop)."""
     from crashcart import database as db
     from crashcart.search.rebuild import Rebuild, count_stored
@@ -336,7 +343,10 @@ def index_rebuild(since: dt.datetime | None, until: dt.datetime | None, restart:
         total = count_stored(storage, first, last)
         click.echo(f"{total} stored crash(es) from {first} to {last}", err=True)
         with click.progressbar(length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
-            result = Rebuild(storage, crash_index, first, last, progress=bar.update).run(restart=restart)
+            rebuild = Rebuild(
+                storage, crash_index, first, last, progress=bar.update, readers=readers, settings=settings
+            )
+            result = rebuild.run(restart=restart)
     if result.resumed_from:
         day, last_id = result.resumed_from
         click.echo(f"resumed after {last_id or 'the start of'} {day}", err=True)

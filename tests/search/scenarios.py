@@ -183,6 +183,12 @@ def upsert_and_signatures(settings: Settings) -> None:
     assert hostile["data"]["addons"] == ["ok:1"] and "uptime_ts" not in hostile["data"]
     assert hostile["data"]["abort_message"] == "? lone surrogate"
     assert Signature.objects.filter(signature=hostile["signature"]).exists()
+
+    # Full batches (500 rows, 19 parameters each) fit both databases' parameter limits.
+    many = [(create_crash_id(day), crash(day, f"bulk | {n % 7}", str(20261101000000 + n))) for n in range(1_200)]
+    assert index.upsert_many(many) == 1_200
+    assert Crash.objects.filter(signature__startswith="bulk | ").count() == 1_200
+    assert Signature.objects.get(signature="bulk | 3").first_build == 20261101000003
     index.close()
 
 
@@ -282,6 +288,13 @@ def rebuild_resumes(settings: Settings) -> None:
     RebuildCheckpoint.objects.create(name="rebuild", since=since, until=since, day=since, last_id="f" * 36)
     other = Rebuild(storage, index, since, until).run()
     assert other.resumed_from is None and other.indexed == len(processed)
+    # Reader processes (the command's --readers) index the same rows.
+    Crash.objects.all().delete()
+    counted: list[int] = []
+    parallel = Rebuild(storage, index, since, until, batch=2, readers=2, settings=settings, progress=counted.append)
+    assert parallel.run().indexed == len(processed) and sum(counted) == 21
+    assert set(Crash.objects.values_list("uuid", flat=True)) == processed
+    assert index.get(legacy[0])["product"] is None  # type: ignore[index]
     index.close()
     storage.close()
 

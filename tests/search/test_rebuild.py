@@ -23,6 +23,8 @@ def test_days_are_inclusive() -> None:
     ]
     with pytest.raises(ValueError, match="before"):
         Rebuild(None, None, dt.date(2026, 12, 2), dt.date(2026, 12, 1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="settings"):
+        Rebuild(None, None, dt.date(2026, 12, 1), dt.date(2026, 12, 1), readers=2)  # type: ignore[arg-type]
 
 
 def test_rebuild_resumes_on_sqlite(tmp_path: Path) -> None:
@@ -54,7 +56,7 @@ def test_index_rebuild_command(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.UTC).date()
     settings = load_settings(environ={}, data_dir=tmp_path)
     stored = store_crashes(settings, [today - dt.timedelta(days=40), today - dt.timedelta(days=2), today], per_day=4)
-    out = _crashcart("index", "rebuild", data_dir=tmp_path)  # default range: the last 30 days
+    out = _crashcart("index", "rebuild", "--readers", "0", data_dir=tmp_path)  # default range: the last 30 days
     assert out.returncode == 0, out.stderr
     assert "8 stored crash(es)" in out.stderr
     assert "indexed 6, without a processed crash 2, unreadable 0" in out.stdout

@@ -9,7 +9,14 @@ import pytest
 
 from crashcart.crashid import create_crash_id
 from crashcart.search.fields import catalogue
-from crashcart.search.writer import COLUMN_ORDER, KEYWORD_MAX_CHARS, TEXT_MAX_BYTES, crash_date, index_row
+from crashcart.search.writer import (
+    COLUMN_ORDER,
+    KEYWORD_MAX_CHARS,
+    TEXT_MAX_BYTES,
+    crash_date,
+    date_window,
+    index_row,
+)
 from tests.search.scenarios import run_scenario
 
 UTC = dt.UTC
@@ -135,3 +142,11 @@ def test_upsert_and_signatures_on_postgresql(pg_database: str, tmp_path: Path) -
     result = run_scenario("upsert_and_signatures", pg_database, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_date_window_holds_every_date_a_row_can_have() -> None:
+    low, high = date_window([CRASH_ID])
+    for date_processed in ("2026-11-23T00:00:00+00:00", "2026-11-27T00:00:00+00:00", "2026-11-25T23:59:59+00:00"):
+        assert low <= crash_date(CRASH_ID, date_processed) < high
+    other = create_crash_id(dt.datetime(2026, 12, 1, tzinfo=UTC))
+    assert date_window([CRASH_ID, other]) == (low, date_window([other])[1])

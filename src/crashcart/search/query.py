@@ -222,7 +222,7 @@ def parse(
     def known(name: str) -> Field:
         field = catalogue.get(name)
         if field is None:
-            raise BadArgumentError(f"Unknown field {name!r}")
+            raise BadArgumentError(f"Unknown field {_shown(name)!r}")
         return field
 
     date_field = known("date")
@@ -301,6 +301,11 @@ def parse(
                 _datetime("_cursor", value)
         query = dataclasses.replace(query, cursor=values)
     return query
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """User input quoted in a message, cut short (a 1 MB field name must not come back as a 1 MB error)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _values(name: str, raw: Sequence[str] | str) -> list[str]:

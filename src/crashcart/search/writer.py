@@ -331,10 +331,23 @@ def _crash_sql(count: int) -> str:
 
 
 def _moved_sql(count: int) -> str:
-    """Deletes a crash's rows under another date (its ``date_processed`` changed): one row per crash."""
+    """Deletes a crash's rows under another date (its ``date_processed`` changed), so each crash has one row.
+    The date window keeps PostgreSQL to the partitions such a row can be in."""
     ids = ", ".join(["%s"] * count)
     pairs = ", ".join(["(%s, %s)"] * count)
-    return f"DELETE FROM search_crash WHERE uuid IN ({ids}) AND (uuid, date) NOT IN (VALUES {pairs})"  # noqa: S608
+    return (
+        f"DELETE FROM search_crash WHERE date >= %s AND date < %s AND uuid IN ({ids}) "  # noqa: S608 - placeholders
+        f"AND (uuid, date) NOT IN (VALUES {pairs})"
+    )
+
+
+def date_window(crash_ids: Iterable[str]) -> tuple[dt.datetime, dt.datetime]:
+    """Bounds of every ``date`` the rows of ``crash_ids`` can have (``crash_date`` keeps a row's date within
+    ``MAX_DATE_SKEW`` of its id's day), so reads and deletes by id touch only those partitions."""
+    id_days = [date_of(crash_id) for crash_id in crash_ids]
+    low = dt.datetime.combine(min(id_days), dt.time(), dt.UTC) - MAX_DATE_SKEW
+    high = dt.datetime.combine(max(id_days), dt.time(), dt.UTC) + dt.timedelta(days=1) + MAX_DATE_SKEW
+    return low, high
 
 
 class CrashIndex:
@@ -355,6 +368,10 @@ class CrashIndex:
         except DatabaseError as exc:
             self._reset()
             raise IndexUnavailable(f"crash index: {exc}") from exc
+
+    @property
+    def fields(self) -> Catalogue:
+        return self._fields
 
     def row(self, crash_id: str, processed: Mapping[str, Any]) -> dict[str, Any]:
         """``index_row`` with this index's catalogue (for ``write_rows``)."""
@@ -393,7 +410,9 @@ class CrashIndex:
             return 0
         ops = connection.ops
         params: list[Any] = []
-        moved: list[Any] = [row["uuid"] for row in unique]
+        low, high = date_window(row["uuid"] for row in unique)
+        moved: list[Any] = [ops.adapt_datetimefield_value(low), ops.adapt_datetimefield_value(high)]
+        moved += [row["uuid"] for row in unique]
         for row in unique:
             date = ops.adapt_datetimefield_value(row["date"])
             for column in COLUMN_ORDER:
@@ -427,7 +446,9 @@ class CrashIndex:
         from crashcart.search.models import Crash
 
         try:
-            found = Crash.objects.filter(uuid=crash_id).values(*COLUMN_ORDER).first()
+            low, high = date_window([crash_id])
+            rows = Crash.objects.filter(uuid=crash_id, date__gte=low, date__lt=high)
+            found = rows.values(*COLUMN_ORDER).first()
         except DatabaseError as exc:
             self._reset()
             raise IndexUnavailable(f"{crash_id}: cannot read the index: {exc}") from exc
