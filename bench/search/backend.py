@@ -89,6 +89,15 @@ class Backend:
                 out["vacuum_analyze_seconds"] = time.perf_counter() - t0
                 cursor.execute("SELECT pg_database_size(current_database())")
                 out["database_bytes"] = cursor.fetchone()[0]
+                cursor.execute(
+                    "SELECT c.relname, c.reltuples::bigint, pg_relation_size(c.oid), pg_table_size(c.oid), "
+                    "pg_indexes_size(c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'search_crash'::regclass ORDER BY c.relname"
+                )
+                out["partitions"] = [
+                    {"name": name, "rows": rows, "heap_bytes": heap, "table_bytes": table, "index_bytes": index}
+                    for name, rows, heap, table, index in cursor.fetchall()
+                ]
                 cursor.execute("SHOW shared_buffers")
                 out["shared_buffers"] = cursor.fetchone()[0]
                 cursor.execute("SHOW work_mem")

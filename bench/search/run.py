@@ -472,9 +472,17 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
     ]
     if "postgresql" in load:
         pg = load["postgresql"]
+        parts = [p for p in pg.get("partitions", []) if p["rows"] > 0]
+        heap = sum(p["heap_bytes"] for p in parts)
+        rows = sum(p["rows"] for p in parts)
         lines += [
             f"PostgreSQL settings as found: shared_buffers {pg.get('shared_buffers')}, work_mem {pg.get('work_mem')}, "
-            f"max_parallel_workers_per_gather {pg.get('max_parallel_workers_per_gather')}.",
+            f"max_parallel_workers_per_gather {pg.get('max_parallel_workers_per_gather')}. Partitions of "
+            f"`search_crash` holding rows: {len(parts)} (weekly); heap {heap / 2**20:,.0f} MiB for {rows:,} rows "
+            f"({heap / max(rows, 1):,.0f} bytes a row, TOAST and indexes apart), TOAST "
+            f"{sum(p['table_bytes'] - p['heap_bytes'] for p in parts) / 2**20:,.0f} MiB, indexes "
+            f"{sum(p['index_bytes'] for p in parts) / 2**20:,.0f} MiB; the largest partition's heap "
+            f"{max((p['heap_bytes'] for p in parts), default=0) / 2**20:,.0f} MiB.",
             "",
         ]
     header = "| question | DuckDB p50 / p95 ms |"
