@@ -76,8 +76,9 @@ def partitions_and_retention(settings: Settings) -> None:
     pg = _vendor() == "postgresql"
     if pg:
         names = [name for name, _ in list_partitions()]
-        assert names == [f"search_crash_p{m:%Y%m%d}" for m in weeks], names
-        assert _rows_by_table() == dict.fromkeys(names, 2), _rows_by_table()
+        ahead = "search_crash_p20261130"  # the week after the last one written is created ahead of need
+        assert names == [f"search_crash_p{m:%Y%m%d}" for m in weeks] + [ahead], names
+        assert _rows_by_table() == {name: 2 for name in names if name != ahead}, _rows_by_table()
         # Rows written outside the writer for a week without a partition land in the default partition, and
         # the writer then keeps that week there instead of failing.
         stray_day = dt.datetime(2026, 12, 7, 1, tzinfo=UTC)
@@ -95,7 +96,12 @@ def partitions_and_retention(settings: Settings) -> None:
     dropped = drop_partitions_before(dt.date(2026, 11, 18))  # a Wednesday: its week stays
     if pg:
         assert dropped == ["search_crash_p20261102", "search_crash_p20261109"], dropped
-        assert [name for name, _ in list_partitions()] == ["search_crash_p20261116", "search_crash_p20261123"]
+        assert [name for name, _ in list_partitions()] == [
+            "search_crash_p20261116",
+            "search_crash_p20261123",
+            "search_crash_p20261130",
+            "search_crash_p20261214",  # ahead of the stray week, which stays in the default partition
+        ]
     else:
         assert dropped == []
     left = set(Crash.objects.values_list("uuid", flat=True))
@@ -106,7 +112,38 @@ def partitions_and_retention(settings: Settings) -> None:
     old = create_crash_id(weeks[0])
     again.upsert(old, {"date_processed": weeks[0].isoformat()})
     assert again.get(old) is not None
+    if pg:
+        _partition_creation_waits_for_searches(settings)
     index.close()
+
+
+def _partition_creation_waits_for_searches(settings: Settings) -> None:
+    """A search holding the table makes a partition needed now fail (the crash is retried later), while one
+    created only ahead of need is left for a later write; neither waits much longer than the lock timeout."""
+    import time
+
+    import psycopg
+
+    from crashcart.errors import IndexUnavailable
+    from crashcart.search.partitions import LOCK_TIMEOUT_MS, list_partitions
+
+    busy = CrashIndex(settings)
+    new_week = dt.datetime(2027, 3, 3, tzinfo=UTC)
+    with psycopg.connect(settings.database_url.get_secret_value()) as search:
+        search.execute("SELECT count(*) FROM search_crash")  # an open transaction holds the table's share lock
+        existing = dt.datetime(2026, 11, 24, tzinfo=UTC)  # its week exists, the week after it does too
+        started = time.monotonic()
+        busy.upsert(create_crash_id(existing), {"date_processed": existing.isoformat()})
+        assert time.monotonic() - started < LOCK_TIMEOUT_MS / 1000 * 3
+        try:
+            busy.upsert(create_crash_id(new_week), {"date_processed": new_week.isoformat()})
+        except IndexUnavailable as exc:
+            assert "lock timeout" in str(exc), exc
+        else:
+            raise AssertionError("a partition was created while a search held the table")
+        search.rollback()
+    busy.upsert(create_crash_id(new_week), {"date_processed": new_week.isoformat()})  # the table is free again
+    assert "search_crash_p20270301" in [name for name, _ in list_partitions()]
 
 
 @scenario

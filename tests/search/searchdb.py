@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-
-import regex
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import regex
 
 from crashcart import database as db
 from crashcart.search.fields import catalogue
@@ -54,8 +54,8 @@ def drop_database(alias: str) -> None:
     if alias in connections.settings:
         connections[alias].close()
         del connections.settings[alias]
-        if hasattr(connections._connections, alias):  # noqa: SLF001  (the handler's per-thread cache)
-            delattr(connections._connections, alias)  # noqa: SLF001
+        if hasattr(connections._connections, alias):
+            delattr(connections._connections, alias)
 
 
 # --- rows -------------------------------------------------------------------------------------------
@@ -128,13 +128,11 @@ def processed_crash(row: Mapping[str, Any]) -> dict[str, Any]:
             continue
         spec = fields.get(name)
         assert spec is not None, name
-        if isinstance(value, dt.datetime):
-            value = value.isoformat()
         *parents, leaf = spec.source_key.split(".")
         target = processed
         for parent in parents:
             target = target.setdefault(parent, {})
-        target[leaf] = value
+        target[leaf] = value.isoformat() if isinstance(value, dt.datetime) else value
     return processed
 
 

@@ -7,7 +7,6 @@ real catalogue, runs ``SqlSearchBackend`` and compares the whole answer (hits in
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -279,7 +278,7 @@ HOSTILE_VALUES = [
     "_",
     "\\",
     "';--",
-    "\"; DROP TABLE search_crash;--",
+    '"; DROP TABLE search_crash;--',
     "%' OR '1'='1",
     "x" * 1_000_000,
     "(a+)+$",
@@ -377,3 +376,36 @@ def test_a_statement_past_the_deadline_is_cancelled_with_socorros_message(alias:
         backend.run(lambda run, _dialect: run.rows(_Sql(slow[vendor])))
     assert time.monotonic() - started < 1.5
     _check(alias, {"product": ["Firefox"]})
+
+
+# --- supersearch() as the API calls it, in a process of its own (Django is configured once per process) ---
+
+
+def _search_scenario(url: str, data_dir: Path) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRASHCART_", "DJANGO_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.search.search_scenario", url, str(data_dir)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "ok"
+    print(url.split(":", maxsplit=1)[0], lines[1])  # typical timings (ms, median of 5), shown with -s
+    return lines
+
+
+def test_supersearch_on_sqlite_through_the_real_writer(tmp_path: Path) -> None:
+    _search_scenario(f"sqlite://{tmp_path / 'index.sqlite3'}", tmp_path)
+
+
+def test_supersearch_on_postgresql_through_the_real_writer(pg_database: str, tmp_path: Path) -> None:
+    _search_scenario(pg_database, tmp_path)

@@ -1,9 +1,10 @@
 """Weekly partitions of ``search_crash`` on PostgreSQL: created on demand by the writer, dropped for retention.
 
 A partition holds one ISO week (Monday 00:00 UTC to the next Monday) and is named ``search_crash_pYYYYMMDD``
-after its Monday, so its bounds can be read from its name. Creating one is idempotent and serialised by an
-advisory lock (two workers meeting a new week at once both succeed). If the default partition already holds
-rows of that week (written by hand, or while creation failed), PostgreSQL refuses the new partition; the writer
+after its Monday, so its bounds can be read from its name. The writer creates the partition of each week it
+writes and of the week after (ahead of need, since creation locks the table briefly); creating one is idempotent
+and serialised by an advisory lock (two workers meeting a new week at once both succeed). If the default
+partition already holds rows of that week (written by hand), PostgreSQL refuses the new partition; the writer
 then keeps writing that week into the default partition, which stays correct, only slower to drop.
 
 On SQLite there are no partitions: ``drop_partitions_before`` deletes the same rows instead.
@@ -24,6 +25,8 @@ DEFAULT_PARTITION = "search_crash_default"
 _NAME_RE = re.compile(r"search_crash_p(\d{8})")
 #: Arbitrary constant naming partition creation among PostgreSQL advisory locks.
 _PARTITION_LOCK_ID = 0x50415254  # "PART"
+#: How long creating a partition waits for the table's lock (long searches hold it) before giving up.
+LOCK_TIMEOUT_MS = 2_000
 
 
 def week_start(moment: dt.datetime | dt.date) -> dt.datetime:
@@ -55,14 +58,18 @@ class Partitions:
         self._lock = threading.Lock()
 
     def ensure(self, connection: Any, moments: list[dt.datetime]) -> None:
-        """Create the partitions holding ``moments`` that this process has not seen yet."""
+        """Create the partitions holding ``moments`` that this process has not seen yet, and the week after
+        each: creating a partition briefly locks the whole table, so it is done a week before it is needed, when
+        a wait is harmless. A partition needed now that cannot be created raises (the caller retries the crash
+        later) rather than let its rows fall into the default partition."""
         if connection.vendor != "postgresql":
             return
-        starts = {week_start(m) for m in moments} - self._known
-        for start in sorted(starts):
-            self._create(connection, start)
-            with self._lock:
-                self._known.add(start)
+        needed = {week_start(m) for m in moments}
+        ahead = {start + dt.timedelta(days=7) for start in needed} - needed
+        for start in sorted((needed | ahead) - self._known):
+            if self._create(connection, start, required=start in needed):
+                with self._lock:
+                    self._known.add(start)
 
     def forget(self) -> None:
         """Forget what was created (after retention dropped partitions, or a test recreated the database)."""
@@ -70,26 +77,34 @@ class Partitions:
             self._known.clear()
 
     @staticmethod
-    def _create(connection: Any, start: dt.datetime) -> None:
+    def _create(connection: Any, start: dt.datetime, *, required: bool) -> bool:
+        """Create the partition of the week from ``start``; False if a lock wait timed out (only when not
+        ``required``; then a later write tries again)."""
         from django.db import DatabaseError, transaction
 
         end = start + dt.timedelta(days=7)
         name = connection.ops.quote_name(partition_name(start))
         try:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITION_LOCK_ID])
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
                     [start, end],
                 )
         except DatabaseError as exc:
-            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "23514":  # check_violation
+            state = getattr(exc.__cause__, "sqlstate", None)
+            if state == "55P03" and not required:  # lock_not_available: searches held the table
+                LOGGER.info("partition %s not created ahead of time (the table was busy); retried later", name)
+                return False
+            if state != "23514":  # check_violation
                 raise
             LOGGER.warning(
                 "partition %s not created: the default partition holds rows of that week; they stay there (%s)",
                 name,
                 exc,
             )
+        return True
 
 
 def list_partitions() -> list[tuple[str, dt.datetime]]:

@@ -239,7 +239,9 @@ def parse(
         values = _values(name, raw_values)
         if not values:
             continue
-        clauses = [_clause(field, value) for value in values]
+        clauses = [c for c in (_clause(field, value) for value in values) if c is not None]
+        if not clauses:
+            continue
         if field.name == date_field.name:
             date_clauses.extend(clauses)
             continue
@@ -293,13 +295,13 @@ def parse(
     )
     token = _single(params, "_cursor")
     if token:
-        values = cursors.decode(token, query.sort_spec())
-        for key, value in zip(query.sort, values, strict=True):
+        after = cursors.decode(token, query.sort_spec())
+        for key, value in zip(query.sort, after, strict=True):
             if key.field.query_type == "date" and value is not None:
                 if not isinstance(value, str):
                     raise BadArgumentError("Bad value for parameter _cursor: not a valid cursor")
                 _datetime("_cursor", value)
-        query = dataclasses.replace(query, cursor=values)
+        query = dataclasses.replace(query, cursor=after)
     return query
 
 
@@ -333,7 +335,7 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _clause(field: Field, text: str) -> Clause:
+def _clause(field: Field, text: str) -> Clause | None:
     """``[!]<operator><value>`` → a typed clause; a prefix the field's type does not allow stays in the value."""
     negated = text.startswith("!")
     if negated:
@@ -346,6 +348,8 @@ def _clause(field: Field, text: str) -> Clause:
             break
     if operator in ("__null__", "__true__"):
         return Clause(operator, None, negated)
+    if not operator and not text:
+        return None  # "!" alone: nothing to search for (Socorro ignores empty values)
     return Clause(operator, _convert(field, operator, text), negated)
 
 
@@ -393,9 +397,9 @@ def _check_regex(name: str, pattern: str) -> None:
 def _datetime(name: str, text: str) -> dt.datetime:
     """``YYYY-MM-DD``, or ISO 8601 with ``T`` or a space, optional fraction, ``Z`` or ``±HH:MM``; naive = UTC."""
     text = text.strip()
+    if len(text) > 40:
+        raise BadArgumentError(f"Bad value for parameter {name}: not a valid datetime")
     try:
-        if len(text) > 40:
-            raise ValueError(text)
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise BadArgumentError(f"Bad value for parameter {name}: not a valid datetime") from None
