@@ -106,9 +106,9 @@ _LIMIT_SECTIONS = {
     ),
     "search": (
         "Super Search",
-        "What one search may cost the database. Past the time limit the caller gets 400 \"Search query timed "
-        "out…\"; fixed bounds of the query language (value length, values per field, regular-expression length, "
-        "aggregation depth, offsets) answer 400 \"Search query is too complex…\" (`crashcart/search/query.py`).",
+        'What one search may cost the database. Past the time limit the caller gets 400 "Search query timed '
+        'out…"; fixed bounds of the query language (value length, values per field, regular-expression length, '
+        'aggregation depth, offsets) answer 400 "Search query is too complex…" (`crashcart/search/query.py`).',
     ),
 }
 

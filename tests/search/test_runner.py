@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crashcart.errors import BadArgumentError
 from crashcart.search.fields import catalogue
@@ -409,3 +411,39 @@ def test_supersearch_on_sqlite_through_the_real_writer(tmp_path: Path) -> None:
 
 def test_supersearch_on_postgresql_through_the_real_writer(pg_database: str, tmp_path: Path) -> None:
     _search_scenario(pg_database, tmp_path)
+
+
+# --- random combinations --------------------------------------------------------------------------------
+
+POOL = {
+    "signature": ["OOM", "~OOM", "!~OOM", "=OOM | small", "^js", "$Send", "@.*Shutdown", "__null__", "!__null__"],
+    "product": ["Firefox", "fenix", "!Thunderbird", "__null__"],
+    "version": ["120.0b", "120.0", "!121.0a1"],
+    "uptime": [">100", "<=1000", "!>4000", "42", "__null__"],
+    "uptime_ts": [">1.5", "<20", "__null__"],
+    "startup_crash": ["__true__", "!__true__", "__null__"],
+    "addons": ["ext@a:1.0", "~ext", "!~100%", "__null__", "=ext@b:2.0"],
+    "platform": ["Linux", "!windows nt"],
+    "date": [">=2031-03-09", "<2031-03-14T06:00:00", ">2031-03-10 12:00:00"],
+    "_sort": ["-uptime", "product", "-date", "uptime_ts", "-signature"],
+    "_facets": ["product", "addons", "startup_crash", "_cardinality.uptime", "_histogram.date"],
+    "_aggs.platform": ["product", "_cardinality.addons"],
+    "_results_number": ["0", "7", "300"],
+    "_results_offset": ["0", "5"],
+    "_facets_size": ["2", "50"],
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data(), st.booleans())
+def test_random_combinations_match_the_reference(alias: str, data: st.DataObject, allow: bool) -> None:
+    names = data.draw(st.lists(st.sampled_from(sorted(POOL)), min_size=1, max_size=5, unique=True))
+    params = {name: data.draw(st.lists(st.sampled_from(POOL[name]), min_size=1, max_size=3)) for name in names}
+    _check(alias, params, allow_protected=allow)
+
+
+def test_the_sql_backend_is_a_search_backend() -> None:
+    from crashcart.search.backend import SearchBackend
+
+    backend: SearchBackend = SqlSearchBackend(timeout=1.0)  # mypy checks the protocol here
+    assert callable(backend.search)

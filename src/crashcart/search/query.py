@@ -10,12 +10,12 @@ of the operators its type allows; values of one field are OR'ed except ranges, w
 AND'ed. ``date`` always has a range (the last 7 days by default, at most 365 days). Meta parameters start
 with ``_``. Unknown parameters are ignored, as Socorro does.
 
-Where Crashcart chooses (documented in ``docs/search.md`` terms):
+Where Crashcart chooses (the user-facing account is ``docs/search.md``):
 
-* "has terms" (no operator) on a ``string`` field matches a value holding any of the given words, whole and
-  case-insensitively (a word is a run of letters, digits and ``_``: ES's standard analyzer, simplified); on
-  an ``enum`` field it is a case-insensitive whole-value match (Socorro lowercases enum values); on a list
-  field, an element equal to the value, case-insensitively.
+* "has terms" (no operator) on a text field (a ``string`` with Socorro's ``.full`` copy, ``analyzed``) matches
+  a value holding any of the given words, whole and case-insensitively (a word is a run of letters, digits and
+  ``_``: ES's standard analyzer, simplified); on keyword and enum fields it is a case-insensitive whole-value
+  match (Socorro lowercases enum values); on a list field, an element equal to the value, case-insensitively.
 * ``=``, ``~``, ``^``, ``$`` and ``@`` are case-sensitive, like Socorro's, which run on the keyword copy of the
   field; ``@`` matches the whole value (Lucene regular expressions are anchored) with the syntax common to
   PostgreSQL and Python.

@@ -383,6 +383,7 @@ def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> 
 class _Deadline:
     at: float
     expired: bool = False
+    bad_regex: bool = False
 
     def left(self) -> float:
         return self.at - time.monotonic()
@@ -425,7 +426,12 @@ class SqlSearchBackend:
 
         if connection.vendor == "postgresql":
             with transaction.atomic(using=self.alias), connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout')")
+                (previous,) = cursor.fetchone()
                 yield _Runner(cursor, deadline, postgres=True)
+                # Inside a caller's transaction this block is a savepoint, and a transaction-local setting would
+                # outlive it: put the caller's timeout back (a rolled-back savepoint restores it by itself).
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
             return
         connection.ensure_connection()
         raw = connection.connection
@@ -452,10 +458,10 @@ class SqlSearchBackend:
         text = str(exc)
         if deadline.expired or state == "57014" or "interrupted" in text:
             return BadArgumentError(TIMED_OUT)
-        if state == "2201B" or "regular expression" in text:
+        if state == "2201B" or "regular expression" in text or deadline.bad_regex:
             if "too complex" in text or "out of memory" in text:
                 return BadArgumentError(TOO_COMPLEX)
-            return BadArgumentError("Bad value for regular expression: not a valid regular expression")
+            return BadArgumentError("Bad value for a regular expression (@): not a valid regular expression")
         if state == "54001" or "too many SQL variables" in text or "too complex" in text:
             return BadArgumentError(TOO_COMPLEX)
         LOGGER.warning("search failed: %s", exc)
@@ -487,8 +493,13 @@ def _sqlite_regexp(deadline: _Deadline, pattern: str, value: Any) -> bool | None
         deadline.expired = True
         raise TimeoutError("search deadline")
     try:
+        compiled = _compiled(pattern)
+    except regex.error:
+        deadline.bad_regex = True
+        raise
+    try:
         # The regex module overruns its timeout by up to about twice (measured): ask for less than is left.
-        return _compiled(pattern).fullmatch(str(value), timeout=left / _REGEX_OVERRUN) is not None
+        return compiled.fullmatch(str(value), timeout=left / _REGEX_OVERRUN) is not None
     except TimeoutError:
         deadline.expired = True
         raise
@@ -640,6 +651,8 @@ class _Search:
         params = list(self.where.params)
         if restrict is not None:
             group, values = restrict
+            if not values:
+                return []  # no parent bucket was chosen: nothing to break down
             conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
         keys = ", ".join(g.expr for g in groups)
