@@ -243,6 +243,12 @@ def main() -> int:
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="URL of a database to create the benchmark's from")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--command", default="bench/search/run.sh")
+    parser.add_argument(
+        "--no-experiments",
+        dest="experiments",
+        action="store_false",
+        help="skip experiments.sql (alternative SQL for the slow questions) on PostgreSQL after the questions",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database and the SQLite file")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
@@ -291,11 +297,12 @@ def main() -> int:
 
     # 3. Backends.
     tmp = Path(tempfile.mkdtemp(prefix="crashcart-bench-search-"))
+    pg_url = ""
     children: dict[str, Child] = {}
     try:
         for name in backends:
             if name == "postgresql":
-                url = pg_recreate(args.pg_admin, PG_DATABASE)
+                url = pg_url = pg_recreate(args.pg_admin, PG_DATABASE)
             elif name == "sqlite":
                 url = f"sqlite:///{tmp / 'index.sqlite3'}"
             else:
@@ -404,6 +411,14 @@ def main() -> int:
                 explains[name].append("\n".join(lines) + "\n")
         for name, texts in explains.items():
             (out / f"explain-{name}.txt").write_text("\n\n".join(texts), encoding="utf-8")
+        if "postgresql" in children and args.experiments and shutil.which("psql"):
+            log("postgresql: the alternatives in experiments.sql")
+            done = subprocess.run(
+                ["psql", pg_url, "-v", f"lo='{window.start.isoformat()}'", "-v", f"hi='{window.end.isoformat()}'",
+                 "-f", str(HERE / "experiments.sql")],
+                capture_output=True, text=True, timeout=1800, check=False,
+            )  # fmt: skip
+            (out / "explain-experiments.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     finally:
         for child in children.values():
             child.close()
