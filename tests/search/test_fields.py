@@ -176,3 +176,10 @@ def test_catalogue_is_built_once_and_immutable() -> None:
     assert catalogue() is catalogue()
     with pytest.raises(TypeError):
         catalogue().fields["x"] = catalogue().fields["date"]  # type: ignore[index]
+
+
+def test_source_roots_are_the_top_level_fields_read() -> None:
+    roots = catalogue().source_roots
+    assert {"date_processed", "os_name", "build", "memory_measures", "collector_metadata", "uuid"} <= roots
+    assert "json_dump" not in roots and "memory_explicit" not in roots
+    assert len(roots) < len(catalogue())  # the 16 memory_* fields share one root

@@ -219,6 +219,34 @@ def test_processed_crash_round_trip(backend: Backend) -> None:
     storage.save_processed_crash(crash_id, {**processed, "signature": "new"})
     assert storage.get_processed_crash(crash_id)["signature"] == "new"
     assert backend.stored_keys() == {keys.processed_crash_key(crash_id)}
+    # Some fields only: the same values as the whole document, the rest skipped (missing names are absent).
+    some = storage.get_processed_crash(crash_id, fields={"signature", "uptime", "crashing_thread", "nope"})
+    assert some == {"signature": "new", "uptime": 12, "crashing_thread": None}
+    assert storage.get_processed_crash(crash_id, fields=()) == {}
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b'{"big": 123456789012345678901234567890, "s": "\\ud800", "json_dump": {"x": [1, 2.5, "\\u00e9"]}}',
+        b'{"big": 1, "s": "\\ud800x", "nan": NaN, "json_dump": {}}',  # msgspec refuses NaN: decoded whole
+        b'{"big": 2, "big": 3, "s": "dup", "json_dump": null}\n',
+    ],
+)
+def test_some_fields_decode_exactly_as_the_whole_document(blob: bytes) -> None:
+    import json
+
+    from crashcart.storage import _codec
+
+    whole = json.loads(blob)
+    for fields in ({"big", "s"}, {"json_dump"}, set(whole)):
+        assert _codec.decode_fields(blob, "id", "processed crash", fields) == {
+            k: v for k, v in whole.items() if k in fields
+        }
+    with pytest.raises(StorageUnavailable):
+        _codec.decode_fields(b'["not", "an", "object"]', "id", "processed crash", {"a"})
+    with pytest.raises(StorageUnavailable):
+        _codec.decode_fields(b'{"a": ', "id", "processed crash", {"a"})
 
 
 def test_missing_things_are_crash_not_found(backend: Backend, tmp_path: Path) -> None:

@@ -306,6 +306,11 @@ class Catalogue:
     def public_names(self) -> frozenset[str]:
         return frozenset(name for name, spec in self.fields.items() if spec.is_public)
 
+    @functools.cached_property
+    def source_roots(self) -> frozenset[str]:
+        """The top-level processed-crash fields the catalogue reads (all a reader of storage needs to decode)."""
+        return frozenset(spec.source_key.partition(".")[0] for spec in self.fields.values())
+
     def supersearch_fields(self) -> dict[str, dict[str, Any]]:
         """The body of ``/api/SuperSearchFields/``: ``{name: field}`` in Socorro's shape."""
         return {name: spec.supersearch() for name, spec in self.fields.items()}

@@ -27,7 +27,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from crashcart.errors import CrashNotFound, IndexUnavailable, StorageUnavailable
-from crashcart.search.fields import Catalogue
+from crashcart.search.fields import Catalogue, catalogue
 from crashcart.search.writer import BATCH, CrashIndex, index_row
 from crashcart.storage import Role, open_storage
 from crashcart.storage.interfaces import CrashReader
@@ -86,9 +86,11 @@ def read_rows(storage: CrashReader, crash_ids: Sequence[str], fields: Catalogue 
     missing: list[str] = []
     unreadable: list[str] = []
     consecutive = 0
+    fields = fields or catalogue()
     for crash_id in crash_ids:
         try:
-            loaded.append(index_row(crash_id, storage.get_processed_crash(crash_id), fields))
+            processed = storage.get_processed_crash(crash_id, fields=fields.source_roots)
+            loaded.append(index_row(crash_id, processed, fields))
             consecutive = 0
         except CrashNotFound:
             missing.append(crash_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import msgspec
 import orjson
 
 from crashcart.errors import StorageUnavailable
@@ -61,6 +62,28 @@ def decode_batch_marker(name: str, blob: bytes, fallback: dt.datetime) -> list[P
         for crash_id in ids
         if isinstance(crash_id, str)
     ]
+
+
+_RAW_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def decode_fields(blob: bytes, crash_id: str, what: str, fields: Collection[str]) -> dict[str, Any]:
+    """The top-level ``fields`` of a stored object, the same values ``decode_object`` gives; the rest (a
+    processed crash's ``json_dump`` is most of it) is only scanned, never built into Python objects.
+
+    msgspec splits the document into raw values, and each wanted value is decoded by ``json`` as the whole
+    document would be (integers beyond 64 bits, ``NaN``, a lone surrogate escape). Anything msgspec refuses
+    falls back to decoding everything.
+    """
+    try:
+        parts = _RAW_FIELDS.decode(blob)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        whole = decode_object(blob, crash_id, what)
+        return {name: value for name, value in whole.items() if name in fields}
+    try:
+        return {name: json.loads(bytes(raw)) for name, raw in parts.items() if name in fields}
+    except ValueError as exc:
+        raise StorageUnavailable(f"{crash_id}: stored {what} is not valid JSON: {exc}") from exc
 
 
 def decode_object(blob: bytes, crash_id: str, what: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -457,9 +457,11 @@ class FSCrashStorage:
         except OSError as exc:
             raise StorageUnavailable(f"{crash_id}: could not save processed crash: {exc}") from exc
 
-    def get_processed_crash(self, crash_id: str) -> dict[str, Any]:
+    def get_processed_crash(self, crash_id: str, fields: Collection[str] | None = None) -> dict[str, Any]:
         require(self.role, Operation.READ_CRASH)
         blob = self._read(keys.processed_crash_key(crash_id), crash_id, "processed crash")
+        if fields is not None:
+            return _codec.decode_fields(blob, crash_id, "processed crash", fields)
         return _codec.decode_object(blob, crash_id, "processed crash")
 
     # --- internals -------------------------------------------------------------------------------

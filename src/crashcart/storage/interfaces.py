@@ -7,7 +7,7 @@ reached or refuses, ``CrashNotFound`` when a crash or one of its parts is missin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -107,7 +107,9 @@ class CrashReader(Protocol):
     def list_raw_crash_ids(self, day: dt.date) -> Iterator[str]:
         """Ids of the complete raw crashes stored for ``day`` (the date in the id)."""
 
-    def get_processed_crash(self, crash_id: str) -> dict[str, Any]: ...
+    def get_processed_crash(self, crash_id: str, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The processed crash; with ``fields``, only those top-level fields, the others skipped without being
+        decoded (the index reads ~150 small fields of a document whose ``json_dump`` is 100-300 KB)."""
 
     def close(self) -> None: ...
 

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -306,9 +306,11 @@ class S3CrashStorage:
         with self._errors(f"{crash_id}: save processed crash"):
             self._put(key, blob, JSON_TYPE)
 
-    def get_processed_crash(self, crash_id: str) -> dict[str, Any]:
+    def get_processed_crash(self, crash_id: str, fields: Collection[str] | None = None) -> dict[str, Any]:
         require(self.role, Operation.READ_CRASH)
         blob = self._get(keys.processed_crash_key(crash_id), crash_id, "processed crash")
+        if fields is not None:
+            return _codec.decode_fields(blob, crash_id, "processed crash", fields)
         return _codec.decode_object(blob, crash_id, "processed crash")
 
     # --- internals -------------------------------------------------------------------------------
