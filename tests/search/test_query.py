@@ -314,6 +314,7 @@ def test_cursor_round_trip_and_refusals() -> None:
     sort = (("date", True), ("uuid", False))
     token = cursors.encode(sort, [dt.datetime(2031, 3, 1, tzinfo=UTC), "abc"])
     assert q(_sort="-date", _cursor=token).cursor == ("2031-03-01T00:00:00+00:00", "abc")
+    assert q(_sort="-date", _cursor=token, _results_offset="1000").results_offset == 0
     for bad in ["", "!!!", "e30", cursors.encode(sort, [1]), "A" * 70_000]:
         if bad:
             with pytest.raises(BadArgumentError, match="_cursor"):

@@ -100,6 +100,7 @@ CASES: list[dict[str, Any]] = [
     {"version": "120.0b"},
     {"version": "!120.0b"},
     {"version": ["120.0", "121.0a1"]},
+    {"uuid": [ROWS[3]["uuid"], ROWS[4]["uuid"].upper(), "!" + ROWS[5]["uuid"]], "date": ">=2031-02-24"},
     # exact, contains, starts/ends with, regex, null, with SQL metacharacters
     {"signature": "=OOM | small"},
     {"signature": "!=OOM | small"},

@@ -301,7 +301,8 @@ def parse(
                 if not isinstance(value, str):
                     raise BadArgumentError("Bad value for parameter _cursor: not a valid cursor")
                 _datetime("_cursor", value)
-        query = dataclasses.replace(query, cursor=after)
+        # The cursor says where the page starts: an offset (crashstats-tools always sends one) would skip more.
+        query = dataclasses.replace(query, cursor=after, results_offset=0)
     return query
 
 

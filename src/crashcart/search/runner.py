@@ -372,6 +372,8 @@ def _scalar_predicate(f: Field, op: str, value: Any, expr: str, d: _Dialect) -> 
     if analyzed(f):
         return _join([d.has_word(expr, w) for w in dict.fromkeys(words(str(value)))], " OR ")
     if isinstance(value, str):
+        if f.name == "uuid":  # crash ids are lowercase by construction: keep the primary key usable
+            return _Sql(f"{expr} = %s", [value.lower()])
         return _Sql(f"lower({expr}) = %s", [value.lower()])
     return _Sql(f"{expr} = %s", [d.param(f, value)])
 
@@ -530,17 +532,21 @@ class _Search:
         self.d = dialect
         self.run = run
         self.where = _where(query, dialect)
+        #: Set by the first top-level facet on a scalar field (its groups, missing values included, add up to
+        #: the total), which saves the search one scan of the matching rows.
+        self.total: int | None = None
 
     def answer(self) -> dict[str, Any]:
-        count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
-        total = self.run.rows(_Sql(count, self.where.params))
-        hits, next_cursor = self._hits()
         facets: dict[str, Any] = {}
         for agg in self.q.aggregations:
             facets[agg.key] = self._aggregate(agg, [], None).get((), _empty(agg))
+        if self.total is None:
+            count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
+            self.total = int(self.run.rows(_Sql(count, self.where.params))[0][0])
+        hits, next_cursor = self._hits()
         return {
             "hits": hits,
-            "total": int(total[0][0]),
+            "total": self.total,
             "facets": facets,
             "errors": [],
             "next_cursor": next_cursor,
@@ -645,23 +651,46 @@ class _Search:
         measure: str,
         restrict: tuple[_Group, Sequence[Any]] | None,
         extra_joins: Sequence[str] = (),
-    ) -> list[tuple[Any, ...]]:
+        *,
+        keep_nulls: bool = False,
+        top: int | None = None,
+    ) -> tuple[list[tuple[Any, ...]], int | None]:
+        """Rows ``(group keys…, measure)``, and the sum of the measure over every group (with ``top``).
+
+        ``top`` keeps, per parent (every group but the last), the groups whose count ranks within the first
+        ``top`` (ties included, so the caller's order by term cuts exactly as if it had seen them all): a facet
+        on a field with a million values sends ``_facets_size`` rows, not a million.
+        """
         joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
-        conditions = [f"{g.expr} IS NOT NULL" for g in groups]
+        conditions = [] if keep_nulls else [f"{g.expr} IS NOT NULL" for g in groups]
         params = list(self.where.params)
         if restrict is not None:
             group, values = restrict
             if not values:
-                return []  # no parent bucket was chosen: nothing to break down
+                return [], 0  # no parent bucket was chosen: nothing to break down
             conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
         keys = ", ".join(g.expr for g in groups)
-        sql = f"SELECT {keys + ', ' if keys else ''}{measure} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
+        select = f"{keys + ', ' if keys else ''}{measure}"
+        if top is not None and groups:
+            partition = ", ".join(g.expr for g in groups[:-1])
+            last = groups[-1].expr
+            select += (
+                f", SUM({measure}) OVER () AS total_n, RANK() OVER ({'PARTITION BY ' + partition if partition else ''} "
+                f"ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC) AS rk"
+            )
+        sql = f"SELECT {select} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
             sql += " AND " + " AND ".join(conditions)
         if groups:
             sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
-        return self.run.rows(_Sql(sql, params))
+        if top is None or not groups:
+            return self.run.rows(_Sql(sql, params)), None
+        width = len(groups) + 1
+        ranked = f"SELECT * FROM ({sql}) AS ranked WHERE ranked.rk <= %s"  # noqa: S608 (as above)
+        rows = self.run.rows(_Sql(ranked, [*params, top]))
+        total = int(rows[0][width]) if rows else 0
+        return [tuple(r[:width]) for r in rows], total
 
     def _aggregate(
         self, agg: Aggregation, prefix: list[_Group], restrict: tuple[_Group, Sequence[Any]] | None
@@ -672,13 +701,18 @@ class _Search:
         if agg.kind == "cardinality":
             target = self._group(Aggregation("terms", agg.field), alias)
             extra = [target.join] if target.join else []
-            rows = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
+            rows, _ = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
             return {tuple(r[:depth]): {"value": int(r[depth])} for r in rows}
         group = self._group(agg, alias)
         groups = [*prefix, group]
         distinct = any(g.distinct_rows for g in groups)
         measure = "COUNT(DISTINCT c.uuid)" if distinct else "COUNT(*)"
-        rows = self._grouped(groups, measure, restrict)
+        counts_total = depth == 0 and not group.join and self.total is None
+        top = self.q.facets_size if agg.kind == "terms" else None
+        rows, total = self._grouped(groups, measure, restrict, keep_nulls=counts_total, top=top)
+        if counts_total:
+            self.total = total if total is not None else sum(int(r[-1]) for r in rows)
+            rows = [r for r in rows if r[0] is not None]
         per_parent: dict[tuple[Any, ...], list[tuple[Any, int]]] = defaultdict(list)
         for r in rows:
             per_parent[tuple(r[:depth])].append((r[depth], int(r[depth + 1])))
