@@ -505,7 +505,23 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
     for name in backends:
         header += f" {LABELS[name]} p50 / p95 ms | ×DuckDB p50 / p95 | p95 ≤ {TARGETS[name] * 1000:,.0f} ms |"
         rule += "---|---|---|"
-    lines += ["## Questions", "", header, rule]
+    lines += ["## Targets", ""]
+    for name in backends:
+        timed = [e for e in results["questions"] if name in e["timings"]]
+        missed = [e for e in timed if not e["target_met"][name]]
+        failed = [e["name"] for e in results["questions"] if name in e["errors"]]
+        verdict = (
+            f"**{len(missed)} of {len(timed)} questions miss it**: "
+            + ", ".join(f"`{e['name']}` ({_ms(e['timings'][name]['p95_ms'])} ms)" for e in missed)
+            if missed
+            else f"all {len(timed)} questions meet it"
+        )
+        lines.append(
+            f"- {LABELS[name]}, p95 ≤ {TARGETS[name] * 1000:,.0f} ms at N = {results['n']:,}: {verdict}"
+            + (f"; failed: {', '.join(failed)}" if failed else "")
+            + "."
+        )
+    lines += ["", "## Questions", "", header, rule]
     for entry in results["questions"]:
         timings = entry["timings"]
         cell = f"{_ms(timings['duckdb']['p50_ms'])} / {_ms(timings['duckdb']['p95_ms'])}"
