@@ -317,9 +317,10 @@ def index() -> None:
 @click.option(
     "--readers",
     type=click.IntRange(0, 64),
-    default=min(4, os.cpu_count() or 1),
+    default=0,
     show_default=True,
-    help="Processes reading and decoding processed crashes (0: one thread of this process).",
+    help="Processes reading processed crashes (0: one thread of this process, the fastest unless the "
+    "storage is slow to answer, as remote object storage can be).",
 )
 def index_rebuild(since: dt.datetime | None, until: dt.datetime | None, restart: bool, readers: int) -> None:
     """Index every processed crash stored from --since to --until (resumable: run it again after a stop)."""

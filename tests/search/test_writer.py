@@ -150,3 +150,21 @@ def test_date_window_holds_every_date_a_row_can_have() -> None:
         assert low <= crash_date(CRASH_ID, date_processed) < high
     other = create_crash_id(dt.datetime(2026, 12, 1, tzinfo=UTC))
     assert date_window([CRASH_ID, other]) == (low, date_window([other])[1])
+
+
+def test_every_catalogue_field_reaches_the_row() -> None:
+    """A processed crash with a value for every source key indexes every catalogue field, by its name."""
+    samples = {"string": "text", "enum": "value", "integer": 7, "float": 1.5, "bool": True}
+    processed: dict[str, object] = {}
+    for field in catalogue().fields.values():
+        value: object = ["a", "b"] if field.is_list else samples.get(field.query_type, DAY.isoformat())
+        if field.validation_type == "bool":
+            value = True
+        top, _, rest = field.source_key.partition(".")
+        if rest:
+            processed.setdefault(top, {})[rest] = value  # type: ignore[index]
+        else:
+            processed[top] = value
+    row = index_row(CRASH_ID, processed)
+    found = {name for name in COLUMN_ORDER if row[name] is not None} - {"data"} | set(row["data"])
+    assert found == set(catalogue().fields)

@@ -8,8 +8,9 @@ only a few fields (an old or foreign deployment) is indexed with what it has; an
 The run is resumable: after each batch a checkpoint row (``search_rebuildcheckpoint``: the range, the day being
 rebuilt and the last id indexed on it, ids being listed in sorted order) is written, so a second run over the
 same range after an interruption continues after that id; ``restart`` ignores it. A finished run deletes its
-checkpoint. Reading runs ahead of writing, in a thread or in reader processes (decoding the processed crash's
-JSON is most of the work), so it overlaps the database's.
+checkpoint. Only the catalogue's fields of a processed crash are decoded (``json_dump``, most of the document,
+is skipped unparsed), and reading runs ahead of writing in a thread (or in reader processes, for a storage slow
+to answer), so it overlaps the database's work.
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ class RebuildResult:
     skipped: int = 0  # raw crashes without a processed crash
     unreadable: list[str] = field(default_factory=list)  # processed crashes storage could not decode
     resumed_from: tuple[dt.date, str] | None = None
+    indexed_before: int = 0  # by the interrupted run this one resumed (included in ``indexed``)
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
-        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+        """Crashes indexed per second by this run."""
+        return (self.indexed - self.indexed_before) / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class Rebuild:
         if checkpoint is not None:
             result.resumed_from = (checkpoint.day, checkpoint.last_id)
             result.indexed, result.skipped = checkpoint.indexed, checkpoint.skipped
+            result.indexed_before = checkpoint.indexed
         with self._executor() as pool:
             for day in days(self._since, self._until):
                 if checkpoint is not None and day < checkpoint.day:

@@ -7,9 +7,10 @@ bounded (Socorro's limits: 10,000 characters for a keyword, 32,766 UTF-8 bytes f
 columns carry b-tree indexes, so at most 2,000 bytes), integers must fit a bigint, floats must be finite,
 booleans come from ``true``/``1``/``"1"``/``"true"`` (and their false forms), list fields hold strings.
 
-``CrashIndex`` writes rows with one ``INSERT … ON CONFLICT (uuid, date) DO UPDATE`` per batch, on SQLite and
-PostgreSQL alike (reprocessing replaces the row), keeps ``search_signature``'s first date and build current,
-and creates PostgreSQL's weekly partitions on demand.
+``CrashIndex`` writes rows with one ``INSERT … ON CONFLICT (uuid, date) DO UPDATE`` statement, on SQLite and
+PostgreSQL alike (reprocessing replaces the row), run with ``executemany`` over a batch in one transaction;
+it keeps ``search_signature``'s first date and build current, and creates PostgreSQL's weekly partitions on
+demand.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ INT32 = (-(2**31), 2**31 - 1)
 #: A ``date_processed`` further than this from the crash id's date is not believed (a hostile or broken
 #: value would otherwise create partitions for arbitrary weeks); the id's date is used instead.
 MAX_DATE_SKEW = dt.timedelta(days=2)
-#: Rows per ``INSERT`` statement in ``upsert_many`` (20 parameters each: under SQLite's 32,766 limit).
+#: Rows per transaction in ``upsert_many`` and ``index rebuild``.
 BATCH = 500
 
 #: Columns of ``search_crash`` in statement order.
@@ -308,7 +309,7 @@ def _signature_updates(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, dt.
 
 _UPDATE_COLUMNS = ", ".join(f"{c} = excluded.{c}" for c in COLUMN_ORDER if c not in ("uuid", "date"))
 _SIGNATURE_SQL = (
-    "INSERT INTO search_signature (signature, first_date, first_build) VALUES {values} "
+    "INSERT INTO search_signature (signature, first_date, first_build) VALUES (%s, %s, %s) "
     "ON CONFLICT (signature) DO UPDATE SET "
     "first_date = CASE WHEN excluded.first_date < search_signature.first_date "
     "THEN excluded.first_date ELSE search_signature.first_date END, "
@@ -318,27 +319,15 @@ _SIGNATURE_SQL = (
     "WHERE excluded.first_date < search_signature.first_date OR (excluded.first_build IS NOT NULL "
     "AND (search_signature.first_build IS NULL OR excluded.first_build < search_signature.first_build))"
 )
-
-
-_INSERT_CRASH = "INSERT INTO search_crash (" + ", ".join(COLUMN_ORDER) + ") VALUES "  # noqa: S608 - fixed names
-_ONE_CRASH = "(" + ", ".join(["%s"] * len(COLUMN_ORDER)) + ")"
-
-
-def _crash_sql(count: int) -> str:
-    """One upsert of ``count`` rows (placeholders and fixed column names only)."""
-    values = ", ".join([_ONE_CRASH] * count)
-    return f"{_INSERT_CRASH}{values} ON CONFLICT (uuid, date) DO UPDATE SET {_UPDATE_COLUMNS}"
-
-
-def _moved_sql(count: int) -> str:
-    """Deletes a crash's rows under another date (its ``date_processed`` changed), so each crash has one row.
-    The date window keeps PostgreSQL to the partitions such a row can be in."""
-    ids = ", ".join(["%s"] * count)
-    pairs = ", ".join(["(%s, %s)"] * count)
-    return (
-        f"DELETE FROM search_crash WHERE date >= %s AND date < %s AND uuid IN ({ids}) "  # noqa: S608 - placeholders
-        f"AND (uuid, date) NOT IN (VALUES {pairs})"
-    )
+#: The one statement that writes a crash's row, on SQLite and PostgreSQL alike (run with ``executemany``).
+CRASH_UPSERT_SQL = (
+    "INSERT INTO search_crash (" + ", ".join(COLUMN_ORDER) + ") "
+    "VALUES (" + ", ".join(["%s"] * len(COLUMN_ORDER)) + ") "
+    f"ON CONFLICT (uuid, date) DO UPDATE SET {_UPDATE_COLUMNS}"
+)
+#: Deletes a crash's row under another date (its ``date_processed`` changed), so each crash has one row. The
+#: date window (``date_window``) keeps PostgreSQL to the partitions such a row can be in.
+_MOVED_SQL = "DELETE FROM search_crash WHERE uuid = %s AND date >= %s AND date < %s AND date <> %s"
 
 
 def date_window(crash_ids: Iterable[str]) -> tuple[dt.datetime, dt.datetime]:
@@ -409,31 +398,29 @@ class CrashIndex:
         if not unique:
             return 0
         ops = connection.ops
-        params: list[Any] = []
-        low, high = date_window(row["uuid"] for row in unique)
-        moved: list[Any] = [ops.adapt_datetimefield_value(low), ops.adapt_datetimefield_value(high)]
-        moved += [row["uuid"] for row in unique]
+        crashes: list[list[Any]] = []
+        moved: list[tuple[Any, ...]] = []
         for row in unique:
             date = ops.adapt_datetimefield_value(row["date"])
-            for column in COLUMN_ORDER:
-                if column == "date":
-                    params.append(date)
-                elif column == "data":
-                    params.append(ops.adapt_json_value(row["data"], None))
-                else:
-                    params.append(row[column])
-            moved += [row["uuid"], date]
-        signatures: list[Any] = []
-        for signature, first_date, first_build in _signature_updates(unique):
-            signatures += [signature, ops.adapt_datetimefield_value(first_date), first_build]
+            low, high = date_window([row["uuid"]])
+            moved.append((row["uuid"], ops.adapt_datetimefield_value(low), ops.adapt_datetimefield_value(high), date))
+            values = [row[column] for column in COLUMN_ORDER]
+            values[1] = date
+            values[-1] = ops.adapt_json_value(row["data"], None)
+            crashes.append(values)
+        signatures = [
+            (signature, ops.adapt_datetimefield_value(first_date), first_build)
+            for signature, first_date, first_build in _signature_updates(unique)
+        ]
         try:
             self._partitions.ensure(connection, [row["date"] for row in unique])
+            # Short statements run with executemany (pipelined on PostgreSQL): one long multi-row statement
+            # would be re-parsed by the driver on every batch, which cost more than the database's work.
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(_moved_sql(len(unique)), moved)
-                cursor.execute(_crash_sql(len(unique)), params)
+                cursor.executemany(_MOVED_SQL, moved)
+                cursor.executemany(CRASH_UPSERT_SQL, crashes)
                 if signatures:
-                    values = ", ".join(["(%s, %s, %s)"] * (len(signatures) // 3))
-                    cursor.execute(_SIGNATURE_SQL.format(values=values), signatures)
+                    cursor.executemany(_SIGNATURE_SQL, signatures)
         except DatabaseError as exc:
             self._reset()
             raise IndexUnavailable(f"cannot write {len(unique)} index rows: {exc}") from exc
