@@ -380,12 +380,13 @@ class Settings(BaseSettings):
     # --- Super Search ------------------------------------------------------------------------------
     search_timeout: float = Field(
         json_schema_extra=_limit("search"),
-        default=5.0,
+        default=4.0,
         gt=0,
         le=300,
         description="Seconds one Super Search may run (all its statements together): PostgreSQL's "
         "`statement_timeout`, SQLite's progress handler and the regular-expression timeout; past it the caller "
-        'gets 400 "Search query timed out…".',
+        'gets 400 "Search query timed out…". Below crashstats-tools\' 5-second read timeout, so a client gets the '
+        "400 instead of timing out and retrying the same search ten times.",
     )
 
     @classmethod

@@ -179,6 +179,9 @@ CASES: list[dict[str, Any]] = [
     {"_facets": ["signature", "_cardinality.install_time", "_histogram.date", "_cardinality.addons"]},
     {"_facets": ["version", "release_channel"], "_facets_size": "3"},
     {"_facets_size": "0", "_facets": ["product"]},
+    {"_facets": ["uptime", "install_time", "signature", "addons", "url", "uptime_ts"], "_facets_size": "2"},
+    {"_aggs.product.uptime": "_cardinality.install_time", "_facets_size": "3"},
+    {"_aggs.release_channel": "addons", "_facets_size": "1"},
     {"_aggs.product.version": "_cardinality.install_time"},
     {"_aggs.product.platform.version": ["signature"], "_facets_size": "2"},
     {"_aggs.signature": ["_histogram.uptime", "product"], "_histogram_interval.uptime": "1000"},
@@ -448,3 +451,34 @@ def test_the_sql_backend_is_a_search_backend() -> None:
 
     backend: SearchBackend = SqlSearchBackend(timeout=1.0)  # mypy checks the protocol here
     assert callable(backend.search)
+
+
+def test_a_search_inside_a_callers_transaction_leaves_its_timeout_alone(alias: str) -> None:
+    from django.db import connections, transaction
+
+    connection = connections[alias]
+    if connection.vendor == "sqlite":  # the progress handler goes with the search: a later long statement runs
+        SqlSearchBackend(alias=alias, timeout=0.2).search(parse({}, catalogue(), allow_protected=True, now=NOW))
+        time.sleep(0.3)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+                "SELECT count(*) FROM n"
+            )
+            assert cursor.fetchone()[0] == 300_000
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '42s'")
+        _check(alias, {"product": ["Firefox"]})
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "42s"
+
+
+def test_too_many_buckets_is_a_clear_400(alias: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crashcart.search import runner
+
+    monkeypatch.setattr(runner, "MAX_HISTOGRAM_BUCKETS", 5)
+    with pytest.raises(BadArgumentError, match=r"^Search query is too complex"):
+        _run(alias, {"_histogram.uptime": ["product"], "_histogram_interval.uptime": ["10"]})
+    with pytest.raises(BadArgumentError, match=r"^Search query is too complex"):
+        _run(alias, {"_aggs.product.uptime": ["signature"], "_facets_size": ["4"]})

@@ -38,6 +38,7 @@ import regex  # type: ignore[import-untyped]  # ships no type information
 from crashcart.errors import BadArgumentError, IndexUnavailable
 from crashcart.search import cursor as cursors
 from crashcart.search.query import (
+    MAX_HISTOGRAM_BUCKETS,
     TOO_COMPLEX,
     Aggregation,
     Clause,
@@ -58,7 +59,7 @@ LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 TABLE = "search_crash"
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 4.0  # the setting's default (CRASHCART_SEARCH_TIMEOUT)
 TIMED_OUT = "Search query timed out. Try a shorter date range, fewer facets or a simpler filter."
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: How many SQLite virtual-machine steps run between two looks at the clock.
@@ -91,6 +92,7 @@ class _Group:
     join: str | None
     distinct_rows: bool  # a list field: a crash may be in several groups, so count crashes, not rows
     convert: Callable[[Any], Any]
+    order: str = ""  # the expression ordering ties as Python orders the terms (text: by code point)
 
 
 class _Dialect:
@@ -143,6 +145,10 @@ class _Dialect:
 
     def nulls_last(self) -> str:
         return " NULLS LAST"
+
+    def by_code_point(self, expr: str) -> str:
+        """``expr`` (text) compared by code point, as Python compares ``str``."""
+        return expr
 
     def is_same(self, left: str) -> str:
         raise NotImplementedError
@@ -299,6 +305,9 @@ class _PostgresDialect(_Dialect):
 
     def is_same(self, left: str) -> str:
         return f"{left} IS NOT DISTINCT FROM %s"
+
+    def by_code_point(self, expr: str) -> str:
+        return f'{expr} COLLATE "C"'  # UTF-8 byte order is code-point order
 
     def to_datetime(self, value: Any) -> dt.datetime | None:
         if value is None:
@@ -638,7 +647,8 @@ class _Search:
             step = agg.interval.step or 1
             convert = _int_term if f.query_type == "integer" and isinstance(step, int) else _float_term
             return _Group(d.number_bucket(expr, step), join, f.is_list, convert)
-        return _Group(expr, join, f.is_list, functools.partial(_term, f, self._date_term))
+        order = d.by_code_point(expr) if f.validation_type in ("str", "enum") else expr
+        return _Group(expr, join, f.is_list, functools.partial(_term, f, self._date_term), order)
 
     def _date_term(self, value: Any) -> str:
         when = self.d.to_datetime(value)
@@ -654,12 +664,14 @@ class _Search:
         *,
         keep_nulls: bool = False,
         top: int | None = None,
+        parent_sums: dict[tuple[Any, ...], int] | None = None,
     ) -> tuple[list[tuple[Any, ...]], int | None]:
         """Rows ``(group keys…, measure)``, and the sum of the measure over every group (with ``top``).
 
         ``top`` keeps, per parent (every group but the last), the groups whose count ranks within the first
-        ``top`` (ties included, so the caller's order by term cuts exactly as if it had seen them all): a facet
-        on a field with a million values sends ``_facets_size`` rows, not a million.
+        ``top`` by count, ties broken by term in the order Python uses for the final cut: a facet on a field with
+        a million values sends ``_facets_size`` rows, not a million. ``parent_sums`` (with
+        ``top`` and ``keep_nulls``) receives each parent's total, so the parent level needs no statement of its own.
         """
         joins = "".join(f" CROSS JOIN {j}" for j in [*(g.join for g in groups if g.join), *extra_joins])
         conditions = [] if keep_nulls else [f"{g.expr} IS NOT NULL" for g in groups]
@@ -675,9 +687,11 @@ class _Search:
         if top is not None and groups:
             partition = ", ".join(g.expr for g in groups[:-1])
             last = groups[-1].expr
+            over = f"PARTITION BY {partition}" if partition else ""
             select += (
-                f", SUM({measure}) OVER () AS total_n, RANK() OVER ({'PARTITION BY ' + partition if partition else ''} "
-                f"ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC) AS rk"
+                f", SUM({measure}) OVER () AS total_n, SUM({measure}) OVER ({over}) AS parent_n, "
+                f"ROW_NUMBER() OVER ({over} ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC, "
+                f"{groups[-1].order or last}) AS rk"
             )
         sql = f"SELECT {select} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
@@ -685,17 +699,32 @@ class _Search:
         if groups:
             sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
         if top is None or not groups:
-            return self.run.rows(_Sql(sql, params)), None
+            found = self.run.rows(_Sql(sql, params))
+            if len(found) > MAX_HISTOGRAM_BUCKETS:
+                raise BadArgumentError(TOO_COMPLEX)  # Elasticsearch refuses past 65,536 buckets; this, past 100,000
+            return found, None
         width = len(groups) + 1
         ranked = f"SELECT * FROM ({sql}) AS ranked WHERE ranked.rk <= %s"  # noqa: S608 (as above)
         rows = self.run.rows(_Sql(ranked, [*params, top]))
+        if len(rows) > MAX_HISTOGRAM_BUCKETS:
+            raise BadArgumentError(TOO_COMPLEX)
         total = int(rows[0][width]) if rows else 0
+        if parent_sums is not None:
+            for r in rows:
+                parent_sums[tuple(r[: width - 2])] = int(r[width + 1])
         return [tuple(r[:width]) for r in rows], total
 
     def _aggregate(
-        self, agg: Aggregation, prefix: list[_Group], restrict: tuple[_Group, Sequence[Any]] | None
+        self,
+        agg: Aggregation,
+        prefix: list[_Group],
+        restrict: tuple[_Group, Sequence[Any]] | None,
+        parent_sums: dict[tuple[Any, ...], int] | None = None,
     ) -> dict[tuple[Any, ...], Any]:
-        """This aggregation's value for every combination of the enclosing groups' raw keys."""
+        """This aggregation's value for every combination of the enclosing groups' raw keys.
+
+        ``parent_sums``: fill it with each enclosing bucket's count (missing values of this field included).
+        """
         depth = len(prefix)
         alias = f"j{depth}"
         if agg.kind == "cardinality":
@@ -707,12 +736,32 @@ class _Search:
         groups = [*prefix, group]
         distinct = any(g.distinct_rows for g in groups)
         measure = "COUNT(DISTINCT c.uuid)" if distinct else "COUNT(*)"
-        counts_total = depth == 0 and not group.join and self.total is None
-        top = self.q.facets_size if agg.kind == "terms" else None
-        rows, total = self._grouped(groups, measure, restrict, keep_nulls=counts_total, top=top)
-        if counts_total:
-            self.total = total if total is not None else sum(int(r[-1]) for r in rows)
-            rows = [r for r in rows if r[0] is not None]
+        # A histogram's buckets are counted by its first sub-facet on a scalar field (missing values included).
+        deriving = next(
+            (
+                c
+                for c in agg.children
+                if agg.kind == "histogram" and not distinct and c.kind == "terms" and not c.field.is_list
+            ),
+            None,
+        )
+        children: dict[str, dict[tuple[Any, ...], Any]] = {}
+        if deriving is not None:
+            sums: dict[tuple[Any, ...], int] = {}
+            children[deriving.key] = self._aggregate(deriving, groups, restrict, sums)
+            rows = [(*key, count) for key, count in sums.items()]
+            if depth == 0 and self.total is None:
+                self.total = sum(count for key, count in sums.items())
+        else:
+            counts_total = depth == 0 and not group.join and self.total is None
+            keep_nulls = counts_total or parent_sums is not None
+            top = self.q.facets_size if agg.kind == "terms" else None
+            rows, total = self._grouped(
+                groups, measure, restrict, keep_nulls=keep_nulls, top=top, parent_sums=parent_sums
+            )
+            if counts_total:
+                self.total = total if total is not None else sum(int(r[-1]) for r in rows)
+        rows = [r for r in rows if all(v is not None for v in r[: depth + 1])]
         per_parent: dict[tuple[Any, ...], list[tuple[Any, int]]] = defaultdict(list)
         for r in rows:
             per_parent[tuple(r[:depth])].append((r[depth], int(r[depth + 1])))
@@ -726,7 +775,9 @@ class _Search:
         child_restrict = restrict
         if depth == 0 and agg.kind == "terms" and agg.children:
             child_restrict = (group, [raw for raw, _ in chosen.get((), [])])
-        children = {c.key: self._aggregate(c, groups, child_restrict) for c in agg.children}
+        for c in agg.children:
+            if c.key not in children:
+                children[c.key] = self._aggregate(c, groups, child_restrict)
         result: dict[tuple[Any, ...], Any] = {}
         for parent, buckets in chosen.items():
             out = []
