@@ -5,14 +5,9 @@
 -- Each EXPLAIN runs its statement (ANALYZE); timings on a shared machine move by tens of percent between runs.
 \pset pager off
 
-\echo '== E1a. top signatures as run today: lower(product) has no statistics, so 0.5% of rows are expected'
+\echo '== E1. the top-signatures aggregation, the reference for E4 and E5 (lower(product) has no statistics: 0.5% of rows expected)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
   WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
-
-\echo '== E1b. the same with the top 50 chosen in SQL (ORDER BY count LIMIT): 50 rows to Python, not every group'
-EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) AS n FROM search_crash c
-  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL
-  GROUP BY 1 ORDER BY n DESC, 1 LIMIT 50;
 
 \echo '== E2a. 3 filters + 3 facets + total in ONE scan (GROUPING SETS) instead of five statements'
 EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, c.version, c.platform_version,
