@@ -9,7 +9,7 @@
 EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
   WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
 
-\echo '== E2a. 3 filters + 3 facets + total in ONE scan (GROUPING SETS) instead of five statements'
+\echo '== E2a. 3 filters + 3 facets + total in ONE scan (GROUPING SETS) instead of one statement per facet'
 EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, c.version, c.platform_version,
     GROUPING(c.signature, c.version, c.platform_version) AS g, COUNT(*)
   FROM search_crash c
