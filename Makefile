@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk bench-processor clean docs
+.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk bench-processor bench-search clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ bench-stackwalk: setup ## Stack-walker benchmark against Breakpad (fetches minid
 
 bench-processor: setup ## Processor benchmark: crashes/s with 1 and 2 workers, time per stage and rule; results in bench/results/
 	BENCH_COMMAND="make bench-processor" bench/processor/run.sh
+
+bench-search: setup services ## Search benchmark: Super Search over 1M crashes on PostgreSQL and SQLite vs DuckDB; results in bench/results/
+	BENCH_COMMAND="make bench-search" bench/search/run.sh $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
