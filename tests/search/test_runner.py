@@ -482,3 +482,58 @@ def test_too_many_buckets_is_a_clear_400(alias: str, monkeypatch: pytest.MonkeyP
         _run(alias, {"_histogram.uptime": ["product"], "_histogram_interval.uptime": ["10"]})
     with pytest.raises(BadArgumentError, match=r"^Search query is too complex"):
         _run(alias, {"_aggs.product.uptime": ["signature"], "_facets_size": ["4"]})
+
+
+MERGED_FACETS: list[dict[str, Any]] = [
+    # scalar facets with ties at the cut-off and missing values (uptime, url, moz_crash_reason), a list facet,
+    # a cardinality and a histogram beside them, the same field twice
+    {"_facets": ["uptime", "url", "moz_crash_reason", "signature", "platform"], "_facets_size": "2"},
+    {"_facets": ["startup_crash", "uptime_ts", "addons", "_cardinality.install_time", "_histogram.date", "product"]},
+    {"_facets": ["product", "product", "version"], "_facets_size": "1", "_results_number": "3"},
+    # a merged facet with sub-aggregations restricted to its chosen terms
+    {"_aggs.platform": ["product", "_cardinality.addons"], "_facets": ["version"], "_facets_size": "2"},
+    # nothing matches: the facets are empty and the total 0
+    {"_facets": ["product", "version"], "signature": "=no such signature"},
+]
+
+
+@pytest.mark.parametrize("grouping_sets", [True, False], ids=["one-statement", "per-facet"])
+@pytest.mark.parametrize("params", MERGED_FACETS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())[:80])
+def test_several_scalar_facets_in_one_statement_match_the_reference(
+    alias: str, params: dict[str, Any], grouping_sets: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connections
+
+    from crashcart.search import runner
+
+    monkeypatch.setattr(runner, "GROUPING_SETS", grouping_sets)
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connections[alias].execute_wrapper(record):
+        _check(alias, params)
+    merged = [s for s in statements if "GROUPING SETS" in s]
+    assert len(merged) == (1 if grouping_sets and connections[alias].vendor == "postgresql" else 0)
+
+
+def test_a_search_raises_work_mem_for_its_own_transaction_only(alias: str) -> None:
+    from django.db import connections, transaction
+
+    from crashcart.search import runner
+
+    connection = connections[alias]
+    if connection.vendor == "sqlite":
+        pytest.skip("work_mem is PostgreSQL's")
+    backend = SqlSearchBackend(alias=alias, timeout=10)
+    inside = backend.run(lambda run, dialect: run.rows(runner._Sql("SHOW work_mem"))[0][0])
+    assert inside == runner.WORK_MEM
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '1MB'")
+        _check(alias, {"_facets": ["product", "version"]})
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == "1MB"
+        cursor.execute("SET LOCAL work_mem = '1GB'")  # never lowered
+        assert backend.run(lambda run, dialect: run.rows(runner._Sql("SHOW work_mem"))[0][0]) == "1GB"

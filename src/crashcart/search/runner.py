@@ -7,15 +7,17 @@ This is the only module that knows SQL for searching. ``SqlSearchBackend.search(
 * ``total``: ``COUNT(*)`` under the filters; ``hits``: one page, ordered by ``_sort`` then crash id, with every
   requested column (``null`` when absent, one-element lists collapsed, empty lists ``null``) and the page's
   ``next_cursor`` (keyset pagination: the next page starts strictly after the last hit's sort key);
-* ``facets``: one ``GROUP BY`` per aggregation level (terms: top ``_facets_size`` by count then term; nested
+* ``facets``: one ``GROUP BY`` per aggregation level (terms: top ``_facets_size`` by count then term, the top-level
+  terms facets on scalar fields all in one ``GROUPING SETS`` statement on PostgreSQL; nested
   ``_aggs`` restricted to the parent's chosen terms; histograms; exact cardinalities).
 
 Every statement is bounded by the date range (PostgreSQL prunes partitions) and by a deadline
-(``CRASHCART_SEARCH_TIMEOUT``): PostgreSQL gets ``statement_timeout`` for what is left of it, SQLite a progress
-handler. Regular expressions run in PostgreSQL's engine or, on SQLite, in the ``regex`` module with the time
-left as its timeout, so a pathological pattern ends in Socorro's 400 "Search query timed out…", never in a
-stuck worker. Values always travel as bound parameters; field names come from the catalogue (checked to be
-identifiers) and are written into the SQL so expression indexes on JSON keys can be used.
+(``CRASHCART_SEARCH_TIMEOUT``): PostgreSQL gets ``statement_timeout`` for what is left of it (and ``work_mem``
+raised to ``WORK_MEM``, both for the search's transaction only), SQLite a progress handler. Regular expressions
+run in PostgreSQL's engine or, on SQLite, in the ``regex`` module with the time left as its timeout, so a
+pathological pattern ends in Socorro's 400 "Search query timed out…", never in a stuck worker.
+Values always travel as bound parameters; field names come from the catalogue (checked to be identifiers) and
+are written into the SQL so expression indexes on JSON keys can be used.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: How many SQLite virtual-machine steps run between two looks at the clock.
 _SQLITE_PROGRESS_STEPS = 20_000
 _REGEX_OVERRUN = 2.5
+#: PostgreSQL's ``work_mem`` for one search (``SET LOCAL``, only ever raised, never lowered): at the server's
+#: default 4 MB the GROUP BY/ORDER BY of a facet over a week's window (tens of thousands of signatures) spills
+#: to disk by external merge (bench/results/search-20261207-2215, item 3). 64 MB keeps those sorts and hashes in
+#: memory and bounds what one search may take per sort or hash node (a few per statement, at most one statement
+#: at a time per search). ``None`` leaves the server's setting (bench/search/ab_facets.py's "before").
+WORK_MEM: str | None = "64MB"
+#: On PostgreSQL, answer every top-level terms facet on a scalar field (and the total) with one
+#: ``GROUP BY GROUPING SETS`` statement, one scan of the matching rows instead of one per facet. ``False`` runs a
+#: statement per facet, as before (bench/search/ab_facets.py's "before"; the tests run both).
+GROUPING_SETS = True
 
 
 def _ident(name: str) -> str:
@@ -437,12 +449,21 @@ class SqlSearchBackend:
 
         if connection.vendor == "postgresql":
             with transaction.atomic(using=self.alias), connection.cursor() as cursor:
-                cursor.execute("SELECT current_setting('statement_timeout')")
-                (previous,) = cursor.fetchone()
+                cursor.execute("SELECT current_setting('statement_timeout'), current_setting('work_mem')")
+                previous, previous_work_mem = cursor.fetchone()
+                if WORK_MEM is not None:  # raise it for this transaction, never lower it
+                    cursor.execute(
+                        "SELECT set_config('work_mem', %s, true) "
+                        "WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s)",
+                        [WORK_MEM, WORK_MEM],
+                    )
                 yield _Runner(cursor, deadline, postgres=True)
                 # Inside a caller's transaction this block is a savepoint, and a transaction-local setting would
-                # outlive it: put the caller's timeout back (a rolled-back savepoint restores it by itself).
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+                # outlive it: put the caller's settings back (a rolled-back savepoint restores them by itself).
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
+                    [previous, previous_work_mem],
+                )
             return
         connection.ensure_connection()
         raw = connection.connection
@@ -544,9 +565,13 @@ class _Search:
         #: Set by the first top-level facet on a scalar field (its groups, missing values included, add up to
         #: the total), which saves the search one scan of the matching rows.
         self.total: int | None = None
+        #: Top-level terms facets already answered by :meth:`_merged_facets`: rows ``(term, count)`` by the
+        #: facet's group expression.
+        self.merged: dict[str, list[tuple[Any, ...]]] = {}
 
     def answer(self) -> dict[str, Any]:
         facets: dict[str, Any] = {}
+        self._merged_facets()
         for agg in self.q.aggregations:
             facets[agg.key] = self._aggregate(agg, [], None).get((), _empty(agg))
         if self.total is None:
@@ -634,6 +659,57 @@ class _Search:
         return _plain(value)
 
     # aggregations ----------------------------------------------------------------------------------
+    def _merged_facets(self) -> None:
+        """On PostgreSQL, every top-level terms facet on a scalar field, and the total, in one statement.
+
+        ``GROUP BY GROUPING SETS ((f1), (f2), …, ())`` scans the matching rows once where a statement per facet
+        scans them once per facet (bench/results/search-20261207-2215, item 2). Each facet keeps, as
+        :meth:`_grouped` does, its top ``_facets_size`` terms by count then term (missing values ranked last and
+        dropped later); the empty grouping set is the total. Facets on list fields, histograms and cardinalities,
+        and the sub-aggregations of these facets (``_aggs``), keep their own statements; with fewer than two
+        such facets nothing is merged (the facet's own statement already gives the total).
+        """
+        if not GROUPING_SETS or self.d.vendor != "postgresql" or self.q.facets_size < 1:
+            return
+        groups: dict[str, tuple[_Group, Field]] = {}
+        for agg in self.q.aggregations:
+            if agg.kind == "terms" and not agg.field.is_list:
+                group = self._group(agg, "j0")
+                groups.setdefault(group.expr, (group, agg.field))
+        if len(groups) < 2:
+            return
+        members = list(groups.values())
+        columns = ", ".join(f"GROUPING({g.expr}) AS g{i}, {g.expr} AS k{i}" for i, (g, _) in enumerate(members))
+        sets = ", ".join(f"({g.expr})" for g, _ in members)
+        grouped = (
+            f"SELECT {columns}, COUNT(*) AS n FROM {TABLE} c WHERE {self.where.text} "  # noqa: S608 (values are bound; names are checked)
+            f"GROUP BY GROUPING SETS ({sets}, ())"
+        )
+        ranks = ", ".join(
+            f"ROW_NUMBER() OVER (PARTITION BY g{i} ORDER BY CASE WHEN k{i} IS NULL THEN 1 ELSE 0 END, n DESC, "
+            f"{self.d.by_code_point(f'k{i}') if f.validation_type in ('str', 'enum') else f'k{i}'}) AS r{i}"
+            for i, (_, f) in enumerate(members)
+        )
+        keep = [f"(g{i} = 0 AND r{i} <= %s)" for i in range(len(members))]
+        keep.append("(" + " AND ".join(f"g{i} = 1" for i in range(len(members))) + ")")
+        sql = (
+            f"SELECT * FROM (SELECT grouped.*, {ranks} FROM ({grouped}) AS grouped) AS ranked "  # noqa: S608 (as above)
+            f"WHERE {' OR '.join(keep)}"
+        )
+        rows = self.run.rows(_Sql(sql, [*self.where.params, *([self.q.facets_size] * len(members))]))
+        merged: dict[str, list[tuple[Any, ...]]] = {expr: [] for expr in groups}
+        total = 0
+        for row in rows:
+            which = [i for i in range(len(members)) if row[2 * i] == 0]
+            if not which:
+                total = int(row[2 * len(members)])
+                continue
+            (i,) = which
+            merged[members[i][0].expr].append((row[2 * i + 1], row[2 * len(members)]))
+        self.merged = merged
+        if self.total is None:
+            self.total = total
+
     def _group(self, agg: Aggregation, alias: str) -> _Group:
         d, f = self.d, agg.field
         if f.is_list:
@@ -752,6 +828,8 @@ class _Search:
             rows = [(*key, count) for key, count in sums.items()]
             if depth == 0 and self.total is None:
                 self.total = sum(count for key, count in sums.items())
+        elif depth == 0 and agg.kind == "terms" and group.expr in self.merged:
+            rows = self.merged[group.expr]
         else:
             counts_total = depth == 0 and not group.join and self.total is None
             keep_nulls = counts_total or parent_sums is not None
