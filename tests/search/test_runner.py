@@ -519,14 +519,14 @@ def test_several_scalar_facets_in_one_statement_match_the_reference(
     assert len(merged) == (1 if grouping_sets and connections[alias].vendor == "postgresql" else 0)
 
 
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)  # work_mem is PostgreSQL's
 def test_a_search_raises_work_mem_for_its_own_transaction_only(alias: str) -> None:
     from django.db import connections, transaction
 
     from crashcart.search import runner
 
     connection = connections[alias]
-    if connection.vendor == "sqlite":
-        pytest.skip("work_mem is PostgreSQL's")
+    assert connection.vendor == "postgresql"
     backend = SqlSearchBackend(alias=alias, timeout=10)
     inside = backend.run(lambda run, dialect: run.rows(runner._Sql("SHOW work_mem"))[0][0])
     assert inside == runner.WORK_MEM
