@@ -12,15 +12,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 PY=$ROOT/.venv/bin/python
-CACHE=$ROOT/bench/processor/.cache
 CORPUS=${CORPUS:-$ROOT/../shared/corpus}
 STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M)}
 OUT=${OUT:-$ROOT/bench/results/processor-$STAMP}
 [ -f "$CORPUS/MANIFEST.tsv" ] || { echo "corpus not found at $CORPUS" >&2; exit 2; }
 [ -e "$OUT" ] && { echo "$OUT exists; set STAMP or OUT" >&2; exit 2; }
-# Measure what a deployment runs (compiled .pyc), whatever the shell says; the .pyc files go under .cache.
+# Measure what a deployment runs (compiled .pyc), whatever the shell says. The .pyc files go to a temporary
+# folder removed at exit: their names hold this checkout's absolute path, which must not stay in the tree.
 unset PYTHONDONTWRITEBYTECODE
-export PYTHONPYCACHEPREFIX=$CACHE/pycache
+PYCACHE=$(mktemp -d)
+trap 'rm -rf "$PYCACHE"' EXIT
+export PYTHONPYCACHEPREFIX=$PYCACHE
 "$PY" -m compileall -q "$ROOT/src/crashcart" >/dev/null
 mkdir -p "$OUT"
 "$PY" bench/processor/bench_processor.py --corpus "$CORPUS" --out "$OUT" \

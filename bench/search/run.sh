@@ -15,9 +15,12 @@ PY=$ROOT/.venv/bin/python
 STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M)}
 OUT=${OUT:-$ROOT/bench/results/search-$STAMP}
 [ -e "$OUT" ] && { echo "$OUT exists; set STAMP or OUT" >&2; exit 2; }
-# Measure what a deployment runs (compiled .pyc), whatever the shell says; the .pyc files go under .cache.
+# Measure what a deployment runs (compiled .pyc), whatever the shell says. The .pyc files go to a temporary
+# folder removed at exit: their names hold this checkout's absolute path, which must not stay in the tree.
 unset PYTHONDONTWRITEBYTECODE
-export PYTHONPYCACHEPREFIX=$ROOT/bench/search/.cache/pycache
+PYCACHE=$(mktemp -d)
+trap 'rm -rf "$PYCACHE"' EXIT
+export PYTHONPYCACHEPREFIX=$PYCACHE
 "$PY" -m compileall -q "$ROOT/src/crashcart" >/dev/null
 mkdir -p "$OUT"
 "$PY" bench/search/run.py --out "$OUT" --pg-admin "${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}" \

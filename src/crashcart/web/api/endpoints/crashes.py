@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from crashcart.errors import CrashNotFound
-from crashcart.schemas import public_view
+from crashcart.schemas import SchemaKind, public_view
 from crashcart.storage.keys import MAIN_DUMP, is_dump_name
 from crashcart.web.api.base import APIContext, APIError, APIModel, Binary, Param, register
 from crashcart.web.api.endpoints._common import (
@@ -44,13 +44,7 @@ class ProcessedCrash(APIModel):
 
     def handle(self, ctx: APIContext, params: dict[str, Any]) -> Any:
         crash_id = checked_crash_id(params.get("crash_id"))
-        try:
-            processed = ctx.storage().get_processed_crash(crash_id)
-        except CrashNotFound as exc:
-            raise not_found(crash_id) from exc
-        if ctx.caller.has(VIEW_PII):
-            return processed
-        return public_view(processed, schemas(ctx.settings.schema_extra_fields).processed_crash)
+        return _document_for(ctx, crash_id, "processed_crash")
 
 
 @register
@@ -79,13 +73,7 @@ class RawCrash(APIModel):
 
     @staticmethod
     def _annotations(ctx: APIContext, crash_id: str) -> dict[str, Any]:
-        try:
-            raw = ctx.storage().get_raw_crash(crash_id)
-        except CrashNotFound as exc:
-            raise not_found(crash_id) from exc
-        if ctx.caller.has(VIEW_PII):
-            return raw
-        return public_view(raw, schemas(ctx.settings.schema_extra_fields).raw_crash)
+        return _document_for(ctx, crash_id, "raw_crash")
 
     @staticmethod
     def _dump(ctx: APIContext, crash_id: str, name: str) -> Binary:
@@ -153,3 +141,16 @@ def is_indexed(crash_id: str) -> bool:
     from crashcart.search.models import Crash  # noqa: PLC0415  (Django models load after setup)
 
     return bool(Crash.objects.filter(uuid=crash_id).exists())
+
+
+def _document_for(ctx: APIContext, crash_id: str, kind: SchemaKind) -> dict[str, Any]:
+    """The stored raw or processed crash as the caller may see it: whole with view_pii, else its public view."""
+    storage = ctx.storage()
+    read = storage.get_raw_crash if kind == "raw_crash" else storage.get_processed_crash
+    try:
+        document = read(crash_id)
+    except CrashNotFound as exc:
+        raise not_found(crash_id) from exc
+    if ctx.caller.has(VIEW_PII):
+        return document
+    return public_view(document, schemas(ctx.settings.schema_extra_fields)[kind])
