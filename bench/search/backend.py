@@ -59,9 +59,18 @@ class Backend:
 
         self.vendor = connection.vendor
 
-    def load(self) -> dict[str, Any]:
+    def load(self, reuse: bool = False) -> dict[str, Any]:
+        """Write the crashes, or with ``reuse`` keep what a kept database holds (migrated at start, then
+        analysed: for trying a change of the runner or the schema without a new load; not a run of record)."""
+        from django.db import connection  # noqa: PLC0415  (Django is set up by db.migrate first)
+
         from crashcart.search.writer import CrashIndex  # noqa: PLC0415  (imports models: after Django's set-up)
 
+        if reuse:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM search_crash")
+                out: dict[str, Any] = {"rows": cursor.fetchone()[0], "reused": True}
+            return self._after_load(out)
         index = CrashIndex(self.settings)
         written = 0
         writer_seconds = 0.0
@@ -74,12 +83,15 @@ class Backend:
             writer_seconds += time.perf_counter() - t0
             print(f"{self.vendor}: {written:,} written, {written / writer_seconds:,.0f}/s", file=sys.stderr, flush=True)
         wall = time.perf_counter() - started
-        out: dict[str, Any] = {
+        out = {
             "rows": written,
             "writer_seconds": writer_seconds,
             "wall_seconds": wall,
             "rate": written / writer_seconds,
         }
+        return self._after_load(out)
+
+    def _after_load(self, out: dict[str, Any]) -> dict[str, Any]:
         from django.db import connection  # noqa: PLC0415  (Django is set up by db.migrate first)
 
         t0 = time.perf_counter()
@@ -98,6 +110,14 @@ class Backend:
                     {"name": name, "rows": rows, "heap_bytes": heap, "table_bytes": table, "index_bytes": index}
                     for name, rows, heap, table, index in cursor.fetchall()
                 ]
+                cursor.execute(
+                    "SELECT COALESCE(SUM(pg_relation_size(c.oid)), 0)::bigint, "
+                    "COALESCE(SUM(pg_table_size(c.oid)), 0)::bigint "
+                    "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'search_crashdata'::regclass"
+                )
+                data_heap, data_table = cursor.fetchone()
+                out["data_table"] = {"heap_bytes": data_heap, "table_bytes": data_table}
                 cursor.execute("SHOW shared_buffers")
                 out["shared_buffers"] = cursor.fetchone()[0]
                 cursor.execute("SHOW work_mem")
@@ -153,12 +173,27 @@ class Backend:
             if head in ("SELECT", "WITH") and "set_config(" not in sql:
                 with connection.cursor() as cursor:
                     if self.vendor == "postgresql":
+                        _search_settings(cursor)
                         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, sql_params)
                     else:
                         cursor.execute("EXPLAIN QUERY PLAN " + sql, sql_params)
                     entry["plan"] = "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
+                    if self.vendor == "postgresql":
+                        cursor.execute("RESET work_mem")
+                        cursor.execute("RESET parallel_tuple_cost")
             out.append(entry)
         return {"total_seconds": total, "statements": out}
+
+
+def _search_settings(cursor: Any) -> None:
+    """The planner settings a search runs its statements under (the runner sets them for its transaction), so
+    the plans explained are the plans run."""
+    from crashcart.search import runner  # noqa: PLC0415  (after Django's set-up)
+
+    for name, value in (("work_mem", getattr(runner, "WORK_MEM", None)),
+                        ("parallel_tuple_cost", getattr(runner, "PARALLEL_TUPLE_COST", None))):  # fmt: skip
+        if value is not None:
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
 
 
 @contextmanager
@@ -195,7 +230,7 @@ def main() -> None:
         op = request["op"]
         try:
             if op == "load":
-                say(backend.load())
+                say(backend.load(request.get("reuse", False)))
             elif op == "run":
                 say(backend.run(request["params"], request["now"], request["times"], request.get("answer", False)))
             elif op == "explain":

@@ -1,44 +1,59 @@
--- What would make the slow questions fast on PostgreSQL: each alternative next to the statement Crashcart runs
--- today, on the benchmark's database after a run (bench/search/run.sh --keep), window = the questions' 7 days.
+-- What could make the questions faster still on PostgreSQL, and what the index's layout costs: each alternative
+-- next to the statement Crashcart runs today, on the benchmark's database after a run (bench/search/run.sh
+-- --keep, or run.py itself), window = the questions' 7 days.
 -- usage: psql URL -v lo="'2026-11-24 00:00:00+00'" -v hi="'2026-12-01 00:00:00+00'" -f bench/search/experiments.sql
 -- (run.py does this after the questions, into explain-experiments.txt, unless --no-experiments).
 -- Each EXPLAIN runs its statement (ANALYZE); timings on a shared machine move by tens of percent between runs.
 \pset pager off
+SET work_mem = '64MB';  -- as the runner sets them for a search (runner.WORK_MEM, runner.PARALLEL_TUPLE_COST; E5 shows why)
+SET parallel_tuple_cost = 0.01;
 
-\echo '== E1. the top-signatures aggregation, the reference for E4 and E5 (lower(product) has no statistics: 0.5% of rows expected)'
+\echo '== E1. the top-signatures aggregation as the runner sends it: the narrow search_crash, statistics on lower(product)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
   WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
 
-\echo '== E2a. 3 filters + 3 facets + total in ONE scan (GROUPING SETS) instead of one statement per facet'
-EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, c.version, c.platform_version,
-    GROUPING(c.signature, c.version, c.platform_version) AS g, COUNT(*)
+\echo '== E2. the same facet on a field kept in search_crashdata (cpu_count): what the join to the JSON costs'
+EXPLAIN (ANALYZE, BUFFERS) SELECT (x.data ->> 'cpu_count'), COUNT(*) FROM search_crash c
+  LEFT JOIN search_crashdata x ON x.uuid = c.uuid AND x.date = c.date AND x.date >= :lo AND x.date < :hi
+  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' GROUP BY 1;
+
+\echo '== E3. a covering index (lower(product), date) INCLUDE (signature): top signatures from the index alone'
+\timing on
+CREATE INDEX exp_product_date_signature ON search_crash (lower(product), date) INCLUDE (signature);
+\timing off
+VACUUM ANALYZE search_crash;
+EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
+  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
+SELECT pg_size_pretty(SUM(pg_relation_size(inhrelid))) AS covering_index_size FROM pg_inherits
+  WHERE inhparent = 'exp_product_date_signature'::regclass;
+DROP INDEX exp_product_date_signature;
+
+\echo '== E4. contains search: LIKE over the window (today) against a trigram GIN index on signature (pg_trgm)'
+EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
+  WHERE c.date >= :lo AND c.date < :hi AND c.signature LIKE '%WorkerPrivate%' GROUP BY 1;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+\timing on
+CREATE INDEX exp_signature_trgm ON search_crash USING gin (signature gin_trgm_ops);
+\timing off
+ANALYZE search_crash;
+EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
+  WHERE c.date >= :lo AND c.date < :hi AND c.signature LIKE '%WorkerPrivate%' GROUP BY 1;
+DROP INDEX exp_signature_trgm;
+ANALYZE search_crash;
+
+\echo '== E5. parallel_tuple_cost: 3 filters + 3 facets in one GROUPING SETS scan at the server default (0.1) and at the runner''s 0.01'
+SET parallel_tuple_cost = 0.1;
+EXPLAIN (ANALYZE, BUFFERS) SELECT GROUPING(c.signature), c.signature, GROUPING(c.version), c.version,
+    GROUPING(c.platform_version), c.platform_version, COUNT(*)
   FROM search_crash c
   WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND lower(c.platform) = 'windows nt'
     AND lower(c.release_channel) = 'release'
   GROUP BY GROUPING SETS ((c.signature), (c.version), (c.platform_version), ());
-
-\echo '== E3. cardinality: COUNT(DISTINCT) (always sorts) against a hashed DISTINCT'
-EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(DISTINCT c.install_time) FROM search_crash c
-  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox';
-EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM (SELECT DISTINCT c.install_time FROM search_crash c
-  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.install_time IS NOT NULL) d;
-
-\echo '== E4. a narrow table: the typed columns without the data JSON (what a side table for data would leave)'
-CREATE UNLOGGED TABLE exp_narrow AS SELECT uuid, date, product, version, release_channel, platform,
-  platform_version, cpu_arch, process_type, report_type, signature, reason, address, build_id, major_version,
-  uptime, install_age, install_time FROM search_crash WHERE date >= :lo AND date < :hi;
-VACUUM ANALYZE exp_narrow;
-SELECT pg_relation_size('exp_narrow') / GREATEST((SELECT COUNT(*) FROM exp_narrow), 1) AS narrow_bytes_a_row,
-  (SELECT SUM(pg_relation_size(inhrelid)) / GREATEST(SUM(c.reltuples), 1) FROM pg_inherits
-    JOIN pg_class c ON c.oid = inhrelid WHERE inhparent = 'search_crash'::regclass)::int AS search_crash_bytes_a_row;
-EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM exp_narrow c
-  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
-DROP TABLE exp_narrow;
-
-\echo '== E5. statistics on lower(product) (an expression index; CREATE STATISTICS would do too): true estimates'
-CREATE INDEX exp_lower_product_date ON search_crash (lower(product), date);
-ANALYZE search_crash;
-EXPLAIN (ANALYZE, BUFFERS) SELECT c.signature, COUNT(*) FROM search_crash c
-  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND c.signature IS NOT NULL GROUP BY 1;
-DROP INDEX exp_lower_product_date;
-ANALYZE search_crash;
+SET parallel_tuple_cost = 0.01;
+EXPLAIN (ANALYZE, BUFFERS) SELECT GROUPING(c.signature), c.signature, GROUPING(c.version), c.version,
+    GROUPING(c.platform_version), c.platform_version, COUNT(*)
+  FROM search_crash c
+  WHERE c.date >= :lo AND c.date < :hi AND lower(c.product) = 'firefox' AND lower(c.platform) = 'windows nt'
+    AND lower(c.release_channel) = 'release'
+  GROUP BY GROUPING SETS ((c.signature), (c.version), (c.platform_version), ());
+RESET parallel_tuple_cost;

@@ -111,6 +111,10 @@ def pg_recreate(admin: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def pg_reuse(admin: str, name: str) -> str:
+    return f"{admin.rsplit('/', 1)[0]}/{name}"
+
+
 def pg_drop(admin: str, name: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -250,6 +254,13 @@ def main() -> int:
         help="skip experiments.sql (alternative SQL for the slow questions) on PostgreSQL after the questions",
     )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database and the SQLite file")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="a folder a --keep run printed: search its SQLite file and the kept PostgreSQL database again, "
+        "migrated to the current code, without loading (for trying a change; not a run of record)",
+    )
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     started = dt.datetime.now(dt.UTC)
@@ -296,24 +307,27 @@ def main() -> int:
     now = window.end.isoformat()
 
     # 3. Backends.
-    tmp = Path(tempfile.mkdtemp(prefix="crashcart-bench-search-"))
+    tmp = args.reuse or Path(tempfile.mkdtemp(prefix="crashcart-bench-search-"))
     pg_url = ""
     children: dict[str, Child] = {}
     try:
         for name in backends:
             if name == "postgresql":
-                url = pg_url = pg_recreate(args.pg_admin, PG_DATABASE)
+                url = pg_url = (
+                    pg_reuse(args.pg_admin, PG_DATABASE) if args.reuse else pg_recreate(args.pg_admin, PG_DATABASE)
+                )
             elif name == "sqlite":
                 url = f"sqlite:///{tmp / 'index.sqlite3'}"
             else:
                 raise SystemExit(f"unknown backend {name}")
             log(f"{name}: loading {args.n:,} crashes through the index writer")
             child = Child(name, url, args, tmp / name)
-            loaded = child.ask(op="load")
+            loaded = child.ask(op="load", reuse=bool(args.reuse))
             if "error" in loaded:
                 raise SystemExit(f"{name}: load failed: {loaded['error']}")
             results["load"][name] = loaded
-            log(f"{name}: {loaded['rows']:,} rows, {loaded['rate']:,.0f} crashes/s in the writer")
+            if not args.reuse:
+                log(f"{name}: {loaded['rows']:,} rows, {loaded['rate']:,.0f} crashes/s in the writer")
             children[name] = child
 
         # 4. Questions.
@@ -422,7 +436,7 @@ def main() -> int:
     finally:
         for child in children.values():
             child.close()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             shutil.rmtree(tmp, ignore_errors=True)
             if "postgresql" in backends:
                 pg_drop(args.pg_admin, PG_DATABASE)
@@ -474,6 +488,10 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
     for name in backends:
         info = load[name]
         after = f"VACUUM ANALYZE {info['vacuum_analyze_seconds']:.1f} s" if "vacuum_analyze_seconds" in info else "–"
+        if info.get("reused"):
+            lines.append(f"| {LABELS[name]} | {info['rows']:,} | reused (`--reuse`): not a run of record | – | – | "
+                         f"{after} | {info.get('database_bytes', 0) / 2**20:,.0f} MiB |")  # fmt: skip
+            continue
         lines.append(
             f"| {LABELS[name]} ({info.get('server', '')[:40]}) | {info['rows']:,} | **{info['rate']:,.0f}** | "
             f"{info['writer_seconds']:.1f} | {info['wall_seconds']:.1f} | {after} | "
@@ -497,7 +515,9 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
             f"({heap / max(rows, 1):,.0f} bytes a row, TOAST and indexes apart), TOAST "
             f"{sum(p['table_bytes'] - p['heap_bytes'] for p in parts) / 2**20:,.0f} MiB, indexes "
             f"{sum(p['index_bytes'] for p in parts) / 2**20:,.0f} MiB; the largest partition's heap "
-            f"{max((p['heap_bytes'] for p in parts), default=0) / 2**20:,.0f} MiB.",
+            f"{max((p['heap_bytes'] for p in parts), default=0) / 2**20:,.0f} MiB. The other fields' JSON "
+            f"(`search_crashdata`): heap {pg.get('data_table', {}).get('heap_bytes', 0) / 2**20:,.0f} MiB, with TOAST "
+            f"{pg.get('data_table', {}).get('table_bytes', 0) / 2**20:,.0f} MiB.",
             "",
         ]
     header = "| question | DuckDB p50 / p95 ms |"

@@ -48,11 +48,11 @@ def _vendor() -> str:
     return str(connection.vendor)
 
 
-def _rows_by_table() -> dict[str, int]:
+def _rows_by_table(table: str = "search_crash") -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tableoid::regclass::text, count(*) FROM search_crash GROUP BY 1")
+        cursor.execute(f"SELECT tableoid::regclass::text, count(*) FROM {table} GROUP BY 1")
         return dict(cursor.fetchall())
 
 
@@ -61,7 +61,7 @@ def partitions_and_retention(settings: Settings) -> None:
     """Weekly partitions on demand, the default partition as a safety net, retention by dropping weeks."""
     from django.db import connection
 
-    from crashcart.search.models import Crash
+    from crashcart.search.models import Crash, CrashData
     from crashcart.search.partitions import DEFAULT_PARTITION, drop_partitions_before, list_partitions
 
     index = CrashIndex(settings)
@@ -79,18 +79,24 @@ def partitions_and_retention(settings: Settings) -> None:
         ahead = "search_crash_p20261130"  # the week after the last one written is created ahead of need
         assert names == [f"search_crash_p{m:%Y%m%d}" for m in weeks] + [ahead], names
         assert _rows_by_table() == {name: 2 for name in names if name != ahead}, _rows_by_table()
+        # Each crash's data sits in the same week's partition of the companion table.
+        data_names = [name for name, _ in list_partitions("search_crashdata")]
+        assert data_names == [name.replace("search_crash_", "search_crashdata_") for name in names], data_names
+        assert _rows_by_table("search_crashdata") == {
+            name.replace("search_crash_", "search_crashdata_"): 2 for name in names if name != ahead
+        }
         # Rows written outside the writer for a week without a partition land in the default partition, and
         # the writer then keeps that week there instead of failing.
         stray_day = dt.datetime(2026, 12, 7, 1, tzinfo=UTC)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO search_crash (uuid, date, data) VALUES (%s, %s, '{}')",
-                [create_crash_id(stray_day), stray_day],
-            )
+            stray = [create_crash_id(stray_day), stray_day]
+            cursor.execute("INSERT INTO search_crash (uuid, date) VALUES (%s, %s)", stray)
+            cursor.execute("INSERT INTO search_crashdata (uuid, date, data) VALUES (%s, %s, '{}')", stray)
         fresh = CrashIndex(settings)
         late = create_crash_id(stray_day + dt.timedelta(hours=1))
         fresh.upsert(late, {"date_processed": (stray_day + dt.timedelta(hours=1)).isoformat()})
         assert _rows_by_table()[DEFAULT_PARTITION] == 2
+        assert _rows_by_table("search_crashdata")["search_crashdata_default"] == 2
         assert fresh.get(late) is not None
 
     dropped = drop_partitions_before(dt.date(2026, 11, 18))  # a Wednesday: its week stays
@@ -107,6 +113,7 @@ def partitions_and_retention(settings: Settings) -> None:
     left = set(Crash.objects.values_list("uuid", flat=True))
     kept = {crash_id for crash_id, moment in ids.items() if moment >= dt.datetime(2026, 11, 16, tzinfo=UTC)}
     assert kept <= left and not (set(ids) - kept) & left, (sorted(left), sorted(kept))
+    assert set(CrashData.objects.values_list("uuid", flat=True)) == left  # the data went with its crashes
     # A week dropped by retention and written again (a late reprocessing) is recreated by a new process.
     again = CrashIndex(settings)
     old = create_crash_id(weeks[0])
@@ -334,6 +341,44 @@ def rebuild_resumes(settings: Settings) -> None:
     assert index.get(legacy[0])["product"] is None  # type: ignore[index]
     index.close()
     storage.close()
+
+
+@scenario
+def data_moves_to_its_own_table(settings: Settings) -> None:
+    """Migration 0002 on an index written before it: every crash's ``data`` reaches ``search_crashdata`` (on
+    PostgreSQL in the partition of its week), and searches and ``get`` still see it."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from crashcart.search.partitions import list_partitions
+    from crashcart.search.runner import supersearch
+
+    call_command("migrate", "search", "0001", interactive=False, verbosity=0)
+    moment = dt.datetime(2026, 11, 18, 9, tzinfo=UTC)
+    crash_id = create_crash_id(moment)
+    pg = _vendor() == "postgresql"
+    with connection.cursor() as cursor:
+        if pg:
+            cursor.execute(
+                "CREATE TABLE search_crash_p20261116 PARTITION OF search_crash FOR VALUES FROM (%s) TO (%s)",
+                [dt.datetime(2026, 11, 16, tzinfo=UTC), dt.datetime(2026, 11, 23, tzinfo=UTC)],
+            )
+        cursor.execute(
+            "INSERT INTO search_crash (uuid, date, signature, data) VALUES (%s, %s, %s, %s)",
+            [crash_id, connection.ops.adapt_datetimefield_value(moment), "moved | sig", '{"url": "https://m/"}'],
+        )
+    db.migrate(settings)
+    row = CrashIndex(settings).get(crash_id)
+    assert row is not None and row["signature"] == "moved | sig" and row["data"] == {"url": "https://m/"}, row
+    if pg:
+        assert [name for name, _ in list_partitions("search_crashdata")] == ["search_crashdata_p20261116"]
+        assert _rows_by_table("search_crashdata") == {"search_crashdata_p20261116": 1}
+    found = supersearch(
+        {"url": ["~//m/"], "date": [">=2026-11-17"], "_columns": ["uuid", "url"]},
+        allow_protected=True,
+        now=moment + dt.timedelta(days=1),
+    )
+    assert found["hits"] == [{"uuid": crash_id, "url": "https://m/"}], found
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from typing import Any
 import regex
 
 from crashcart import database as db
-from crashcart.search.fields import catalogue
-from crashcart.search.partitions import Partitions
-from crashcart.search.writer import COLUMN_ORDER, index_row
+from crashcart.search.fields import COLUMNS, catalogue
+from crashcart.search.partitions import TABLES, Partitions
+from crashcart.search.writer import CRASH_UPSERT_SQL, DATA_UPSERT_SQL, index_row
 from crashcart.settings import load_settings
 
 NOW = dt.datetime(2031, 3, 15, 12, 0, 0, tzinfo=dt.UTC)
@@ -149,34 +149,29 @@ def flat(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def insert(alias: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write index rows (``index_row``'s) into ``search_crash`` of ``alias``, creating PostgreSQL's partitions."""
+    """Write index rows (``index_row``'s) into the index tables of ``alias`` with the writer's own statements
+    (creating PostgreSQL's partitions), without the rest of ``write_rows``."""
     from django.db import connections
 
     connection = connections[alias]
     Partitions().ensure(connection, [row["date"] for row in rows])
     ops = connection.ops
-    one = "(" + ", ".join(["%s"] * len(COLUMN_ORDER)) + ")"
-    sql = f"INSERT INTO search_crash ({', '.join(COLUMN_ORDER)}) VALUES {one}"
-    batch = []
+    crashes, datas = [], []
     for row in rows:
-        values = []
-        for column in COLUMN_ORDER:
-            if column == "date":
-                values.append(ops.adapt_datetimefield_value(row["date"]))
-            elif column == "data":
-                values.append(ops.adapt_json_value(row["data"], None))
-            else:
-                values.append(row[column])
-        batch.append(values)
+        date = ops.adapt_datetimefield_value(row["date"])
+        crashes.append([date if column == "date" else row[column] for column in COLUMNS])
+        datas.append([row["uuid"], date, ops.adapt_json_value(row["data"], None)])
     with connection.cursor() as cursor:
-        cursor.executemany(sql, batch)
+        cursor.executemany(CRASH_UPSERT_SQL, crashes)
+        cursor.executemany(DATA_UPSERT_SQL, datas)
 
 
 def clear(alias: str) -> None:
     from django.db import connections
 
     with connections[alias].cursor() as cursor:
-        cursor.execute("DELETE FROM search_crash")
+        for table in TABLES:
+            cursor.execute(f"DELETE FROM {table}")
 
 
 # --- the reference ----------------------------------------------------------------------------------

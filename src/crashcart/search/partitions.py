@@ -1,11 +1,12 @@
-"""Weekly partitions of ``search_crash`` on PostgreSQL: created on demand by the writer, dropped for retention.
+"""Weekly partitions of the crash index on PostgreSQL: created on demand by the writer, dropped for retention.
 
-A partition holds one ISO week (Monday 00:00 UTC to the next Monday) and is named ``search_crash_pYYYYMMDD``
-after its Monday, so its bounds can be read from its name. The writer creates the partition of each week it
-writes and of the week after (ahead of need, since creation locks the table briefly); creating one is idempotent
-and serialised by an advisory lock (two workers meeting a new week at once both succeed). If the default
-partition already holds rows of that week (written by hand), PostgreSQL refuses the new partition; the writer
-then keeps writing that week into the default partition, which stays correct, only slower to drop.
+Both index tables (``search_crash`` and its companion ``search_crashdata``) are partitioned alike. A partition
+holds one ISO week (Monday 00:00 UTC to the next Monday) and is named ``<table>_pYYYYMMDD`` after its Monday,
+so its bounds can be read from its name. The writer creates the partitions of each week it writes and of the
+week after (ahead of need, since creation locks the table briefly); creating one is idempotent and serialised by
+an advisory lock (two workers meeting a new week at once both succeed). If a default partition already holds
+rows of that week (written by hand), PostgreSQL refuses the new partition; the writer then keeps writing that
+week into the default partition, which stays correct, only slower to drop.
 
 On SQLite there are no partitions: ``drop_partitions_before`` deletes the same rows instead.
 """
@@ -21,8 +22,10 @@ from typing import Any
 LOGGER = logging.getLogger(__name__)
 
 TABLE = "search_crash"
+DATA_TABLE = "search_crashdata"
+#: The partitioned tables, each with the same weekly partitions.
+TABLES = (TABLE, DATA_TABLE)
 DEFAULT_PARTITION = "search_crash_default"
-_NAME_RE = re.compile(r"search_crash_p(\d{8})")
 #: Arbitrary constant naming partition creation among PostgreSQL advisory locks.
 _PARTITION_LOCK_ID = 0x50415254  # "PART"
 #: How long creating a partition waits for the table's lock (long searches hold it) before giving up.
@@ -39,12 +42,47 @@ def week_start(moment: dt.datetime | dt.date) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(), dt.UTC)
 
 
-def partition_name(start: dt.datetime) -> str:
-    return f"{TABLE}_p{start:%Y%m%d}"
+def partition_name(start: dt.datetime, table: str = TABLE) -> str:
+    return f"{table}_p{start:%Y%m%d}"
 
 
-def _start_of(name: str) -> dt.datetime | None:
-    found = _NAME_RE.fullmatch(name)
+#: What the runner's "has terms" filter compares (``lower(column) = value``) on the columns filtered most. Without
+#: statistics on these expressions PostgreSQL guesses that 0.5% of rows match each (2 rows where 42,000 did, for
+#: three filters: bench/results/search-20261207-2243, explain-experiments.txt E1/E5) and picks plans for a handful
+#: of rows; with them it knows each value's share and how the filters go together.
+STATISTICS_EXPRESSIONS = ("lower(product)", "lower(platform)", "lower(release_channel)", "lower(process_type)")
+
+
+def statistics_sql(partition: str) -> str:
+    """``CREATE STATISTICS`` of ``STATISTICS_EXPRESSIONS`` on one partition of ``search_crash`` (statistics of a
+    partitioned table describe the whole table, and the planner estimates each partition's scan from the
+    partition's own); ANALYZE, by hand or autovacuum, fills them."""
+    expressions = ", ".join(f"({e})" for e in STATISTICS_EXPRESSIONS)
+    return f'CREATE STATISTICS IF NOT EXISTS "{partition}_lower" (mcv) ON {expressions} FROM "{partition}"'
+
+
+def partition_model(schema_editor: Any, model: Any) -> None:
+    """Migrations: recreate the new, empty table of ``model`` as partitioned by range on ``date``, with its
+    indexes on the parent (so every partition gets them) and a default partition ``<table>_default``.
+    PostgreSQL only; SQLite keeps the plain table ``CreateModel`` made."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.delete_model(model)  # also forgets CreateModel's deferred index statements
+    sql, params = schema_editor.table_sql(model)
+    schema_editor.execute(f"{sql} PARTITION BY RANGE ({schema_editor.quote_name('date')})", params or None)
+    for index in model._meta.indexes:
+        schema_editor.add_index(model, index)
+    table = model._meta.db_table
+    schema_editor.execute(
+        f"CREATE TABLE {schema_editor.quote_name(table + '_default')} "
+        f"PARTITION OF {schema_editor.quote_name(table)} DEFAULT"
+    )
+    if table == TABLE:
+        schema_editor.execute(statistics_sql(DEFAULT_PARTITION))
+
+
+def _start_of(name: str, table: str = TABLE) -> dt.datetime | None:
+    found = re.fullmatch(re.escape(table) + r"_p(\d{8})", name)
     if found is None:
         return None
     return dt.datetime.strptime(found.group(1), "%Y%m%d").replace(tzinfo=dt.UTC)
@@ -78,58 +116,74 @@ class Partitions:
 
     @staticmethod
     def _create(connection: Any, start: dt.datetime, *, required: bool) -> bool:
-        """Create the partition of the week from ``start``; False if a lock wait timed out (only when not
-        ``required``; then a later write tries again)."""
+        """Create the partitions of the week from ``start`` (of every table); False if a lock wait timed out
+        (only when not ``required``; then a later write tries again)."""
         from django.db import DatabaseError, transaction
 
         end = start + dt.timedelta(days=7)
-        name = connection.ops.quote_name(partition_name(start))
         try:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITION_LOCK_ID])
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
-                    [start, end],
-                )
+                for table in TABLES:
+                    _create_one(connection, cursor, table, start, end)
         except DatabaseError as exc:
-            state = getattr(exc.__cause__, "sqlstate", None)
-            if state == "55P03" and not required:  # lock_not_available: searches held the table
-                LOGGER.info("partition %s not created ahead of time (the table was busy); retried later", name)
+            if getattr(exc.__cause__, "sqlstate", None) == "55P03" and not required:  # lock_not_available
+                LOGGER.info("partitions of %s not created ahead of time (a table was busy); retried later", start)
                 return False
-            if state != "23514":  # check_violation
-                raise
-            LOGGER.warning(
-                "partition %s not created: the default partition holds rows of that week; they stay there (%s)",
-                name,
-                exc,
-            )
+            raise
         return True
 
 
-def list_partitions() -> list[tuple[str, dt.datetime]]:
-    """The weekly partitions of ``search_crash`` with their Monday, oldest first (empty on SQLite)."""
-    from django.db import connection
+def _create_one(connection: Any, cursor: Any, table: str, start: dt.datetime, end: dt.datetime) -> None:
+    """One table's partition of a week, in a savepoint: a default partition holding rows of that week makes
+    PostgreSQL refuse it (check_violation), and that week then stays in the default partition."""
+    from django.db import DatabaseError, transaction
 
-    if connection.vendor != "postgresql":
+    name = partition_name(start, table)
+    try:
+        with transaction.atomic(using=connection.alias):
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {connection.ops.quote_name(name)} PARTITION OF {table} "
+                "FOR VALUES FROM (%s) TO (%s)",
+                [start, end],
+            )
+            if table == TABLE:
+                cursor.execute(statistics_sql(name))
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "23514":  # check_violation
+            raise
+        LOGGER.warning(
+            "partition %s not created: the default partition holds rows of that week; they stay there (%s)",
+            name,
+            exc,
+        )
+
+
+def list_partitions(table: str = TABLE, connection: Any = None) -> list[tuple[str, dt.datetime]]:
+    """The weekly partitions of ``table`` with their Monday, oldest first (empty on SQLite)."""
+    from django.db import connection as default
+
+    conn = connection if connection is not None else default
+    if conn.vendor != "postgresql":
         return []
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
-            [TABLE],
+            [table],
         )
         names = [row[0] for row in cursor.fetchall()]
-    found = [(name, start) for name in names if (start := _start_of(name)) is not None]
+    found = [(name, start) for name in names if (start := _start_of(name, table)) is not None]
     return sorted(found, key=lambda item: item[1])
 
 
 def drop_partitions_before(cutoff: dt.datetime | dt.date) -> list[str]:
     """Retention: remove every crash of the weeks that end on or before ``cutoff``'s week starts.
 
-    On PostgreSQL the weekly partitions wholly before the week of ``cutoff`` are dropped (instant, no
-    vacuum), and rows of those weeks that sit in the default partition are deleted; the names of the dropped
-    partitions are returned. On SQLite the rows are deleted. Rows of ``cutoff``'s own week stay.
+    On PostgreSQL the weekly partitions wholly before the week of ``cutoff`` are dropped (both tables'; instant,
+    no vacuum), and rows of those weeks that sit in the default partitions are deleted; the names of the dropped
+    ``search_crash`` partitions are returned. On SQLite the rows are deleted. Rows of ``cutoff``'s own week stay.
     """
     from django.db import connection, transaction
 
@@ -138,9 +192,11 @@ def drop_partitions_before(cutoff: dt.datetime | dt.date) -> list[str]:
     with transaction.atomic(), connection.cursor() as cursor:
         for name, start in list_partitions():
             if start + dt.timedelta(days=7) <= boundary:
-                cursor.execute(f"DROP TABLE {connection.ops.quote_name(name)}")
+                for table in TABLES:
+                    cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(partition_name(start, table))}")
                 dropped.append(name)
-        cursor.execute("DELETE FROM search_crash WHERE date < %s", [boundary])  # default partition / SQLite
+        for table in TABLES:  # the default partitions / SQLite
+            cursor.execute(f"DELETE FROM {table} WHERE date < %s", [boundary])  # noqa: S608 (a constant name)
     if dropped:
         LOGGER.info("retention dropped %d crash index partitions before %s", len(dropped), boundary.date())
     return dropped

@@ -1,8 +1,9 @@
 """Super Search executed in SQL on the crash index (SQLite embedded, PostgreSQL at scale), through Django.
 
 This is the only module that knows SQL for searching. ``SqlSearchBackend.search(query)`` compiles a parsed
-``SearchQuery`` into a few statements on table ``search_crash`` (typed columns, the rest in the JSON column
-``data``) and answers in Socorro's shape:
+``SearchQuery`` into a few statements on table ``search_crash`` (alias ``c``: the typed columns) and answers in
+Socorro's shape. The other fields are in the JSON column ``data`` of ``search_crashdata`` (alias ``x``), joined
+only to the statements that use one of them; the ``data`` columns of hits are read for the page alone.
 
 * ``total``: ``COUNT(*)`` under the filters; ``hits``: one page, ordered by ``_sort`` then crash id, with every
   requested column (``null`` when absent, one-element lists collapsed, empty lists ``null``) and the page's
@@ -13,7 +14,8 @@ This is the only module that knows SQL for searching. ``SqlSearchBackend.search(
 
 Every statement is bounded by the date range (PostgreSQL prunes partitions) and by a deadline
 (``CRASHCART_SEARCH_TIMEOUT``): PostgreSQL gets ``statement_timeout`` for what is left of it (and ``work_mem``
-raised to ``WORK_MEM``, both for the search's transaction only), SQLite a progress handler. Regular expressions
+raised to ``WORK_MEM`` and ``parallel_tuple_cost`` set to ``PARALLEL_TUPLE_COST``, for the search's
+transaction only), SQLite a progress handler. Regular expressions
 run in PostgreSQL's engine or, on SQLite, in the ``regex`` module with the time left as its timeout, so a
 pathological pattern ends in Socorro's 400 "Search query timed out…", never in a stuck worker.
 Values always travel as bound parameters; field names come from the catalogue (checked to be identifiers) and
@@ -61,6 +63,13 @@ LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 TABLE = "search_crash"
+DATA_TABLE = "search_crashdata"
+#: Columns that are never NULL (the primary key). Their sort keys go without ``NULLS LAST``: descending with it,
+#: a b-tree index cannot give the order, so the newest 100 of 42,000 matching crashes took a scan and a sort
+#: (75 ms) where reading the date index backwards takes 0.3 ms (bench/results/search-20261208-*).
+_NEVER_NULL = frozenset({"uuid", "date"})
+#: How every generated expression reads the companion table's JSON: a statement mentioning it joins the table.
+_DATA = "x.data"
 DEFAULT_TIMEOUT = 4.0  # the setting's default (CRASHCART_SEARCH_TIMEOUT)
 TIMED_OUT = "Search query timed out. Try a shorter date range, fewer facets or a simpler filter."
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -73,9 +82,16 @@ _REGEX_OVERRUN = 2.5
 #: memory and bounds what one search may take per sort or hash node (a few per statement, at most one statement
 #: at a time per search). ``None`` leaves the server's setting (bench/search/ab_facets.py's "before").
 WORK_MEM: str | None = "64MB"
-#: On PostgreSQL, answer every top-level terms facet on a scalar field (and the total) with one
-#: ``GROUP BY GROUPING SETS`` statement, one scan of the matching rows instead of one per facet. ``False`` runs a
-#: statement per facet, as before (bench/search/ab_facets.py's "before"; the tests run both).
+#: PostgreSQL's ``parallel_tuple_cost`` for one search (``SET LOCAL``; the server's default is 0.1). A facet or a
+#: distinct count cannot be computed in parallel workers, but the scan and the filters under it can, handing the
+#: matching rows up through a Gather; at 0.1 a row the planner judges that hand-over too dear once it knows
+#: (from the statistics on ``lower(product)`` and the like) that a week holds 100,000 matching rows, and scans
+#: in one process. Measured on the benchmark's million crashes: 3 filters + 3 facets 201 -> 103 ms, a distinct
+#: count 108 -> 78 ms (bench/results/search-20261208-*, explain-experiments.txt E5). ``None`` leaves the server's.
+PARALLEL_TUPLE_COST: str | None = "0.01"
+#: Answer every top-level terms facet on a scalar field (and the total) with one statement, one scan of the
+#: matching rows instead of one per facet (``GROUPING SETS`` on PostgreSQL, a materialized CTE on SQLite).
+#: ``False`` runs a statement per facet, as before (bench/search/ab_facets.py's "before"; the tests run both).
 GROUPING_SETS = True
 
 
@@ -178,19 +194,19 @@ class _SqliteDialect(_Dialect):
     def value(self, f: Field) -> str:
         if f.column:
             return f'c."{_ident(f.column)}"'
-        return f"json_extract(c.data, '$.{_ident(f.name)}')"
+        return f"json_extract(x.data, '$.{_ident(f.name)}')"
 
     def raw_json(self, f: Field) -> str:
-        return f"(c.data -> '$.{_ident(f.name)}')"
+        return f"(x.data -> '$.{_ident(f.name)}')"
 
     def elements(self, f: Field, alias: str) -> str:
-        return f"json_each(c.data, '$.{_ident(f.name)}') AS {alias}"
+        return f"json_each(x.data, '$.{_ident(f.name)}') AS {alias}"
 
     def element(self, f: Field, alias: str) -> str:
         return f"{alias}.value"
 
     def list_empty(self, f: Field) -> str:
-        return f"COALESCE(json_array_length(c.data, '$.{_ident(f.name)}'), 0) = 0"
+        return f"COALESCE(json_array_length(x.data, '$.{_ident(f.name)}'), 0) = 0"
 
     def has_word(self, expr: str, word: str) -> _Sql:
         if word.isascii():  # cheap pre-filter; SQLite's lower() folds ASCII only
@@ -254,19 +270,19 @@ class _PostgresDialect(_Dialect):
     def value(self, f: Field) -> str:
         if f.column:
             return f'c."{_ident(f.column)}"'
-        key = f"c.data -> '{_ident(f.name)}'"
+        key = f"x.data -> '{_ident(f.name)}'"
         if f.validation_type in ("int", "float"):
             return f"(CASE WHEN jsonb_typeof({key}) = 'number' THEN ({key} #>> '{{}}')::numeric END)"
         if f.validation_type == "bool":
             return f"(CASE WHEN jsonb_typeof({key}) = 'boolean' THEN ({key} #>> '{{}}')::boolean END)"
-        return f"(c.data ->> '{_ident(f.name)}')"
+        return f"(x.data ->> '{_ident(f.name)}')"
 
     def raw_json(self, f: Field) -> str:
-        return f"(c.data -> '{_ident(f.name)}')::text"
+        return f"(x.data -> '{_ident(f.name)}')::text"
 
     def _array(self, f: Field) -> str:
         """The field as a JSON array: absent or null → [], a scalar → [scalar] (hostile data never errors)."""
-        key = f"(c.data -> '{_ident(f.name)}')"
+        key = f"(x.data -> '{_ident(f.name)}')"
         kind = f"jsonb_typeof({key})"
         return (
             f"(CASE WHEN {kind} = 'array' THEN {key} WHEN {key} IS NULL OR {kind} = 'null' THEN '[]'::jsonb "
@@ -288,7 +304,7 @@ class _PostgresDialect(_Dialect):
 
     def list_contains(self, f: Field, value: Any) -> _Sql | None:
         if f.validation_type in ("str", "enum"):  # jsonb containment: a GIN index on data can answer it
-            return _Sql(f"c.data -> '{_ident(f.name)}' @> %s::jsonb", [json.dumps([value])])
+            return _Sql(f"x.data -> '{_ident(f.name)}' @> %s::jsonb", [json.dumps([value])])
         return None
 
     def has_word(self, expr: str, word: str) -> _Sql:
@@ -333,14 +349,22 @@ class _PostgresDialect(_Dialect):
 
 
 def _where(query: SearchQuery, d: _Dialect) -> _Sql:
-    date = d.value(query.date_field)
-    rng = query.date_range
-    parts = [
-        _Sql(f"{date} {'>=' if rng.start_inclusive else '>'} %s", [d.param(query.date_field, rng.start)]),
-        _Sql(f"{date} {'<=' if rng.end_inclusive else '<'} %s", [d.param(query.date_field, rng.end)]),
-    ]
+    parts = [_date_range(query, d, d.value(query.date_field))]
     parts.extend(_field_filter(f, d) for f in query.filters)
     return _join(parts, " AND ")
+
+
+def _date_range(query: SearchQuery, d: _Dialect, date: str) -> _Sql:
+    """``date`` (an expression) within the search's date range: every statement has it, so PostgreSQL reads
+    only the partitions of those weeks."""
+    rng = query.date_range
+    return _join(
+        [
+            _Sql(f"{date} {'>=' if rng.start_inclusive else '>'} %s", [d.param(query.date_field, rng.start)]),
+            _Sql(f"{date} {'<=' if rng.end_inclusive else '<'} %s", [d.param(query.date_field, rng.end)]),
+        ],
+        " AND ",
+    )
 
 
 def _join(parts: Sequence[_Sql], sep: str) -> _Sql:
@@ -449,20 +473,26 @@ class SqlSearchBackend:
 
         if connection.vendor == "postgresql":
             with transaction.atomic(using=self.alias), connection.cursor() as cursor:
-                cursor.execute("SELECT current_setting('statement_timeout'), current_setting('work_mem')")
-                previous, previous_work_mem = cursor.fetchone()
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), current_setting('work_mem'), "
+                    "current_setting('parallel_tuple_cost')"
+                )
+                previous, previous_work_mem, previous_tuple_cost = cursor.fetchone()
                 if WORK_MEM is not None:  # raise it for this transaction, never lower it
                     cursor.execute(
                         "SELECT set_config('work_mem', %s, true) "
                         "WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s)",
                         [WORK_MEM, WORK_MEM],
                     )
+                if PARALLEL_TUPLE_COST is not None:
+                    cursor.execute("SELECT set_config('parallel_tuple_cost', %s, true)", [PARALLEL_TUPLE_COST])
                 yield _Runner(cursor, deadline, postgres=True)
                 # Inside a caller's transaction this block is a savepoint, and a transaction-local setting would
                 # outlive it: put the caller's settings back (a rolled-back savepoint restores them by itself).
                 cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
-                    [previous, previous_work_mem],
+                    "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true), "
+                    "set_config('parallel_tuple_cost', %s, true)",
+                    [previous, previous_work_mem, previous_tuple_cost],
                 )
             return
         connection.ensure_connection()
@@ -575,8 +605,9 @@ class _Search:
         for agg in self.q.aggregations:
             facets[agg.key] = self._aggregate(agg, [], None).get((), _empty(agg))
         if self.total is None:
-            count = f"SELECT COUNT(*) FROM {TABLE} c WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
-            self.total = int(self.run.rows(_Sql(count, self.where.params))[0][0])
+            source = self._from(self.where.text)
+            count = f"SELECT COUNT(*) FROM {source.text} WHERE {self.where.text}"  # noqa: S608 (values are bound; names are checked)
+            self.total = int(self.run.rows(_Sql(count, [*source.params, *self.where.params]))[0][0])
         hits, next_cursor = self._hits()
         return {
             "hits": hits,
@@ -586,38 +617,73 @@ class _Search:
             "next_cursor": next_cursor,
         }
 
+    def _from(self, *texts: str) -> _Sql:
+        """The FROM of a statement made of ``texts``: the crash table, joined to its ``data`` only if they read
+        it (bounded by the date range too, so PostgreSQL reads only those weeks' partitions of both)."""
+        if not any(_DATA in text for text in texts):
+            return _Sql(f"{TABLE} c")
+        within = _date_range(self.q, self.d, 'x."date"')
+        return _Sql(
+            f'{TABLE} c LEFT JOIN {DATA_TABLE} x ON x.uuid = c.uuid AND x."date" = c."date" AND {within.text}',
+            within.params,
+        )
+
     # hits ------------------------------------------------------------------------------------------
     def _hits(self) -> tuple[list[dict[str, Any]], str | None]:
         q, d = self.q, self.d
         if q.results_number == 0:
             return [], None
-        select = [d.value(f) if f.column else d.raw_json(f) for f in q.columns]
         sort_exprs = [d.sort_expr(k.field) for k in q.sort]
-        select += sort_exprs
         where = _Sql(self.where.text, list(self.where.params))
         if q.cursor is not None:
             after = self._after(sort_exprs, q.cursor)
             where = _Sql(f"({where.text}) AND ({after.text})", where.params + after.params)
         order = ", ".join(
-            f"{expr} {'DESC' if key.descending else 'ASC'}{d.nulls_last()}"
+            f"{expr} {'DESC' if key.descending else 'ASC'}{'' if key.field.column in _NEVER_NULL else d.nulls_last()}"
             for expr, key in zip(sort_exprs, q.sort, strict=True)
         )
+        # Columns kept in ``data`` are read for this page only, unless the page's own statement joins it anyway.
+        later = _DATA not in where.text + order
+        select = [d.value(f) if f.column else ("NULL" if later else d.raw_json(f)) for f in q.columns]
+        select += [*sort_exprs, "c.uuid"]
+        source = self._from(*select, where.text, order)
         sql = _Sql(
-            f"SELECT {', '.join(select)} FROM {TABLE} c WHERE {where.text} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608 (values are bound; names are checked)
-            [*where.params, q.results_number, q.results_offset],
+            f"SELECT {', '.join(select)} FROM {source.text} WHERE {where.text} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608 (values are bound; names are checked)
+            [*source.params, *where.params, q.results_number, q.results_offset],
         )
         rows = self.run.rows(sql)
         n = len(q.columns)
-        hits = [{f.name: self._hit_value(f, row[i]) for i, f in enumerate(q.columns)} for row in rows]
+        data = self._data_columns(rows) if later else {}
+        hits = [
+            {
+                f.name: self._hit_value(f, row[i] if f.column or not later else data.get(row[-1], {}).get(f.name))
+                for i, f in enumerate(q.columns)
+            }
+            for row in rows
+        ]
         next_cursor = None
         if rows and len(rows) == q.results_number:
-            last = rows[-1][n:]
+            last = rows[-1][n:-1]
             values = [
                 self.d.to_datetime(v) if key.field.query_type == "date" and v is not None else _plain(v)
                 for key, v in zip(q.sort, last, strict=True)
             ]
             next_cursor = cursors.encode(q.sort_spec(), values)
         return hits, next_cursor
+
+    def _data_columns(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+        """The requested columns kept in ``data`` for the crashes of ``rows`` (crash id last), by crash id."""
+        fields = [f for f in self.q.columns if not f.column]
+        if not fields or not rows:
+            return {}
+        ids = [row[-1] for row in rows]
+        within = _date_range(self.q, self.d, 'x."date"')
+        sql = _Sql(
+            f"SELECT x.uuid, {', '.join(self.d.raw_json(f) for f in fields)} FROM {DATA_TABLE} x "  # noqa: S608 (values are bound; names are checked)
+            f"WHERE x.uuid IN ({', '.join(['%s'] * len(ids))}) AND {within.text}",
+            [*ids, *within.params],
+        )
+        return {row[0]: {f.name: row[i + 1] for i, f in enumerate(fields)} for row in self.run.rows(sql)}
 
     def _after(self, sort_exprs: list[str], values: Sequence[Any]) -> _Sql:
         """Rows strictly after ``values`` in the sort order (NULLs last in either direction)."""
@@ -660,16 +726,18 @@ class _Search:
 
     # aggregations ----------------------------------------------------------------------------------
     def _merged_facets(self) -> None:
-        """On PostgreSQL, every top-level terms facet on a scalar field, and the total, in one statement.
+        """Every top-level terms facet on a scalar field, and the total, from one scan of the matching rows.
 
-        ``GROUP BY GROUPING SETS ((f1), (f2), …, ())`` scans the matching rows once where a statement per facet
-        scans them once per facet (bench/results/search-20261207-2215, item 2). Each facet keeps, as
-        :meth:`_grouped` does, its top ``_facets_size`` terms by count then term (missing values ranked last and
-        dropped later); the empty grouping set is the total. Facets on list fields, histograms and cardinalities,
-        and the sub-aggregations of these facets (``_aggs``), keep their own statements; with fewer than two
-        such facets nothing is merged (the facet's own statement already gives the total).
+        On PostgreSQL ``GROUP BY GROUPING SETS ((f1), (f2), …, ())``; SQLite has no grouping sets, so there the
+        facets' values of the matching rows go once into a materialized common table expression and each facet
+        groups that (``UNION ALL``). A statement per facet scans the rows once per facet instead
+        (bench/results/search-20261207-2215, item 2). Each facet keeps, as :meth:`_grouped` does, its top
+        ``_facets_size`` terms by count then term (missing values ranked last and dropped later); the empty
+        grouping set is the total. Facets on list fields, histograms and cardinalities, and the
+        sub-aggregations of these facets (``_aggs``), keep their own statements; with fewer than two such
+        facets nothing is merged (the facet's own statement already gives the total).
         """
-        if not GROUPING_SETS or self.d.vendor != "postgresql" or self.q.facets_size < 1:
+        if not GROUPING_SETS or self.q.facets_size < 1:
             return
         groups: dict[str, tuple[_Group, Field]] = {}
         for agg in self.q.aggregations:
@@ -679,12 +747,26 @@ class _Search:
         if len(groups) < 2:
             return
         members = list(groups.values())
-        columns = ", ".join(f"GROUPING({g.expr}) AS g{i}, {g.expr} AS k{i}" for i, (g, _) in enumerate(members))
-        sets = ", ".join(f"({g.expr})" for g, _ in members)
-        grouped = (
-            f"SELECT {columns}, COUNT(*) AS n FROM {TABLE} c WHERE {self.where.text} "  # noqa: S608 (values are bound; names are checked)
-            f"GROUP BY GROUPING SETS ({sets}, ())"
-        )
+        exprs = [g.expr for g, _ in members]
+        source = self._from(*exprs, self.where.text)
+        matching = f"FROM {source.text} WHERE {self.where.text}"
+        prefix = ""
+        if self.d.vendor == "postgresql":
+            columns = ", ".join(f"GROUPING({e}) AS g{i}, {e} AS k{i}" for i, e in enumerate(exprs))
+            sets = ", ".join(f"({e})" for e in exprs)
+            grouped = f"SELECT {columns}, COUNT(*) AS n {matching} GROUP BY GROUPING SETS ({sets}, ())"
+        else:
+            keys = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
+            prefix = f"WITH m AS MATERIALIZED (SELECT {keys} {matching}) "
+
+            def one_set(chosen: int | None) -> str:
+                cols = ", ".join(
+                    f"0 AS g{i}, k{i}" if i == chosen else f"1 AS g{i}, NULL AS k{i}" for i in range(len(exprs))
+                )
+                group_by = f" GROUP BY k{chosen}" if chosen is not None else ""
+                return f"SELECT {cols}, COUNT(*) AS n FROM m{group_by}"  # noqa: S608 (names only)
+
+            grouped = " UNION ALL ".join([*(one_set(i) for i in range(len(exprs))), one_set(None)])
         ranks = ", ".join(
             f"ROW_NUMBER() OVER (PARTITION BY g{i} ORDER BY CASE WHEN k{i} IS NULL THEN 1 ELSE 0 END, n DESC, "
             f"{self.d.by_code_point(f'k{i}') if f.validation_type in ('str', 'enum') else f'k{i}'}) AS r{i}"
@@ -693,10 +775,10 @@ class _Search:
         keep = [f"(g{i} = 0 AND r{i} <= %s)" for i in range(len(members))]
         keep.append("(" + " AND ".join(f"g{i} = 1" for i in range(len(members))) + ")")
         sql = (
-            f"SELECT * FROM (SELECT grouped.*, {ranks} FROM ({grouped}) AS grouped) AS ranked "  # noqa: S608 (as above)
+            f"{prefix}SELECT * FROM (SELECT grouped.*, {ranks} FROM ({grouped}) AS grouped) AS ranked "  # noqa: S608 (as above)
             f"WHERE {' OR '.join(keep)}"
         )
-        rows = self.run.rows(_Sql(sql, [*self.where.params, *([self.q.facets_size] * len(members))]))
+        rows = self.run.rows(_Sql(sql, [*source.params, *self.where.params, *([self.q.facets_size] * len(members))]))
         merged: dict[str, list[tuple[Any, ...]]] = {expr: [] for expr in groups}
         total = 0
         for row in rows:
@@ -758,6 +840,8 @@ class _Search:
                 return [], 0  # no parent bucket was chosen: nothing to break down
             conditions.append(f"{group.expr} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
+        source = self._from(joins, measure, self.where.text, *conditions, *(g.expr for g in groups))
+        params = [*source.params, *params]
         keys = ", ".join(g.expr for g in groups)
         select = f"{keys + ', ' if keys else ''}{measure}"
         if top is not None and groups:
@@ -769,7 +853,7 @@ class _Search:
                 f"ROW_NUMBER() OVER ({over} ORDER BY CASE WHEN {last} IS NULL THEN 1 ELSE 0 END, {measure} DESC, "
                 f"{groups[-1].order or last}) AS rk"
             )
-        sql = f"SELECT {select} FROM {TABLE} c{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
+        sql = f"SELECT {select} FROM {source.text}{joins} WHERE ({self.where.text})"  # noqa: S608 (values are bound; names are checked)
         if conditions:
             sql += " AND " + " AND ".join(conditions)
         if groups:
@@ -806,7 +890,12 @@ class _Search:
         if agg.kind == "cardinality":
             target = self._group(Aggregation("terms", agg.field), alias)
             extra = [target.join] if target.join else []
-            rows, _ = self._grouped(prefix, f"COUNT(DISTINCT {target.expr})", restrict, extra)
+            # A top-level cardinality of a scalar field counts the matching rows too, saving the total's scan.
+            with_total = depth == 0 and not extra and self.total is None
+            measure = f"COUNT(DISTINCT {target.expr})" + (", COUNT(*)" if with_total else "")
+            rows, _ = self._grouped(prefix, measure, restrict, extra)
+            if with_total and rows:
+                self.total = int(rows[0][1])
             return {tuple(r[:depth]): {"value": int(r[depth])} for r in rows}
         group = self._group(agg, alias)
         groups = [*prefix, group]

@@ -7,8 +7,9 @@ bounded (Socorro's limits: 10,000 characters for a keyword, 32,766 UTF-8 bytes f
 columns carry b-tree indexes, so at most 2,000 bytes), integers must fit a bigint, floats must be finite,
 booleans come from ``true``/``1``/``"1"``/``"true"`` (and their false forms), list fields hold strings.
 
-``CrashIndex`` writes rows with one ``INSERT … ON CONFLICT (uuid, date) DO UPDATE`` statement, on SQLite and
-PostgreSQL alike (reprocessing replaces the row), run with ``executemany`` over a batch in one transaction;
+``CrashIndex`` writes a row with one ``INSERT … ON CONFLICT (uuid, date) DO UPDATE`` statement into each index
+table (typed columns into ``search_crash``, ``data`` into ``search_crashdata``), on SQLite and PostgreSQL alike
+(reprocessing replaces the row), run with ``executemany`` over a batch in one transaction;
 it keeps ``search_signature``'s first date and build current, and creates PostgreSQL's weekly partitions on
 demand.
 """
@@ -27,7 +28,7 @@ from crashcart import database as db
 from crashcart.crashid import date_of
 from crashcart.errors import IndexUnavailable
 from crashcart.search.fields import COLUMNS, SEMICOLON_LISTS, Catalogue, SearchField, catalogue
-from crashcart.search.partitions import Partitions
+from crashcart.search.partitions import DATA_TABLE, TABLE, TABLES, Partitions
 
 if TYPE_CHECKING:
     from crashcart.settings import Settings
@@ -47,7 +48,8 @@ MAX_DATE_SKEW = dt.timedelta(days=2)
 #: Rows per transaction in ``upsert_many`` and ``index rebuild``.
 BATCH = 500
 
-#: Columns of ``search_crash`` in statement order.
+#: Fields of an index row (``index_row``) in statement order: ``search_crash``'s columns, then ``data`` (which
+#: is written to ``search_crashdata``).
 COLUMN_ORDER: tuple[str, ...] = (*COLUMNS, "data")
 
 _TRUE = frozenset({"1", "true", "True", "TRUE"})
@@ -287,7 +289,7 @@ def _signature_updates(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, dt.
     return [(signature, *firsts[signature]) for signature in sorted(firsts)]
 
 
-_UPDATE_COLUMNS = ", ".join(f"{c} = excluded.{c}" for c in COLUMN_ORDER if c not in ("uuid", "date"))
+_UPDATE_COLUMNS = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("uuid", "date"))
 _SIGNATURE_SQL = (
     "INSERT INTO search_signature (signature, first_date, first_build) VALUES (%s, %s, %s) "
     "ON CONFLICT (signature) DO UPDATE SET "
@@ -299,15 +301,23 @@ _SIGNATURE_SQL = (
     "WHERE excluded.first_date < search_signature.first_date OR (excluded.first_build IS NOT NULL "
     "AND (search_signature.first_build IS NULL OR excluded.first_build < search_signature.first_build))"
 )
-#: The one statement that writes a crash's row, on SQLite and PostgreSQL alike (run with ``executemany``).
+#: The statements that write a crash's rows, on SQLite and PostgreSQL alike (run with ``executemany``): the
+#: typed columns, then ``data`` in its own table under the same key.
 CRASH_UPSERT_SQL = (
-    "INSERT INTO search_crash (" + ", ".join(COLUMN_ORDER) + ") "
-    "VALUES (" + ", ".join(["%s"] * len(COLUMN_ORDER)) + ") "
+    f"INSERT INTO {TABLE} (" + ", ".join(COLUMNS) + ") "
+    "VALUES (" + ", ".join(["%s"] * len(COLUMNS)) + ") "
     f"ON CONFLICT (uuid, date) DO UPDATE SET {_UPDATE_COLUMNS}"
 )
-#: Deletes a crash's row under another date (its ``date_processed`` changed), so each crash has one row. The
+DATA_UPSERT_SQL = (
+    f"INSERT INTO {DATA_TABLE} (uuid, date, data) VALUES (%s, %s, %s) "  # noqa: S608 (a constant name)
+    "ON CONFLICT (uuid, date) DO UPDATE SET data = excluded.data"
+)
+#: Delete a crash's rows under another date (its ``date_processed`` changed), so each crash has one row. The
 #: date window (``date_window``) keeps PostgreSQL to the partitions such a row can be in.
-_MOVED_SQL = "DELETE FROM search_crash WHERE uuid = %s AND date >= %s AND date < %s AND date <> %s"
+_MOVED_SQL = tuple(
+    f"DELETE FROM {table} WHERE uuid = %s AND date >= %s AND date < %s AND date <> %s"  # noqa: S608 (constant names)
+    for table in TABLES
+)
 
 
 def date_window(crash_ids: Iterable[str]) -> tuple[dt.datetime, dt.datetime]:
@@ -379,15 +389,16 @@ class CrashIndex:
             return 0
         ops = connection.ops
         crashes: list[list[Any]] = []
+        datas: list[tuple[Any, ...]] = []
         moved: list[tuple[Any, ...]] = []
         for row in unique:
             date = ops.adapt_datetimefield_value(row["date"])
             low, high = date_window([row["uuid"]])
             moved.append((row["uuid"], ops.adapt_datetimefield_value(low), ops.adapt_datetimefield_value(high), date))
-            values = [row[column] for column in COLUMN_ORDER]
+            values = [row[column] for column in COLUMNS]
             values[1] = date
-            values[-1] = ops.adapt_json_value(row["data"], None)
             crashes.append(values)
+            datas.append((row["uuid"], date, ops.adapt_json_value(row["data"], None)))
         signatures = [
             (signature, ops.adapt_datetimefield_value(first_date), first_build)
             for signature, first_date, first_build in _signature_updates(unique)
@@ -397,8 +408,10 @@ class CrashIndex:
             # Short statements run with executemany (pipelined on PostgreSQL): one long multi-row statement
             # would be re-parsed by the driver on every batch, which cost more than the database's work.
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(_MOVED_SQL, moved)
+                for sql in _MOVED_SQL:
+                    cursor.executemany(sql, moved)
                 cursor.executemany(CRASH_UPSERT_SQL, crashes)
+                cursor.executemany(DATA_UPSERT_SQL, datas)
                 if signatures:
                     cursor.executemany(_SIGNATURE_SQL, signatures)
         except DatabaseError as exc:
@@ -410,21 +423,23 @@ class CrashIndex:
         """The row of ``crash_id`` as a dict (typed columns and ``data``), or None."""
         from django.db import DatabaseError
 
-        from crashcart.search.models import Crash
+        from crashcart.search.models import Crash, CrashData
 
         try:
             low, high = date_window([crash_id])
-            rows = Crash.objects.filter(uuid=crash_id, date__gte=low, date__lt=high)
-            found = rows.values(*COLUMN_ORDER).first()
+            found = Crash.objects.filter(uuid=crash_id, date__gte=low, date__lt=high).values(*COLUMNS).first()
+            data = None
+            if found is not None:
+                rows = CrashData.objects.filter(uuid=crash_id, date=found["date"])
+                data = rows.values_list("data", flat=True).first()
         except DatabaseError as exc:
             self._reset()
             raise IndexUnavailable(f"{crash_id}: cannot read the index: {exc}") from exc
         if found is None:
             return None
-        row = dict(found)
-        if isinstance(row["data"], str):  # a JSON column read through a raw path comes back as text
-            row["data"] = json.loads(row["data"])
-        return row
+        if isinstance(data, str):  # a JSON column read through a raw path comes back as text
+            data = json.loads(data)
+        return {**found, "data": data or {}}
 
     def count_with_signature(self, signature: str) -> int:
         """How many indexed crashes have exactly ``signature``."""

@@ -2,23 +2,14 @@
 
 from django.db import migrations, models
 
+from crashcart.search.partitions import partition_model
+
 
 def partition_crash_table(apps, schema_editor):
     """On PostgreSQL, recreate search_crash as a table partitioned by range on date (one partition per ISO
     week, created on demand by the writer) with a default partition as a safety net. SQLite keeps the plain
     table CreateModel made. The table is new and empty here, so dropping it loses nothing."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    crash = apps.get_model("search", "Crash")
-    schema_editor.delete_model(crash)  # also forgets CreateModel's deferred index statements
-    sql, params = schema_editor.table_sql(crash)
-    schema_editor.execute(f"{sql} PARTITION BY RANGE ({schema_editor.quote_name('date')})", params or None)
-    for index in crash._meta.indexes:
-        schema_editor.add_index(crash, index)  # on the parent: every partition gets it
-    table = schema_editor.quote_name(crash._meta.db_table)
-    schema_editor.execute(
-        f"CREATE TABLE {schema_editor.quote_name('search_crash_default')} PARTITION OF {table} DEFAULT"
-    )
+    partition_model(schema_editor, apps.get_model("search", "Crash"))
 
 
 class Migration(migrations.Migration):
