@@ -430,3 +430,27 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_crash_open_prints_the_report_url_and_hands_it_to_the_browser(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf %s "$1" > {opened}\n')
+    browser.chmod(0o755)
+    crash_id = "de1bb258-cbbf-4589-a673-34f800160918"
+    out = crashcart(
+        "crash", "open", f"bp-{crash_id}", data_dir=tmp_path, BROWSER=str(browser),
+        CRASHCART_SITE_URL="https://crash-stats.example.org/",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    url = f"https://crash-stats.example.org/report/index/{crash_id}"
+    assert out.stdout.strip().splitlines()[-1] == url
+    for _ in range(50):  # webbrowser starts the command in the background
+        if opened.exists() and opened.read_text():
+            break
+        time.sleep(0.1)
+    assert opened.read_text() == url
+    quiet = crashcart("crash", "open", crash_id, "--no-browser", data_dir=tmp_path, BROWSER="/bin/false")
+    assert quiet.stdout.strip() == "http://127.0.0.1:8000/report/index/" + crash_id
+    refused = crashcart("crash", "open", "not-an-id", data_dir=tmp_path)
+    assert refused.returncode != 0 and "not a crash id" in refused.stderr

@@ -477,6 +477,28 @@ def crash_show(crash_id: str, as_json: bool, all_frames: bool) -> None:
     click.echo(show.render(crash_id, processed, max_frames, hint="--all-frames shows them"), nl=False)
 
 
+@crash.command("open")
+@click.argument("crash_id")
+@click.option("--no-browser", is_flag=True, help="Only print the URL.")
+def crash_open(crash_id: str, no_browser: bool) -> None:
+    """Print the report page's URL of CRASH_ID (``bp-`` prefix accepted) and open it in a browser, if one is
+    available (``BROWSER`` or the system's default)."""
+    import webbrowser
+
+    from crashcart.processor import reprocess as rp
+
+    settings = _settings()
+    (crash_id,) = rp.given_ids([crash_id])
+    url = f"{settings.site_url.rstrip('/')}/report/index/{crash_id}"
+    # Only a graphical browser, or the one BROWSER names: on a server webbrowser would start a text browser
+    # in this terminal and keep it.
+    graphical = os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if not no_browser and (graphical or sys.platform in ("darwin", "win32")):
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.get().open(url)
+    click.echo(url)
+
+
 @main.group()
 def storage() -> None:
     """Crash storage administration."""

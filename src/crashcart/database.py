@@ -94,6 +94,7 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
             "django.contrib.sessions",
             "crashcart.search",
             "crashcart.web.accounts",
+            "crashcart.web.pages",
         ],
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
@@ -104,7 +105,27 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
         "ROOT_URLCONF": "crashcart.web.urls",
         "MIDDLEWARE": MIDDLEWARE,
         "CACHES": {"default": cache_config(settings.cache_url)},
-        "TEMPLATES": [],
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True,  # crashcart/web/pages/templates; autoescaping stays on (Django's default)
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.template.context_processors.csrf",
+                        "crashcart.web.pages.views.context_processor",
+                    ],
+                    "string_if_invalid": "",
+                },
+            }
+        ],
+        "LOGIN_URL": "login",
+        "LOGIN_REDIRECT_URL": "home",
+        "LOGOUT_REDIRECT_URL": "home",
+        "SESSION_COOKIE_AGE": settings.web_session_seconds,
+        "SESSION_COOKIE_SECURE": settings.web_secure_cookies,
+        "CSRF_COOKIE_SECURE": settings.web_secure_cookies,
+        "CSRF_COOKIE_HTTPONLY": True,
         "USE_I18N": False,
         "APPEND_SLASH": True,
         "X_FRAME_OPTIONS": "DENY",

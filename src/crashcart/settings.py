@@ -418,6 +418,23 @@ class Settings(BaseSettings):
         description="Largest request body the web application reads, in bytes (an API form, a login); a larger "
         "one gets 413 before it is stored anywhere. The collector's submissions have their own limits.",
     )
+    site_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people reach the web application at (scheme, host, port, no path): the base of "
+        "links the CLI prints, such as `crashcart crash open`'s.",
+    )
+    web_session_seconds: int = Field(
+        default=14 * 86_400,
+        ge=300,
+        le=365 * 86_400,
+        description="How long a web sign-in lasts, in seconds (the session cookie's age; default two weeks). "
+        "API tokens have their own expiry.",
+    )
+    web_secure_cookies: bool = Field(
+        default=False,
+        description="Send the session and CSRF cookies over HTTPS only. Turn on behind HTTPS (any deployment "
+        "reached by others); off lets `crashcart run` on http://127.0.0.1 sign people in.",
+    )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="Days an API token lasts when `crashcart token create` gets no `--days`."
     )

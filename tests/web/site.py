@@ -191,6 +191,26 @@ class Site:
         self.tokens[user] = token
         return token
 
+    def make_user(self, user: str, permissions: tuple[str, ...], password: str) -> None:
+        """A user who signs in to the pages with ``password``, made with the real CLI."""
+        perms = ["--permissions", ",".join(permissions)] if permissions else []
+        created = self.cli("user", "create", user, *perms, "--password-stdin", stdin=password + "\n")
+        assert created.returncode == 0, created.stderr
+
+    def signed_in(self, user: str, password: str) -> httpx.Client:
+        """A client signed in through the login form (CSRF cookie and token as a browser sends them)."""
+        client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+        form = client.get("/login/")
+        assert form.status_code == 200, form.text
+        token = form.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        done = client.post(
+            "/login/",
+            data={"username": user, "password": password, "csrfmiddlewaretoken": token, "next": "/"},
+            headers={"Referer": f"{self.url}/login/"},
+        )
+        assert done.status_code == 302, done.text
+        return client
+
 
 def crash_annotations(product: str, version: str, channel: str, build_id: str, install_time: int = 0) -> dict[str, str]:
     now = int(dt.datetime.now(dt.UTC).timestamp())

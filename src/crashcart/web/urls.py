@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import path
 
 import crashcart.web.api.endpoints  # noqa: F401  (registers every /api/<Model>/ model)
 from crashcart.web.api import views
+from crashcart.web.pages import assets
+from crashcart.web.pages import views as pages
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The pages people click come with the next issue; until then the front page points at the API."""
-    return HttpResponse(
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Crashcart</title></head>'
-        '<body><h1>Crashcart</h1><p><a href="/api/">API</a></p></body></html>\n',
-        content_type="text/html; charset=utf-8",
-    )
+    """The front page: finding a crash by id until the product pages come (issue #11)."""
+    return render(request, "pages/home.html")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -37,6 +37,20 @@ handler500 = server_error
 
 urlpatterns = [
     path("", home, name="home"),
+    path("static/crashcart/<str:name>", assets.asset, name="asset"),
+    path("report/", pages.report_find, name="report-find"),
+    path("topcrashers/", pages.top_crashers, name="topcrashers"),
+    path("signature/", pages.signature_report, name="signature-report"),
+    path("report/index/<str:crash_id>", pages.report_index, name="report-index"),
+    path("report/<str:crash_id>/raw-crash.json", pages.report_raw_crash, name="report-raw-crash"),
+    path("report/<str:crash_id>/dump/<str:name>", pages.report_dump, name="report-dump"),
+    path("report/<str:crash_id>/reprocess", pages.report_reprocess, name="report-reprocess"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="pages/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", views.index_view, name="api-index"),
     path("api/openapi.json", views.openapi_view, name="api-openapi"),
     path("api/<str:model_name>/", views.model_view, name="api-model"),

@@ -104,6 +104,9 @@ class _Backends:
         self._lock = threading.Lock()
         self._storage: dict[str, CrashReader] = {}
         self._queues: dict[str, CrashQueue] = {}
+        #: Queue backends whose queues this process declared. The objects themselves are kept (a process
+        #: opens one per queue URL), so an identity test cannot match a new backend at a freed one's address.
+        self._declared: list[CrashQueue] = []
 
     def storage(self, settings: Settings) -> CrashReader:
         with self._lock:
@@ -125,6 +128,19 @@ class _Backends:
                 self._queues[settings.queue_url] = queue
             return queue
 
+    def declared_queue(self, settings: Settings) -> CrashQueue:
+        """``queue(settings)`` with its queues declared, once per process and queue (for publishing).
+
+        A web node may run before any processor has declared the queues (``crashcart web`` alone); declaring
+        is idempotent, and once per process is enough.
+        """
+        queue = self.queue(settings)
+        with self._lock:
+            if not any(known is queue for known in self._declared):
+                queue.declare()
+                self._declared.append(queue)
+        return queue
+
     def close(self) -> None:
         """Close every backend opened so far (at server shutdown, and between tests)."""
         with self._lock:
@@ -134,6 +150,7 @@ class _Backends:
                 queue.close()
             self._storage.clear()
             self._queues.clear()
+            self._declared.clear()
 
 
 BACKENDS = _Backends()
@@ -153,8 +170,8 @@ class APIContext:
         return self._backends.storage(self.settings)
 
     def queue(self) -> CrashQueue:
-        """The processing queue (``Reprocessing``, priority processing)."""
-        return self._backends.queue(self.settings)
+        """The processing queue, its queues declared (``Reprocessing``, priority processing)."""
+        return self._backends.declared_queue(self.settings)
 
     def catalogue(self) -> Catalogue:
         """The Super Search field catalogue (built once per process by ``crashcart.search.fields``)."""

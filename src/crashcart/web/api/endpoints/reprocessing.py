@@ -10,13 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from crashcart.crashid import is_crash_id
-from crashcart.queue.interfaces import REPROCESSING, CrashQueue
+from crashcart.queue.interfaces import REPROCESSING
 from crashcart.web.api.base import APIContext, APIModel, Param, register
 from crashcart.web.api.endpoints._common import REPROCESS_CRASHES, bad_argument
-
-#: Queue backends this process has declared its queues on. The objects themselves are kept (a process opens
-#: one per queue URL), so an identity test cannot match a new backend that reuses a freed one's address.
-_DECLARED: list[CrashQueue] = []
 
 
 def reprocessing_bodies(items: Sequence[str], rulesets: Sequence[str]) -> list[str]:
@@ -59,11 +55,5 @@ class Reprocessing(APIModel):
         bodies = reprocessing_bodies(params.get("crash_ids") or [], ruleset_names())
         if not bodies:
             raise bad_argument("Bad value for parameter(s) 'crash_ids'")
-        queue = ctx.queue()
-        if not any(known is queue for known in _DECLARED):
-            # A web node may run before any processor has declared the queues (``crashcart web`` alone);
-            # declaring is idempotent, and once per process is enough.
-            queue.declare()
-            _DECLARED.append(queue)
-        queue.publish(REPROCESSING, bodies)
+        ctx.queue().publish(REPROCESSING, bodies)
         return True

@@ -1,0 +1,323 @@
+"""The pages' views: read storage (and the index) as the reader may, build the page's rows, render.
+
+Each view takes the reader from ``access.page_caller`` and hands the documents through the same redaction the
+API uses (``crashcart.schemas.public_view``) before anything is built from them, so what a page shows and
+what ``/api/ProcessedCrash/`` answers the same reader are the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+
+from crashcart.crashid import is_crash_id
+from crashcart.errors import CrashNotFound
+from crashcart.queue.interfaces import PRIORITY, REPROCESSING
+from crashcart.schemas import public_view
+from crashcart.settings import Settings
+from crashcart.storage.keys import MAIN_DUMP, is_dump_name
+from crashcart.web.api.base import BACKENDS, Caller
+from crashcart.web.api.endpoints._common import REPROCESS_CRASHES, VIEW_PII, VIEW_RAWDUMP, schemas
+from crashcart.web.api.endpoints.crashes import dump_filename
+from crashcart.web.pages.access import page_caller
+from crashcart.web.pages.report import build_report
+
+LOGGER = logging.getLogger(__name__)
+
+#: How often the page of a crash still being processed reloads itself, in seconds.
+PENDING_REFRESH = 5
+#: A crash id is sent to the priority queue at most once in this many seconds, however often its pending
+#: page reloads (every reload would otherwise queue it again).
+PRIORITY_DEBOUNCE = 300
+BP_PREFIX = "bp-"
+
+
+View = Callable[..., HttpResponse]
+
+
+def allow(*methods: str) -> Callable[[View], View]:
+    """Answer other methods with 405 (Django's ``require_http_methods``, typed)."""
+
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+def _settings() -> Settings:
+    crashcart: Settings = django_settings.CRASHCART_SETTINGS
+    return crashcart
+
+
+def crash_id_of(value: str) -> str | None:
+    """The crash id in a URL (Breakpad's ``bp-`` prefix accepted, surrounding spaces ignored), or None."""
+    value = value.strip()
+    if value.startswith(BP_PREFIX):
+        value = value[len(BP_PREFIX) :]
+    return value if is_crash_id(value) else None
+
+
+def not_found_page(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "pages/not_found.html", {"message": message}, status=404)
+
+
+@allow("GET")
+def report_find(request: HttpRequest) -> HttpResponse:
+    """The front page's "open report" form: to the report of the id typed (``bp-`` prefix and all)."""
+    found = crash_id_of(request.GET.get("id", "")[:100])
+    if found is None:
+        return not_found_page(request, "That is not a crash id.")
+    return redirect("report-index", crash_id=found)
+
+
+@allow("GET")
+def report_index(request: HttpRequest, crash_id: str) -> HttpResponse:
+    """Crash Stats' report view. A stored crash not processed yet goes to the priority queue and gets a page
+    that reloads itself until the processed crash is there."""
+    found = crash_id_of(crash_id)
+    if found is None:
+        return not_found_page(request, "That is not a crash id.")
+    if found != crash_id:
+        return redirect("report-index", crash_id=found)
+    settings = _settings()
+    storage = BACKENDS.storage(settings)
+    caller = page_caller(request)
+    try:
+        processed = storage.get_processed_crash(found)
+    except CrashNotFound:
+        if not storage.has_raw_crash(found):
+            return not_found_page(request, f"Crash {found} is not known here.")
+        _prioritise(settings, found)
+        response = render(request, "pages/pending.html", {"crash_id": found, "refresh": PENDING_REFRESH})
+        response["Cache-Control"] = "no-store"
+        return response
+    try:
+        raw = storage.get_raw_crash(found)
+        dump_names = storage.get_dump_names(found)
+    except CrashNotFound:
+        raw, dump_names = {}, []
+    kinds = schemas(settings.schema_extra_fields)
+    sees_protected = caller.has(VIEW_PII)
+    if not sees_protected:
+        processed = public_view(processed, kinds["processed_crash"])
+        raw = public_view(raw, kinds["raw_crash"])
+    report = build_report(found, processed, raw, sees_protected=sees_protected, dump_names=dump_names)
+    context = {
+        "report": report,
+        "can_download": caller.has(VIEW_RAWDUMP),
+        "can_reprocess": caller.has(REPROCESS_CRASHES),
+        "sees_protected": sees_protected,
+    }
+    response = render(request, "pages/report.html", context)
+    response["Cache-Control"] = "private, no-cache" if caller.user_id is not None else "public, max-age=60"
+    return response
+
+
+def _prioritise(settings: Settings, crash_id: str) -> None:
+    """Queue ``crash_id`` for processing ahead of the rest, at most once per ``PRIORITY_DEBOUNCE``."""
+    try:
+        if cache.add(f"crashcart:priority:{crash_id}", 1, timeout=PRIORITY_DEBOUNCE):
+            BACKENDS.declared_queue(settings).publish(PRIORITY, [crash_id])
+    except Exception as exc:  # the page still says "being processed"; a reload tries again after the debounce
+        LOGGER.warning("could not queue a crash for priority processing: %s", type(exc).__name__,
+                       extra={"crash_id": crash_id})  # fmt: skip
+
+
+def _permitted(request: HttpRequest, crash_id: str, permission: str) -> tuple[str | None, Caller, HttpResponse | None]:
+    found = crash_id_of(crash_id)
+    if found is None:
+        return None, page_caller(request), not_found_page(request, "That is not a crash id.")
+    caller = page_caller(request)
+    if not caller.has(permission):
+        page = render(request, "pages/forbidden.html", {"permission": permission}, status=403)
+        return found, caller, page
+    return found, caller, None
+
+
+@allow("GET")
+def report_raw_crash(request: HttpRequest, crash_id: str) -> HttpResponse:
+    """The raw crash's JSON (every annotation), for readers with ``view_rawdump``."""
+    found, _, refused = _permitted(request, crash_id, VIEW_RAWDUMP)
+    if refused is not None or found is None:
+        return refused or not_found_page(request, "That is not a crash id.")
+    try:
+        raw = BACKENDS.storage(_settings()).get_raw_crash(found)
+    except CrashNotFound:
+        return not_found_page(request, f"Crash {found} is not known here.")
+    response = JsonResponse(raw, json_dumps_params={"indent": 1, "sort_keys": True})
+    response["Content-Disposition"] = f'attachment; filename="{found}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@allow("GET")
+def report_dump(request: HttpRequest, crash_id: str, name: str) -> HttpResponse:
+    """One of the crash's dumps, for readers with ``view_rawdump``."""
+    found, _, refused = _permitted(request, crash_id, VIEW_RAWDUMP)
+    if refused is not None or found is None:
+        return refused or not_found_page(request, "That is not a crash id.")
+    dump_name = MAIN_DUMP if name in ("", "dump") else name
+    storage = BACKENDS.storage(_settings())
+    try:
+        if not is_dump_name(dump_name) or dump_name not in storage.get_dump_names(found):
+            return not_found_page(request, "This crash has no such dump.")
+        body = storage.get_dump(found, dump_name)
+    except CrashNotFound:
+        return not_found_page(request, f"Crash {found} is not known here.")
+    response = HttpResponse(body, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{dump_filename(found, name)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@allow("POST")
+def report_reprocess(request: HttpRequest, crash_id: str) -> HttpResponse:
+    """The report page's Reprocess button (a form with its CSRF token), for readers with ``reprocess_crashes``."""
+    found, caller, refused = _permitted(request, crash_id, REPROCESS_CRASHES)
+    if refused is not None or found is None:
+        return refused or not_found_page(request, "That is not a crash id.")
+    BACKENDS.declared_queue(_settings()).publish(REPROCESSING, [found])
+    LOGGER.info("reprocessing requested from the report page", extra={"crash_id": found, "user": caller.user_id})
+    return render(request, "pages/reprocessing.html", {"crash_id": found, "at": dt.datetime.now(dt.UTC)})
+
+
+def context_processor(request: HttpRequest) -> dict[str, Any]:
+    """What every page's frame needs: the reader (for the header) and the site's name."""
+    user = getattr(request, "user", None)
+    return {"signed_in": bool(user is not None and user.is_authenticated), "username": getattr(user, "username", "")}
+
+
+def _search(params: dict[str, list[str]], caller: Caller, now: dt.datetime) -> dict[str, Any]:
+    """Super Search as the API runs it for this reader (protected fields only with view_pii)."""
+    from crashcart.search.runner import supersearch  # noqa: PLC0415  (the search layer loads the catalogue)
+
+    return supersearch(params, allow_protected=caller.has(VIEW_PII), now=now, settings=_settings())
+
+
+def _products(caller: Caller, now: dt.datetime) -> list[str]:
+    """Products with crashes in the last 28 days, busiest first (no hand-kept list)."""
+    found = _search(
+        {"date": [f">={(now - dt.timedelta(days=28)).isoformat()}"], "_facets": ["product"], "_results_number": ["0"]},
+        caller,
+        now,
+    )
+    return [str(bucket["term"]) for bucket in found["facets"].get("product", [])]
+
+
+@allow("GET")
+def top_crashers(request: HttpRequest) -> HttpResponse:
+    """Crash Stats' top crashers: a product's signatures ranked by crashes over 1 to 28 days."""
+    from crashcart.errors import BadArgumentError  # noqa: PLC0415
+    from crashcart.search.models import BugAssociation, Signature  # noqa: PLC0415  (models: apps ready)
+    from crashcart.web.pages import topcrashers as tc  # noqa: PLC0415
+
+    caller = page_caller(request)
+    now = dt.datetime.now(dt.UTC)
+    products = _products(caller, now)
+    context: dict[str, Any] = {"products": products, "days_choices": tc.DAYS, "size_choices": tc.SIZES}
+    try:
+        chosen = tc.form(request.GET, products[0] if products else None)
+    except tc.FormError as exc:
+        context["error"] = str(exc)
+        return render(request, "pages/topcrashers.html", context, status=400 if request.GET else 200)
+    current_params, previous_params = tc.searches(chosen, now)
+    try:
+        current = _search(current_params, caller, now)
+        previous = _search(previous_params, caller, now)
+    except BadArgumentError as exc:
+        context["error"] = str(exc)
+        return render(request, "pages/topcrashers.html", context, status=400)
+    signatures = [str(b["term"]) for b in current["facets"].get("signature", [])]
+    first_seen = dict(Signature.objects.filter(signature__in=signatures).values_list("signature", "first_date"))
+    bugs: dict[str, list[int]] = {}
+    for bug_id, signature in BugAssociation.objects.filter(signature__in=signatures).values_list("bug_id", "signature"):
+        bugs.setdefault(signature, []).append(bug_id)
+    (start, end), _ = tc.periods(chosen.days, now)
+    context.update(
+        {
+            "form": chosen,
+            "start": start,
+            "end": end,
+            "total": current["total"],
+            "rows": tc.rows(current, previous, first_seen, bugs, start),
+            "platforms": tc.PLATFORMS,
+        }
+    )
+    response = render(request, "pages/topcrashers.html", context)
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+#: The signature report's aggregations, and the columns of its reports list.
+SIGNATURE_FACETS = ("product", "version", "platform", "process_type", "cpu_arch", "release_channel")
+SIGNATURE_COLUMNS = ("uuid", "date", "product", "version", "platform", "process_type", "reason", "build_id")
+REPORTS_PER_PAGE = 50
+MAX_PAGE = 200
+
+
+@allow("GET")
+def signature_report(request: HttpRequest) -> HttpResponse:
+    """Crash Stats' signature report: where one signature crashes (counts by product, version, platform,
+    process type…), when it was first seen, its bugs, and its reports, newest first, paged."""
+    from crashcart.errors import BadArgumentError  # noqa: PLC0415
+    from crashcart.search.models import BugAssociation, Signature  # noqa: PLC0415  (models: apps ready)
+
+    signature = request.GET.get("signature", "")
+    if not signature.strip() or len(signature) > 10_000:
+        return render(request, "pages/not_found.html", {"message": "Which signature? (?signature=…)"}, status=400)
+    days_text = request.GET.get("days", "7")
+    page_text = request.GET.get("page", "1")
+    if not days_text.isdigit() or not 1 <= int(days_text) <= 365 or not page_text.isdigit():
+        return render(request, "pages/not_found.html", {"message": "days is 1 to 365, page a number"}, status=400)
+    days, page = int(days_text), min(max(1, int(page_text)), MAX_PAGE)
+    caller = page_caller(request)
+    now = dt.datetime.now(dt.UTC)
+    params = {
+        "signature": [f"={signature}"],
+        "date": [f">={(now - dt.timedelta(days=days)).isoformat()}"],
+        "_facets": list(SIGNATURE_FACETS),
+        "_columns": list(SIGNATURE_COLUMNS),
+        "_sort": ["-date"],
+        "_results_number": [str(REPORTS_PER_PAGE)],
+        "_results_offset": [str((page - 1) * REPORTS_PER_PAGE)],
+    }
+    try:
+        found = _search(params, caller, now)
+    except BadArgumentError as exc:
+        return render(request, "pages/not_found.html", {"message": str(exc)}, status=400)
+    first = Signature.objects.filter(signature=signature).values_list("first_date", "first_build").first()
+    bugs = sorted(BugAssociation.objects.filter(signature=signature).values_list("bug_id", flat=True))
+    pages = max(1, min(MAX_PAGE, -(-int(found["total"]) // REPORTS_PER_PAGE)))
+    context = {
+        "signature": signature,
+        "days": days,
+        "total": found["total"],
+        "facets": [(name, found["facets"].get(name, [])) for name in SIGNATURE_FACETS],
+        "hits": found["hits"],
+        "columns": SIGNATURE_COLUMNS,
+        "first_date": first[0] if first else None,
+        "first_build": first[1] if first else None,
+        "last_date": found["hits"][0]["date"] if found["hits"] and page == 1 else None,
+        "bugs": bugs,
+        "page": page,
+        "pages": pages,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < pages else None,
+    }
+    response = render(request, "pages/signature.html", context)
+    response["Cache-Control"] = "private, max-age=60"
+    return response
