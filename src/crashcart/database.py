@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # forms; the API's views are exempt (tokens, not cookies)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crashcart.web.middleware.RequireLoginMiddleware",  # CRASHCART_WEB_REQUIRE_LOGIN: sign in first
 ]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name in the data dir, not a key)

@@ -423,6 +423,17 @@ class Settings(BaseSettings):
         description="The address people reach the web application at (scheme, host, port, no path): the base of "
         "links the CLI prints, such as `crashcart crash open`'s.",
     )
+    web_require_login: bool = Field(
+        default=False,
+        description="A private deployment: every page needs a signed-in user and every API call a token. Off "
+        "(Crash Stats' way), anonymous readers see the public fields of every crash.",
+    )
+    web_login_attempts: int = Field(
+        json_schema_extra=_limit("web"),
+        default=10,
+        ge=1,
+        description="Sign-in attempts per minute from one IP address; more get 429 until the minute is over.",
+    )
     web_session_seconds: int = Field(
         default=14 * 86_400,
         ge=300,

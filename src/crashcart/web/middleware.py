@@ -99,6 +99,31 @@ class ApiTokenMiddleware:
         return self.get_response(request)
 
 
+class RequireLoginMiddleware:
+    """With ``CRASHCART_WEB_REQUIRE_LOGIN`` (a private deployment), anonymous readers get only the sign-in
+    page and the static files; anonymous API callers get 403 (a token is required). The collector's
+    ``/submit`` never comes here (``run``'s router sends it to the collector)."""
+
+    OPEN_PREFIXES = ("/login/", "/static/")
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not django_settings.CRASHCART_SETTINGS.web_require_login or request.path.startswith(self.OPEN_PREFIXES):
+            return self.get_response(request)
+        if is_api(request):
+            if caller_of(request).user_id is None:
+                return JsonResponse({"error": "This site requires an API token (Auth-Token header)"}, status=403)
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login  # noqa: PLC0415  (auth: apps ready)
+
+            response: HttpResponse = redirect_to_login(request.get_full_path())
+            return response
+        return self.get_response(request)
+
+
 class ApiRateLimitMiddleware:
     """Count ``/api/`` requests per token (or per IP address without one) in one-minute windows; past the
     limit, 429 with ``Retry-After`` (the seconds left in the window), which crashstats-tools honours.
@@ -125,7 +150,7 @@ def over_rate_limit(request: HttpRequest, caller: Caller) -> HttpResponse | None
     else:
         who, limit = f"ip:{request.META.get('REMOTE_ADDR', '')}", crashcart.api_rate_limit_anonymous
     now = time.time()
-    count = _count(f"crashcart:rate:{who}:{int(now // RATE_WINDOW)}")
+    count = count_in_window(f"crashcart:rate:{who}:{int(now // RATE_WINDOW)}")
     if count is None or count <= limit:
         return None
     retry_after = max(1, RATE_WINDOW - int(now % RATE_WINDOW))
@@ -136,7 +161,7 @@ def over_rate_limit(request: HttpRequest, caller: Caller) -> HttpResponse | None
     return response
 
 
-def _count(key: str) -> int | None:
+def count_in_window(key: str) -> int | None:
     """Add one to ``key``'s count in this window and return it (None when the cache is unavailable)."""
     try:
         cache.add(key, 0, timeout=RATE_WINDOW * 2)

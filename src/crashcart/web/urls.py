@@ -9,7 +9,7 @@ from django.urls import path
 
 import crashcart.web.api.endpoints  # noqa: F401  (registers every /api/<Model>/ model)
 from crashcart.web.api import views
-from crashcart.web.pages import assets
+from crashcart.web.pages import account, assets, login
 from crashcart.web.pages import views as pages
 
 
@@ -45,12 +45,11 @@ urlpatterns = [
     path("report/<str:crash_id>/raw-crash.json", pages.report_raw_crash, name="report-raw-crash"),
     path("report/<str:crash_id>/dump/<str:name>", pages.report_dump, name="report-dump"),
     path("report/<str:crash_id>/reprocess", pages.report_reprocess, name="report-reprocess"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="pages/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", login.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/tokens/", account.create_token, name="account-create-token"),
+    path("account/tokens/<str:public_id>/revoke", account.revoke_token, name="account-revoke-token"),
     path("api/", views.index_view, name="api-index"),
     path("api/openapi.json", views.openapi_view, name="api-openapi"),
     path("api/<str:model_name>/", views.model_view, name="api-model"),

@@ -58,7 +58,22 @@ def allow(*methods: str) -> Callable[[View], View]:
     return wrap
 
 
-def _settings() -> Settings:
+def signed_in(view: View) -> View:
+    """Send anonymous readers to the sign-in page, and back here after (Django's ``login_required``, typed)."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login  # noqa: PLC0415  (auth: apps ready)
+
+            response: HttpResponse = redirect_to_login(request.get_full_path())
+            return response
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def site_settings() -> Settings:
     crashcart: Settings = django_settings.CRASHCART_SETTINGS
     return crashcart
 
@@ -93,7 +108,7 @@ def report_index(request: HttpRequest, crash_id: str) -> HttpResponse:
         return not_found_page(request, "That is not a crash id.")
     if found != crash_id:
         return redirect("report-index", crash_id=found)
-    settings = _settings()
+    settings = site_settings()
     storage = BACKENDS.storage(settings)
     caller = page_caller(request)
     try:
@@ -155,7 +170,7 @@ def report_raw_crash(request: HttpRequest, crash_id: str) -> HttpResponse:
     if refused is not None or found is None:
         return refused or not_found_page(request, "That is not a crash id.")
     try:
-        raw = BACKENDS.storage(_settings()).get_raw_crash(found)
+        raw = BACKENDS.storage(site_settings()).get_raw_crash(found)
     except CrashNotFound:
         return not_found_page(request, f"Crash {found} is not known here.")
     response = JsonResponse(raw, json_dumps_params={"indent": 1, "sort_keys": True})
@@ -171,7 +186,7 @@ def report_dump(request: HttpRequest, crash_id: str, name: str) -> HttpResponse:
     if refused is not None or found is None:
         return refused or not_found_page(request, "That is not a crash id.")
     dump_name = MAIN_DUMP if name in ("", "dump") else name
-    storage = BACKENDS.storage(_settings())
+    storage = BACKENDS.storage(site_settings())
     try:
         if not is_dump_name(dump_name) or dump_name not in storage.get_dump_names(found):
             return not_found_page(request, "This crash has no such dump.")
@@ -190,7 +205,7 @@ def report_reprocess(request: HttpRequest, crash_id: str) -> HttpResponse:
     found, caller, refused = _permitted(request, crash_id, REPROCESS_CRASHES)
     if refused is not None or found is None:
         return refused or not_found_page(request, "That is not a crash id.")
-    BACKENDS.declared_queue(_settings()).publish(REPROCESSING, [found])
+    BACKENDS.declared_queue(site_settings()).publish(REPROCESSING, [found])
     LOGGER.info("reprocessing requested from the report page", extra={"crash_id": found, "user": caller.user_id})
     return render(request, "pages/reprocessing.html", {"crash_id": found, "at": dt.datetime.now(dt.UTC)})
 
@@ -205,7 +220,7 @@ def _search(params: dict[str, list[str]], caller: Caller, now: dt.datetime) -> d
     """Super Search as the API runs it for this reader (protected fields only with view_pii)."""
     from crashcart.search.runner import supersearch  # noqa: PLC0415  (the search layer loads the catalogue)
 
-    return supersearch(params, allow_protected=caller.has(VIEW_PII), now=now, settings=_settings())
+    return supersearch(params, allow_protected=caller.has(VIEW_PII), now=now, settings=site_settings())
 
 
 def _products(caller: Caller, now: dt.datetime) -> list[str]:
