@@ -423,6 +423,12 @@ class Settings(BaseSettings):
         description="The address people reach the web application at (scheme, host, port, no path): the base of "
         "links the CLI prints, such as `crashcart crash open`'s.",
     )
+    featured_versions_file: Path | None = Field(
+        default=None,
+        description='A JSON file naming each product\'s featured versions (`{"Firefox": ["121.0", "122.0b3"]}`), '
+        "drawn on its product page. Without it (or for a product it omits) the three busiest versions of the "
+        "last week are featured.",
+    )
     web_require_login: bool = Field(
         default=False,
         description="A private deployment: every page needs a signed-in user and every API call a token. Off "

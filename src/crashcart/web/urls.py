@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.urls import path
 
 import crashcart.web.api.endpoints  # noqa: F401  (registers every /api/<Model>/ model)
 from crashcart.web.api import views
 from crashcart.web.pages import account, assets, login
 from crashcart.web.pages import views as pages
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The front page: finding a crash by id until the product pages come (issue #11)."""
-    return render(request, "pages/home.html")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -36,7 +30,8 @@ handler404 = not_found
 handler500 = server_error
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", pages.home, name="home"),
+    path("home/product/<str:product>", pages.product_home, name="product-home"),
     path("static/crashcart/<str:name>", assets.asset, name="asset"),
     path("report/", pages.report_find, name="report-find"),
     path("topcrashers/", pages.top_crashers, name="topcrashers"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
 import httpx
@@ -57,3 +58,20 @@ def test_signature_report_counts_and_lists_the_signatures_reports(site: Site) ->
         assert text not in page.text
     assert httpx.get(f"{site.url}/signature/", timeout=30).status_code == 400
     assert httpx.get(f"{site.url}/signature/", params={"signature": "x", "days": "999"}, timeout=30).status_code == 400
+
+
+def test_home_lists_products_and_a_product_page_charts_its_versions(site: Site) -> None:
+    home = httpx.get(f"{site.url}/", timeout=30)
+    assert home.status_code == 200
+    assert 'href="/home/product/Firefox"' in home.text and 'href="/home/product/Thunderbird"' in home.text
+    page = httpx.get(f"{site.url}/home/product/Firefox", timeout=30)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "<svg" in html and "<polyline" in html and 'class="chart-numbers"' in html
+    versions = {(site.processed(c.crash_id) or {}).get("version") for c in site.crashes}
+    assert "<th>120.0</th>" in html and "120.0" in versions
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    firefox_today = sum(1 for c in site.crashes if (site.processed(c.crash_id) or {}).get("product") == "Firefox")
+    row = html.split(f"<td>{today}</td>", 1)[1].split("</tr>", 1)[0]
+    assert sum(int(n) for n in row.replace("<td>", " ").replace("</td>", " ").split()) == firefox_today
+    assert httpx.get(f"{site.url}/home/product/NoSuchProduct", timeout=30).status_code == 404

@@ -336,3 +336,86 @@ def signature_report(request: HttpRequest) -> HttpResponse:
     response = render(request, "pages/signature.html", context)
     response["Cache-Control"] = "private, max-age=60"
     return response
+
+
+#: How many versions a product's page draws when the deployment names none (the busiest of the last week).
+FEATURED_VERSIONS = 3
+HOME_DAYS = 7
+
+
+def featured_overrides(settings: Settings) -> dict[str, list[str]]:
+    """The deployment's featured versions by product (``CRASHCART_FEATURED_VERSIONS_FILE``, JSON), or none."""
+    import json  # noqa: PLC0415
+
+    path = settings.featured_versions_file
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        LOGGER.warning("featured versions file unreadable, computing them instead: %s", exc)
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {
+        str(product): [str(v) for v in versions][:8]
+        for product, versions in document.items()
+        if isinstance(versions, list)
+    }
+
+
+@allow("GET")
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: the products that have crashes (from the index, busiest first) and a crash-id box."""
+    caller = page_caller(request)
+    products = _products(caller, dt.datetime.now(dt.UTC))
+    return render(request, "pages/home.html", {"products": products})
+
+
+@allow("GET")
+def product_home(request: HttpRequest, product: str) -> HttpResponse:
+    """A product's page: crashes per day of its featured versions (chart and table) and its top signatures."""
+    from crashcart.errors import BadArgumentError  # noqa: PLC0415
+    from crashcart.web.pages.charts import per_day  # noqa: PLC0415
+
+    if len(product) > 200:
+        return not_found_page(request, "No such product.")
+    caller = page_caller(request)
+    now = dt.datetime.now(dt.UTC)
+    start = dt.datetime.combine(now.date() - dt.timedelta(days=HOME_DAYS - 1), dt.time(), dt.UTC)
+    window = [f">={start.isoformat()}"]
+    try:
+        summary = _search(
+            {"product": [f"={product}"], "date": window, "_facets": ["version", "signature"],
+             "_facets_size": ["10"], "_results_number": ["0"]},
+            caller, now,
+        )  # fmt: skip
+        if not summary["total"]:
+            return not_found_page(request, "No crashes of this product in the last week.")
+        versions = featured_overrides(site_settings()).get(product) or [
+            str(b["term"]) for b in summary["facets"].get("version", [])[:FEATURED_VERSIONS]
+        ]
+        daily = _search(
+            {"product": [f"={product}"], "version": [f"={v}" for v in versions], "date": window,
+             "_histogram.date": ["version"], "_facets_size": ["50"], "_results_number": ["0"]},
+            caller, now,
+        )  # fmt: skip
+    except BadArgumentError as exc:
+        return not_found_page(request, str(exc))
+    days = [start.date() + dt.timedelta(days=i) for i in range(HOME_DAYS)]
+    counts: dict[str, dict[dt.date, int]] = {v: {} for v in versions}
+    for bucket in daily["facets"].get("histogram_date", []):
+        day = dt.datetime.fromisoformat(bucket["term"]).date()
+        for sub in bucket.get("facets", {}).get("version", []):
+            if str(sub["term"]) in counts:
+                counts[str(sub["term"])][day] = int(sub["count"])
+    context = {
+        "product": product,
+        "total": summary["total"],
+        "chart": per_day(days, counts),
+        "signatures": summary["facets"].get("signature", []),
+        "versions": versions,
+    }
+    response = render(request, "pages/product.html", context)
+    response["Cache-Control"] = "private, max-age=60"
+    return response
