@@ -54,6 +54,7 @@ def test_signature_report_counts_and_lists_the_signatures_reports(site: Site) ->
     for crash_id in ids:
         assert f'href="/report/index/{crash_id}"' in page.text
     assert "First seen" in page.text
+    assert "<polyline" in page.text and 'class="chart-numbers"' in page.text  # crashes per day by version
     for text in HOSTILE_TEXTS:
         assert text not in page.text
     assert httpx.get(f"{site.url}/signature/", timeout=30).status_code == 400

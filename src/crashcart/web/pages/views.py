@@ -305,6 +305,7 @@ def signature_report(request: HttpRequest) -> HttpResponse:
         "signature": [f"={signature}"],
         "date": [f">={(now - dt.timedelta(days=days)).isoformat()}"],
         "_facets": list(SIGNATURE_FACETS),
+        "_histogram.date": ["version"],
         "_columns": list(SIGNATURE_COLUMNS),
         "_sort": ["-date"],
         "_results_number": [str(REPORTS_PER_PAGE)],
@@ -314,7 +315,18 @@ def signature_report(request: HttpRequest) -> HttpResponse:
         found = _search(params, caller, now)
     except BadArgumentError as exc:
         return render(request, "pages/not_found.html", {"message": str(exc)}, status=400)
+    from crashcart.web.pages.charts import per_day  # noqa: PLC0415
+
     first = Signature.objects.filter(signature=signature).values_list("first_date", "first_build").first()
+    top_versions = [str(b["term"]) for b in found["facets"].get("version", [])[:5]]
+    counts: dict[str, dict[dt.date, int]] = {v: {} for v in top_versions}
+    for bucket in found["facets"].get("histogram_date", []):
+        day = dt.datetime.fromisoformat(bucket["term"]).date()
+        for sub in bucket.get("facets", {}).get("version", []):
+            if str(sub["term"]) in counts:
+                counts[str(sub["term"])][day] = int(sub["count"])
+    first_day = now.date() - dt.timedelta(days=days)
+    chart = per_day([first_day + dt.timedelta(days=i) for i in range(days + 1)], counts)
     bugs = sorted(BugAssociation.objects.filter(signature=signature).values_list("bug_id", flat=True))
     pages = max(1, min(MAX_PAGE, -(-int(found["total"]) // REPORTS_PER_PAGE)))
     context = {
@@ -328,6 +340,7 @@ def signature_report(request: HttpRequest) -> HttpResponse:
         "first_build": first[1] if first else None,
         "last_date": found["hits"][0]["date"] if found["hits"] and page == 1 else None,
         "bugs": bugs,
+        "chart": chart,
         "page": page,
         "pages": pages,
         "previous_page": page - 1 if page > 1 else None,
