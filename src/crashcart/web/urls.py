@@ -31,7 +31,7 @@ handler500 = server_error
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("home/product/<str:product>", pages.product_home, name="product-home"),
+    path("home/product/<path:product>", pages.product_home, name="product-home"),  # a product may hold "/"
     path("static/crashcart/<str:name>", assets.asset, name="asset"),
     path("report/", pages.report_find, name="report-find"),
     path("topcrashers/", pages.top_crashers, name="topcrashers"),

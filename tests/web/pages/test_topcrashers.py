@@ -30,9 +30,9 @@ def test_form_defaults_and_refusals() -> None:
 
 def test_two_periods_of_the_same_length_end_to_end() -> None:
     current, previous = tc.searches(tc.form({"days": ["3"], "version": ["1.0"]}, "Firefox"), NOW)
-    assert current["date"] == [">=2026-12-04T15:00:00+00:00", "<2026-12-07T15:00:00+00:00"]
-    assert previous["date"] == [">=2026-12-01T15:00:00+00:00", "<2026-12-04T15:00:00+00:00"]
-    assert current["product"] == ["=Firefox"] and current["version"] == ["=1.0"]
+    assert current["date"] == [">=2026-12-04T16:00:00+00:00", "<2026-12-07T16:00:00+00:00"]
+    assert previous["date"] == [">=2026-12-01T16:00:00+00:00", "<2026-12-04T16:00:00+00:00"]
+    assert current["product"] == ["Firefox"] and current["version"] == ["1.0"]  # enum fields: no operator
     assert current["_aggs.signature"] == ["platform", "_cardinality.install_time"]
     assert previous["_facets_size"] == [str(tc.PREVIOUS_DEPTH)]
 

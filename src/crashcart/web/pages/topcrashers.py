@@ -25,6 +25,14 @@ PLATFORMS = ("Windows NT", "Mac OS X", "Linux", "Android", "iOS")
 FILTERS = ("process_type", "platform", "report_type")
 #: Longest parameter value taken (a product or version name is short; anything longer is refused).
 MAX_VALUE = 200
+#: Super Search's enum fields among those filtered here: they take no operator (as in Socorro, an ``=`` would stay
+#: in the value and match nothing); their plain value is a whole-value, case-insensitive match.
+ENUM_FIELDS = frozenset({"product", "version", "platform", "release_channel"})
+
+
+def term(name: str, value: str) -> str:
+    """The Super Search value that matches field ``name`` equal to ``value``."""
+    return value if name in ENUM_FIELDS else f"={value}"
 
 
 class FormError(ValueError):
@@ -68,8 +76,9 @@ def form(query: Mapping[str, Sequence[str]], default_product: str | None) -> For
 
 
 def periods(days: int, now: dt.datetime) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
-    """This period (the ``days`` up to the start of the current hour) and the one before it."""
-    end = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    """This period (the ``days`` up to the end of the current hour, so the latest crashes count; periods start
+    on the hour) and the one before it."""
+    end = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     start = end - dt.timedelta(days=days)
     return (start, end), (start - dt.timedelta(days=days), start)
 
@@ -77,11 +86,11 @@ def periods(days: int, now: dt.datetime) -> tuple[tuple[dt.datetime, dt.datetime
 def searches(chosen: Form, now: dt.datetime) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The Super Search parameters of this period's list and of the previous period's ranking."""
     (start, end), (previous_start, previous_end) = periods(chosen.days, now)
-    common: dict[str, list[str]] = {"product": [f"={chosen.product}"], "_results_number": ["0"]}
+    common: dict[str, list[str]] = {"product": [term("product", chosen.product)], "_results_number": ["0"]}
     if chosen.versions:
-        common["version"] = [f"={v}" for v in chosen.versions]
+        common["version"] = [term("version", v) for v in chosen.versions]
     for name, value in chosen.filters.items():
-        common[name] = [f"={value}"]
+        common[name] = [term(name, value)]
     current = {
         **common,
         "date": [f">={start.isoformat()}", f"<{end.isoformat()}"],

@@ -245,7 +245,7 @@ def top_crashers(request: HttpRequest) -> HttpResponse:
     products = _products(caller, now)
     context: dict[str, Any] = {"products": products, "days_choices": tc.DAYS, "size_choices": tc.SIZES}
     try:
-        chosen = tc.form(request.GET, products[0] if products else None)
+        chosen = tc.form(dict(request.GET.lists()), products[0] if products else None)  # every value of each
     except tc.FormError as exc:
         context["error"] = str(exc)
         return render(request, "pages/topcrashers.html", context, status=400 if request.GET else 200)
@@ -390,6 +390,7 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     """A product's page: crashes per day of its featured versions (chart and table) and its top signatures."""
     from crashcart.errors import BadArgumentError  # noqa: PLC0415
     from crashcart.web.pages.charts import per_day  # noqa: PLC0415
+    from crashcart.web.pages.topcrashers import term  # noqa: PLC0415
 
     if len(product) > 200:
         return not_found_page(request, "No such product.")
@@ -399,7 +400,7 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     window = [f">={start.isoformat()}"]
     try:
         summary = _search(
-            {"product": [f"={product}"], "date": window, "_facets": ["version", "signature"],
+            {"product": [term("product", product)], "date": window, "_facets": ["version", "signature"],
              "_facets_size": ["10"], "_results_number": ["0"]},
             caller, now,
         )  # fmt: skip
@@ -409,7 +410,7 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
             str(b["term"]) for b in summary["facets"].get("version", [])[:FEATURED_VERSIONS]
         ]
         daily = _search(
-            {"product": [f"={product}"], "version": [f"={v}" for v in versions], "date": window,
+            {"product": [term("product", product)], "version": [term("version", v) for v in versions], "date": window,
              "_histogram.date": ["version"], "_facets_size": ["50"], "_results_number": ["0"]},
             caller, now,
         )  # fmt: skip
