@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,19 +198,20 @@ class Site:
         created = self.cli("user", "create", user, *perms, "--password-stdin", stdin=password + "\n")
         assert created.returncode == 0, created.stderr
 
-    def signed_in(self, user: str, password: str) -> httpx.Client:
+    @contextlib.contextmanager
+    def signed_in(self, user: str, password: str) -> Iterator[httpx.Client]:
         """A client signed in through the login form (CSRF cookie and token as a browser sends them)."""
-        client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
-        form = client.get("/login/")
-        assert form.status_code == 200, form.text
-        token = form.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
-        done = client.post(
-            "/login/",
-            data={"username": user, "password": password, "csrfmiddlewaretoken": token, "next": "/"},
-            headers={"Referer": f"{self.url}/login/"},
-        )
-        assert done.status_code == 302, done.text
-        return client
+        with httpx.Client(base_url=self.url, timeout=30, follow_redirects=False) as client:
+            form = client.get("/login/")
+            assert form.status_code == 200, form.text
+            token = form.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+            done = client.post(
+                "/login/",
+                data={"username": user, "password": password, "csrfmiddlewaretoken": token, "next": "/"},
+                headers={"Referer": f"{self.url}/login/"},
+            )
+            assert done.status_code == 302, done.text
+            yield client
 
 
 def crash_annotations(product: str, version: str, channel: str, build_id: str, install_time: int = 0) -> dict[str, str]:
