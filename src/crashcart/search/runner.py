@@ -68,6 +68,8 @@ DATA_TABLE = "search_crashdata"
 #: a b-tree index cannot give the order, so the newest 100 of 42,000 matching crashes took a scan and a sort
 #: (75 ms) where reading the date index backwards takes 0.3 ms (bench/results/search-20261208-*).
 _NEVER_NULL = frozenset({"uuid", "date"})
+#: A key of ``data`` as the PostgreSQL dialect reads it (``x.data -> 'key'``, ``x.data ->> 'key'``).
+_PG_DATA_KEY = re.compile(r"x\.data\s*->>?\s*'([a-z_][a-z0-9_]{0,62})'")
 #: How every generated expression reads the companion table's JSON: a statement mentioning it joins the table.
 _DATA = "x.data"
 DEFAULT_TIMEOUT = 4.0  # the setting's default (CRASHCART_SEARCH_TIMEOUT)
@@ -622,6 +624,21 @@ class _Search:
         it (bounded by the date range too, so PostgreSQL reads only those weeks' partitions of both)."""
         if not any(_DATA in text for text in texts):
             return _Sql(f"{TABLE} c")
+        if self.d.vendor == "postgresql":
+            # Only the keys the statement reads travel through the join: PostgreSQL hashes the joined rows,
+            # and whole documents (about 1 KB each, a week of them) made the hash the statement's main cost.
+            keys = sorted({key for text in texts for key in _PG_DATA_KEY.findall(text)})
+            within = _date_range(self.q, self.d, 'd."date"')
+            parts = "".join(
+                f" || CASE WHEN jsonb_exists(d.data, '{_ident(k)}') THEN jsonb_build_object('{k}', d.data -> '{k}') "
+                "ELSE '{}'::jsonb END"
+                for k in keys
+            )
+            return _Sql(
+                f"{TABLE} c LEFT JOIN (SELECT d.uuid, d.\"date\", ('{{}}'::jsonb{parts}) AS data FROM {DATA_TABLE} d "  # noqa: S608 (names are checked)
+                f'WHERE {within.text}) x ON x.uuid = c.uuid AND x."date" = c."date"',
+                within.params,
+            )
         within = _date_range(self.q, self.d, 'x."date"')
         return _Sql(
             f'{TABLE} c LEFT JOIN {DATA_TABLE} x ON x.uuid = c.uuid AND x."date" = c."date" AND {within.text}',
