@@ -66,7 +66,8 @@ TABLE = "search_crash"
 DATA_TABLE = "search_crashdata"
 #: Columns that are never NULL (the primary key). Their sort keys go without ``NULLS LAST``: descending with it,
 #: a b-tree index cannot give the order, so the newest 100 of 42,000 matching crashes took a scan and a sort
-#: (75 ms) where reading the date index backwards takes 0.3 ms (bench/results/search-20261208-*).
+#: (75 ms) where reading the date index backwards takes under 1 ms (bench/results/search-20261208-0013,
+#: filters3_facets3's hits statement).
 _NEVER_NULL = frozenset({"uuid", "date"})
 #: A key of ``data`` as the PostgreSQL dialect reads it (``x.data -> 'key'``, ``x.data ->> 'key'``).
 _PG_DATA_KEY = re.compile(r"x\.data\s*->>?\s*'([a-z_][a-z0-9_]{0,62})'")
@@ -88,8 +89,8 @@ WORK_MEM: str | None = "64MB"
 #: distinct count cannot be computed in parallel workers, but the scan and the filters under it can, handing the
 #: matching rows up through a Gather; at 0.1 a row the planner judges that hand-over too dear once it knows
 #: (from the statistics on ``lower(product)`` and the like) that a week holds 100,000 matching rows, and scans
-#: in one process. Measured on the benchmark's million crashes: 3 filters + 3 facets 201 -> 103 ms, a distinct
-#: count 108 -> 78 ms (bench/results/search-20261208-*, explain-experiments.txt E5). ``None`` leaves the server's.
+#: in one process. Measured on the benchmark's million crashes: 3 filters + 3 facets in one scan 150 -> 106 ms
+#: (bench/results/search-20261208-0013, explain-experiments.txt E5). ``None`` leaves the server's.
 PARALLEL_TUPLE_COST: str | None = "0.01"
 #: Answer every top-level terms facet on a scalar field (and the total) with one statement, one scan of the
 #: matching rows instead of one per facet (``GROUPING SETS`` on PostgreSQL, a materialized CTE on SQLite).
