@@ -66,8 +66,11 @@ TABLE = "search_crash"
 DATA_TABLE = "search_crashdata"
 #: Columns that are never NULL (the primary key). Their sort keys go without ``NULLS LAST``: descending with it,
 #: a b-tree index cannot give the order, so the newest 100 of 42,000 matching crashes took a scan and a sort
-#: (75 ms) where reading the date index backwards takes 0.3 ms (bench/results/search-20261208-*).
+#: (75 ms) where reading the date index backwards takes under 1 ms (bench/results/search-20261208-0013,
+#: filters3_facets3's hits statement).
 _NEVER_NULL = frozenset({"uuid", "date"})
+#: A key of ``data`` as the PostgreSQL dialect reads it (``x.data -> 'key'``, ``x.data ->> 'key'``).
+_PG_DATA_KEY = re.compile(r"x\.data\s*->>?\s*'([a-z_][a-z0-9_]{0,62})'")
 #: How every generated expression reads the companion table's JSON: a statement mentioning it joins the table.
 _DATA = "x.data"
 DEFAULT_TIMEOUT = 4.0  # the setting's default (CRASHCART_SEARCH_TIMEOUT)
@@ -86,8 +89,8 @@ WORK_MEM: str | None = "64MB"
 #: distinct count cannot be computed in parallel workers, but the scan and the filters under it can, handing the
 #: matching rows up through a Gather; at 0.1 a row the planner judges that hand-over too dear once it knows
 #: (from the statistics on ``lower(product)`` and the like) that a week holds 100,000 matching rows, and scans
-#: in one process. Measured on the benchmark's million crashes: 3 filters + 3 facets 201 -> 103 ms, a distinct
-#: count 108 -> 78 ms (bench/results/search-20261208-*, explain-experiments.txt E5). ``None`` leaves the server's.
+#: in one process. Measured on the benchmark's million crashes: 3 filters + 3 facets in one scan 150 -> 106 ms
+#: (bench/results/search-20261208-0013, explain-experiments.txt E5). ``None`` leaves the server's.
 PARALLEL_TUPLE_COST: str | None = "0.01"
 #: Answer every top-level terms facet on a scalar field (and the total) with one statement, one scan of the
 #: matching rows instead of one per facet (``GROUPING SETS`` on PostgreSQL, a materialized CTE on SQLite).
@@ -622,6 +625,21 @@ class _Search:
         it (bounded by the date range too, so PostgreSQL reads only those weeks' partitions of both)."""
         if not any(_DATA in text for text in texts):
             return _Sql(f"{TABLE} c")
+        if self.d.vendor == "postgresql":
+            # Only the keys the statement reads travel through the join: PostgreSQL hashes the joined rows,
+            # and whole documents (about 1 KB each, a week of them) made the hash the statement's main cost.
+            keys = sorted({key for text in texts for key in _PG_DATA_KEY.findall(text)})
+            within = _date_range(self.q, self.d, 'd."date"')
+            parts = "".join(
+                f" || CASE WHEN jsonb_exists(d.data, '{_ident(k)}') THEN jsonb_build_object('{k}', d.data -> '{k}') "
+                "ELSE '{}'::jsonb END"
+                for k in keys
+            )
+            return _Sql(
+                f"{TABLE} c LEFT JOIN (SELECT d.uuid, d.\"date\", ('{{}}'::jsonb{parts}) AS data FROM {DATA_TABLE} d "  # noqa: S608 (names are checked)
+                f'WHERE {within.text}) x ON x.uuid = c.uuid AND x."date" = c."date"',
+                within.params,
+            )
         within = _date_range(self.q, self.d, 'x."date"')
         return _Sql(
             f'{TABLE} c LEFT JOIN {DATA_TABLE} x ON x.uuid = c.uuid AND x."date" = c."date" AND {within.text}',
