@@ -80,11 +80,12 @@ def test_view_pii_shows_protected_annotations_downloads_and_reprocess(site: Site
 
 def test_downloads_need_view_rawdump(site: Site, plain: httpx.Client) -> None:
     crash_id = site.crashes[0].crash_id
-    for path in (f"/report/{crash_id}/raw-crash.json", f"/report/{crash_id}/dump/upload_file_minidump"):
-        for client in (plain, httpx.Client(base_url=site.url, timeout=30)):
-            refused = client.get(path)
-            assert refused.status_code == 403, path
-            assert not refused.content.startswith(b"MDMP") and "pii-" not in refused.text
+    with httpx.Client(base_url=site.url, timeout=30) as anonymous:
+        for path in (f"/report/{crash_id}/raw-crash.json", f"/report/{crash_id}/dump/upload_file_minidump"):
+            for client in (plain, anonymous):
+                refused = client.get(path)
+                assert refused.status_code == 403, path
+                assert not refused.content.startswith(b"MDMP") and "pii-" not in refused.text
 
 
 def test_reprocess_needs_the_permission_and_a_csrf_token(site: Site, full: httpx.Client, plain: httpx.Client) -> None:
