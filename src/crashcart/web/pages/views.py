@@ -277,6 +277,18 @@ def top_crashers(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def daily_counts(found: dict[str, Any], field: str, terms: list[str]) -> dict[str, dict[dt.date, int]]:
+    """Per term of ``field`` (only ``terms``, in their order), its crashes per day, from a Super Search answer
+    with ``_histogram.date=<field>``: what a chart of crashes per day draws."""
+    counts: dict[str, dict[dt.date, int]] = {term: {} for term in terms}
+    for bucket in found["facets"].get("histogram_date", []):
+        day = dt.datetime.fromisoformat(bucket["term"]).date()
+        for sub in bucket.get("facets", {}).get(field, []):
+            if str(sub["term"]) in counts:
+                counts[str(sub["term"])][day] = int(sub["count"])
+    return counts
+
+
 #: The signature report's aggregations, and the columns of its reports list.
 SIGNATURE_FACETS = ("product", "version", "platform", "process_type", "cpu_arch", "release_channel")
 SIGNATURE_COLUMNS = ("uuid", "date", "product", "version", "platform", "process_type", "reason", "build_id")
@@ -319,12 +331,7 @@ def signature_report(request: HttpRequest) -> HttpResponse:
 
     first = Signature.objects.filter(signature=signature).values_list("first_date", "first_build").first()
     top_versions = [str(b["term"]) for b in found["facets"].get("version", [])[:5]]
-    counts: dict[str, dict[dt.date, int]] = {v: {} for v in top_versions}
-    for bucket in found["facets"].get("histogram_date", []):
-        day = dt.datetime.fromisoformat(bucket["term"]).date()
-        for sub in bucket.get("facets", {}).get("version", []):
-            if str(sub["term"]) in counts:
-                counts[str(sub["term"])][day] = int(sub["count"])
+    counts = daily_counts(found, "version", top_versions)
     first_day = now.date() - dt.timedelta(days=days)
     chart = per_day([first_day + dt.timedelta(days=i) for i in range(days + 1)], counts)
     bugs = sorted(BugAssociation.objects.filter(signature=signature).values_list("bug_id", flat=True))
@@ -417,12 +424,7 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     except BadArgumentError as exc:
         return not_found_page(request, str(exc))
     days = [start.date() + dt.timedelta(days=i) for i in range(HOME_DAYS)]
-    counts: dict[str, dict[dt.date, int]] = {v: {} for v in versions}
-    for bucket in daily["facets"].get("histogram_date", []):
-        day = dt.datetime.fromisoformat(bucket["term"]).date()
-        for sub in bucket.get("facets", {}).get("version", []):
-            if str(sub["term"]) in counts:
-                counts[str(sub["term"])][day] = int(sub["count"])
+    counts = daily_counts(daily, "version", versions)
     context = {
         "product": product,
         "total": summary["total"],
