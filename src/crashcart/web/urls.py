@@ -36,6 +36,7 @@ urlpatterns = [
     path("report/", pages.report_find, name="report-find"),
     path("topcrashers/", pages.top_crashers, name="topcrashers"),
     path("signature/", pages.signature_report, name="signature-report"),
+    path("search/", pages.super_search, name="super-search"),
     path("report/index/<str:crash_id>", pages.report_index, name="report-index"),
     path("report/<str:crash_id>/raw-crash.json", pages.report_raw_crash, name="report-raw-crash"),
     path("report/<str:crash_id>/dump/<str:name>", pages.report_dump, name="report-dump"),

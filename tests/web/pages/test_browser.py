@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -262,4 +263,59 @@ def test_annotations_holding_xss_payloads_render_as_text(
         if reader == "anonymous":
             assert_no_protected_values(tab)
 
+        query = f"product={quote(SCRIPT, safe='')}&_columns=uuid&_columns=signature&_columns=version&_columns=url"
+        visit_ok(tab, f"/search/?{query}&_facets=signature&_facets=release_channel&_facets=url", f"{name}-search")
+        assert_inert(tab, "super search")
+        cells = tab.page.locator("table.results tbody tr td").all_inner_texts()
+        assert cells[:3] == [crash_id, signature, IMG]
+        assert (URL in cells) is (reader == "view_pii")
+        assert tab.page.locator("table.facet[data-facet=release_channel] a").inner_text() == JS_URL
+        if reader == "anonymous":
+            assert_no_protected_values(tab)
+
         tab.assert_clean()
+
+
+# --- Super Search -----------------------------------------------------------------------------------------
+
+
+def test_super_search_form_results_and_a_facet_term(site: Site, anon: Tab) -> None:
+    page = anon.page
+    visit_ok(anon, "/search/", "search-form")
+    assert page.locator("h1").inner_text() == "Super Search"
+    page.select_option("select[name=product]", ["Firefox"])
+    page.select_option("select[name=_facets]", ["signature", "version"])
+    page.select_option("select[name=_results_number]", "10")
+    page.select_option("select[name=f0_field]", "build_id")
+    page.select_option("select[name=f0_op]", ">=")
+    page.fill("input[name=f0_value]", "20231211093035")
+    with page.expect_navigation():
+        page.click("form.search button[type=submit]")
+    anon.settle("search-results")
+    assert page.url.startswith(f"{site.url}/search/?product=Firefox&build_id=%3E%3D20231211093035"), page.url
+    firefox = [p for c in site.crashes if (p := site.processed(c.crash_id) or {}).get("product") == "Firefox"]
+    shown = page.locator("table.results tbody tr")
+    assert shown.count() == min(10, len(firefox))
+    assert page.locator("p.api-url a").get_attribute("href") == page.url.removeprefix(site.url).replace(
+        "/search/", "/api/SuperSearch/", 1
+    )
+    # the form shows the search back: the extra filter is a row of its own, its operator among build_id's
+    assert page.locator("select[name=f0_field]").input_value() == "build_id"
+    assert page.locator("select[name=f0_op]").input_value() == ">="
+    assert "contains" not in page.locator("select[name=f0_op]").inner_text()
+    assert_no_protected_values(anon)
+
+    versions = Counter(str(p["version"]) for p in firefox)
+    version, count = versions.most_common(1)[0]
+    with page.expect_navigation():
+        page.locator("table.facet[data-facet=version] a", has_text=version).first.click()
+    anon.settle("search-facet-term")
+    assert page.locator("table.results tbody tr").count() == min(10, count)
+    headers = page.locator("table.results thead th").all_inner_texts()
+    assert headers == ["uuid", "date", "signature", "product", "version"]  # the default columns, in their order
+    cells = page.locator("table.results tbody tr td:nth-child(5)").all_inner_texts()
+    assert cells and set(cells) == {version}
+    assert page.locator("select[name=version]").count() == 0  # (a text input)
+    assert page.locator("input[name=version]").input_value() == version
+    assert_no_protected_values(anon)
+    anon.assert_clean()

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crashcart.search.fields import catalogue
+
 DAYS = (1, 3, 7, 14, 28)
 DEFAULT_DAYS = 7
 SIZES = (20, 50, 100, 300)
@@ -25,14 +27,20 @@ PLATFORMS = ("Windows NT", "Mac OS X", "Linux", "Android", "iOS")
 FILTERS = ("process_type", "platform", "report_type")
 #: Longest parameter value taken (a product or version name is short; anything longer is refused).
 MAX_VALUE = 200
-#: Super Search's enum fields among those filtered here: they take no operator (as in Socorro, an ``=`` would stay
-#: in the value and match nothing); their plain value is a whole-value, case-insensitive match.
-ENUM_FIELDS = frozenset({"product", "version", "platform", "release_channel"})
 
 
 def term(name: str, value: str) -> str:
-    """The Super Search value that matches field ``name`` equal to ``value``."""
-    return value if name in ENUM_FIELDS else f"={value}"
+    """The Super Search value that matches field ``name`` equal to ``value`` (a facet's term, say), as the
+    field's type reads it (the catalogue's operators): ``=value`` where the field takes ``=`` (text and keyword
+    fields: exact, case-sensitive); the plain value where it does not (enum and number fields: a whole-value
+    match; as in Socorro, an ``=`` would stay in the value and match nothing); a boolean facet's ``T``/``F`` as
+    ``__true__``/``!__true__``."""
+    spec = catalogue().get(name)
+    if spec is None or "=" in spec.operators:
+        return f"={value}"
+    if spec.validation_type == "bool":
+        return "__true__" if value == "T" else "!__true__"
+    return value
 
 
 class FormError(ValueError):

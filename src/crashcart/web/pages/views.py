@@ -435,3 +435,70 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     response = render(request, "pages/product.html", context)
     response["Cache-Control"] = "private, max-age=60"
     return response
+
+
+@allow("GET")
+def super_search(request: HttpRequest) -> HttpResponse:
+    """Crash Stats' Super Search: a form over Super Search's own query string, the results (paged) and the
+    facets. A form submission is translated and redirected to the canonical ``/search/?<Super Search query>``;
+    without any parameter the form is shown empty and nothing is searched."""
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    from crashcart.errors import BadArgumentError  # noqa: PLC0415
+    from crashcart.web.pages import supersearch as ss  # noqa: PLC0415
+
+    caller = page_caller(request)
+    sees_protected = caller.has(VIEW_PII)
+    now = dt.datetime.now(dt.UTC)
+    pairs = [(name, value) for name, values in request.GET.lists() for value in values]
+
+    def page(status: int = 200, **extra: Any) -> HttpResponse:
+        state = ss.form_state(pairs, sees_protected)
+        products = _products(caller, now)
+        fields = ss.fields_for(sees_protected)
+        context = {
+            "state": state,
+            "products": products + [p for p in state.products if p not in products],
+            "platforms": ss.platforms(state.platform),
+            "process_types": ss.process_types(state.process_type),
+            "fields": fields,
+            # the chosen columns first, in their order (a select submits its options in its own order)
+            "column_fields": sorted(
+                fields, key=lambda f: state.columns.index(f.name) if f.name in state.columns else len(fields)
+            ),
+            "page_sizes": ss.choices([str(n) for n in ss.PAGE_SIZES], state.results_number),
+            **extra,
+        }
+        response = render(request, "pages/search.html", context, status=status)
+        response["Cache-Control"] = "private, max-age=60" if status == 200 else "no-store"
+        return response
+
+    if ss.is_form_submission(pairs):
+        try:
+            canonical = ss.translate(pairs, sees_protected)
+        except ss.FormError as exc:
+            return page(400, error=str(exc))
+        return redirect(f"{request.path}?{urlencode(canonical)}" if canonical else request.path)
+    if not pairs:
+        return page()
+    query = ss.query_string(pairs)
+    try:
+        size = ss.results_number(pairs)
+        found = _search(ss.as_params(pairs), caller, now)
+    except (ss.FormError, BadArgumentError) as exc:
+        return page(400, error=str(exc), api_url=f"/api/SuperSearch/?{query}")
+    offset = ss.results_offset(pairs)
+    total = int(found["total"])
+    columns = ss.shown_columns(pairs, sees_protected)
+    return page(
+        searched=True,
+        total=total,
+        columns=columns,
+        rows=ss.result_rows(found["hits"], columns),
+        facets=ss.facet_tables(found["facets"], pairs, sees_protected),
+        first=offset + 1 if found["hits"] else 0,
+        last=offset + len(found["hits"]),
+        previous_page=ss.at_offset(pairs, max(0, offset - size)) if offset > 0 and size else None,
+        next_page=ss.at_offset(pairs, offset + size) if size and offset + size < total else None,
+        api_url=f"/api/SuperSearch/?{query}",
+    )
