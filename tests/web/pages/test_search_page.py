@@ -178,6 +178,20 @@ def test_pages_keep_the_whole_query() -> None:
     pairs = [("product", "Firefox"), ("signature", "=a & b"), ("_results_number", "2"), ("_results_offset", "4")]
     assert parse_qsl(ss.at_offset(pairs, 6)) == [*pairs[:3], ("_results_offset", "6")]
     assert parse_qsl(ss.at_offset(pairs, 0)) == pairs[:3]
+    keyset = [*pairs[:3], ("_cursor", "old")]
+    assert parse_qsl(ss.after_cursor(keyset, "next&=")) == [*pairs[:3], ("_cursor", "next&=")]
+
+
+def test_a_term_super_search_cannot_read_back_gets_no_link() -> None:
+    facets = {
+        "product": [{"term": "!Firefox", "count": 1}, {"term": "__null__x", "count": 1}, {"term": "F", "count": 2}]
+    }
+    facets["signature"] = [{"term": "!x", "count": 1}]
+    facets["accessibility"] = [{"term": "F", "count": 1}]
+    product, signature, accessibility = ss.facet_tables(facets, [], sees_protected=False)
+    assert [b.href for b in product.buckets] == [None, None, "?product=F"]
+    assert signature.buckets[0].href == "?signature=%3D%21x"
+    assert accessibility.buckets[0].href == "?accessibility=%21__true__"
 
 
 def test_a_facet_link_narrows_with_the_fields_own_operator() -> None:

@@ -188,3 +188,17 @@ def test_anonymous_readers_are_offered_no_protected_field(site: Site) -> None:
         assert set(PROTECTED) <= select_options(page.text, "_columns")
         assert "<th>url</th>" in page.text and HOSTILE["URL"] in page.text
         assert HOSTILE["URL"] in facet(page.text, "url")
+
+
+def test_a_keyset_page_goes_on_from_its_next_cursor(site: Site) -> None:
+    first = site.get("SuperSearch", {"_results_number": "2", "_sort": "-date", "_columns": "uuid"}).json()
+    params = {"_results_number": "2", "_sort": "-date", "_columns": "uuid", "_cursor": first["next_cursor"]}
+    second = site.get("SuperSearch", params).json()
+    page = search(site, params)
+    assert page.status_code == 200, page.text
+    assert result_ids(page.text) == [hit["uuid"] for hit in second["hits"]]
+    nxt = re.search(r'<a rel="next" href="([^"]*)">', page.text)
+    assert nxt is not None and f"_cursor={second['next_cursor']}" in unescape(nxt[1]).replace("%3D", "=")
+    third = follow(site, unescape(nxt[1]))
+    expected = site.get("SuperSearch", {**params, "_cursor": second["next_cursor"]}).json()
+    assert result_ids(third.text) == [hit["uuid"] for hit in expected["hits"]]

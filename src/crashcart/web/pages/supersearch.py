@@ -286,14 +286,32 @@ def facet_tables(facets: Mapping[str, Any], pairs: Sequence[tuple[str, str]], se
         if isinstance(found, dict):
             out.append(Facet(name, [], int(found.get("value") or 0)))
             continue
-        linked = _field(name, sees_protected) is not None
-        buckets = [
-            Bucket(_text(b.get("term")), int(b.get("count") or 0), None) for b in found if isinstance(b, Mapping)
-        ]
-        if linked:
-            buckets = [Bucket(b.term, b.count, "?" + narrowed(pairs, name, b.term)) for b in buckets]
+        spec = _field(name, sees_protected)
+        buckets = []
+        for found_bucket in found:
+            if not isinstance(found_bucket, Mapping):
+                continue
+            text = _text(found_bucket.get("term"))
+            href = "?" + narrowed(pairs, name, text) if spec is not None and linkable(spec, text) else None
+            buckets.append(Bucket(text, int(found_bucket.get("count") or 0), href))
         out.append(Facet(name, buckets))
     return out
+
+
+def linkable(spec: SearchField, value: str) -> bool:
+    """Whether Super Search reads ``term(field, value)`` back as "equal to ``value``": not so for an enum's
+    value that starts with ``!`` or ``__null__`` (the language has no escape), which then gets no link."""
+    if spec.validation_type == "bool":
+        return True
+    operator, rest = split(spec, term(spec.name, value))
+    return operator in ("", "=") and rest == value
+
+
+def after_cursor(pairs: Sequence[tuple[str, str]], cursor: str) -> str:
+    """The query string of the page after a keyset page (a URL with ``_cursor``): the same search from
+    ``next_cursor``."""
+    kept = [(name, value) for name, value in pairs if name not in PAGING]
+    return query_string([*kept, ("_cursor", cursor)])
 
 
 @dataclass

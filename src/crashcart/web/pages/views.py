@@ -487,18 +487,29 @@ def super_search(request: HttpRequest) -> HttpResponse:
         found = _search(ss.as_params(pairs), caller, now)
     except (ss.FormError, BadArgumentError) as exc:
         return page(400, error=str(exc), api_url=f"/api/SuperSearch/?{query}")
-    offset = ss.results_offset(pairs)
     total = int(found["total"])
     columns = ss.shown_columns(pairs, sees_protected)
+    if any(name == "_cursor" for name, _ in pairs):  # a keyset page (a hand-made URL): on from next_cursor
+        cursor = found.get("next_cursor")
+        paging: dict[str, Any] = {
+            "after_cursor": True,
+            "previous_page": ss.at_offset(pairs, 0),
+            "next_page": ss.after_cursor(pairs, str(cursor)) if cursor else None,
+        }
+    else:
+        offset = ss.results_offset(pairs)
+        paging = {
+            "first": offset + 1 if found["hits"] else 0,
+            "last": offset + len(found["hits"]),
+            "previous_page": ss.at_offset(pairs, max(0, offset - size)) if offset > 0 and size else None,
+            "next_page": ss.at_offset(pairs, offset + size) if size and offset + size < total else None,
+        }
     return page(
         searched=True,
         total=total,
         columns=columns,
         rows=ss.result_rows(found["hits"], columns),
         facets=ss.facet_tables(found["facets"], pairs, sees_protected),
-        first=offset + 1 if found["hits"] else 0,
-        last=offset + len(found["hits"]),
-        previous_page=ss.at_offset(pairs, max(0, offset - size)) if offset > 0 and size else None,
-        next_page=ss.at_offset(pairs, offset + size) if size and offset + size < total else None,
         api_url=f"/api/SuperSearch/?{query}",
+        **paging,
     )
