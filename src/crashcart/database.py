@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # forms; the API's views are exempt (tokens, not cookies)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",  # the admin's notices
     "crashcart.web.middleware.RequireLoginMiddleware",  # CRASHCART_WEB_REQUIRE_LOGIN: sign in first
 ]
 
@@ -93,6 +94,8 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
             "django.contrib.contenttypes",
             "django.contrib.auth",
             "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.admin",
             "crashcart.search",
             "crashcart.web.accounts",
             "crashcart.web.pages",
@@ -114,12 +117,16 @@ def django_settings_for(settings: Settings, database: dict[str, Any]) -> dict[st
                     "context_processors": [
                         "django.template.context_processors.request",
                         "django.template.context_processors.csrf",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
                         "crashcart.web.pages.views.context_processor",
                     ],
                     "string_if_invalid": "",
                 },
             }
         ],
+        "STATIC_URL": "/static/",  # served by crashcart.web.pages.assets from the apps' static folders
+        "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
         "LOGIN_URL": "login",
         "LOGIN_REDIRECT_URL": "home",
         "LOGOUT_REDIRECT_URL": "home",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
 import crashcart.web.api.endpoints  # noqa: F401  (registers every /api/<Model>/ model)
 from crashcart.web.api import views
-from crashcart.web.pages import account, assets, login
+from crashcart.web.pages import account, assets, documentation, login
 from crashcart.web.pages import views as pages
 
 
@@ -32,7 +33,11 @@ handler500 = server_error
 urlpatterns = [
     path("", pages.home, name="home"),
     path("home/product/<path:product>", pages.product_home, name="product-home"),  # a product may hold "/"
-    path("static/crashcart/<str:name>", assets.asset, name="asset"),
+    path("static/<path:name>", assets.asset, name="asset"),
+    path("favicon.ico", assets.favicon, name="favicon"),
+    path("admin/", admin.site.urls),
+    path("documentation/datadictionary/", documentation.data_dictionary, name="data-dictionary"),
+    path("documentation/api/", documentation.api_documentation, name="api-documentation"),
     path("report/", pages.report_find, name="report-find"),
     path("topcrashers/", pages.top_crashers, name="topcrashers"),
     path("signature/", pages.signature_report, name="signature-report"),

@@ -210,10 +210,36 @@ def report_reprocess(request: HttpRequest, crash_id: str) -> HttpResponse:
     return render(request, "pages/reprocessing.html", {"crash_id": found, "at": dt.datetime.now(dt.UTC)})
 
 
+#: Seconds a page may show a site message after an administrator changed it (it is read once per interval).
+SITE_MESSAGE_SECONDS = 30
+
+
+def site_message() -> dict[str, str] | None:
+    """The newest active site message (``SiteMessage``, set in the admin), read at most every 30 s."""
+    from crashcart.web.pages.models import SITE_MESSAGE_KEY, SiteMessage  # noqa: PLC0415  (models: apps ready)
+
+    cached = cache.get(SITE_MESSAGE_KEY)
+    if cached is None:
+        found = SiteMessage.objects.filter(active=True).values("text", "level").first()
+        cached = {"found": found}
+        cache.set(SITE_MESSAGE_KEY, cached, timeout=SITE_MESSAGE_SECONDS)
+    message: dict[str, str] | None = cached["found"]
+    return message
+
+
 def context_processor(request: HttpRequest) -> dict[str, Any]:
-    """What every page's frame needs: the reader (for the header) and the site's name."""
+    """What every page's frame needs: the reader (for the header) and the site's message."""
     user = getattr(request, "user", None)
-    return {"signed_in": bool(user is not None and user.is_authenticated), "username": getattr(user, "username", "")}
+    try:
+        message = site_message()
+    except Exception:  # a page without its banner beats no page (the database may be down)
+        LOGGER.warning("site message not read", exc_info=True)
+        message = None
+    return {
+        "signed_in": bool(user is not None and user.is_authenticated),
+        "username": getattr(user, "username", ""),
+        "site_message": message,
+    }
 
 
 def _search(params: dict[str, list[str]], caller: Caller, now: dt.datetime) -> dict[str, Any]:
