@@ -4,12 +4,12 @@
 tab in a fresh context (its own cookies) and records what went wrong while it was open: console errors,
 uncaught exceptions (page errors) and Content-Security-Policy violations (from the console, where Chromium
 reports each, and from ``securitypolicyviolation`` events). ``tab.visit(path, name)`` loads a page and saves a
-full-page screenshot as ``<screenshots>/<name>.png``; ``artefacts_dir`` says where: ``$CRASHCART_TEST_ARTEFACTS``
+full-page screenshot as ``<screenshots>/<name>.png``; ``artefacts_dir`` says where: ``$TESTS_ARTEFACTS``
 or the session's pytest basetemp.
 
 No browser is ever downloaded (``playwright install`` is not used): without ``/usr/bin/chromium`` (``make
 system`` installs it as root) or the ``playwright`` package the tests skip and say why, or fail when
-``CRASHCART_REQUIRE_BROWSER=1`` (CI sets it: there the browser must be there, and a skip would pass unseen).
+``TESTS_REQUIRE_BROWSER=1`` (CI sets it: there the browser must be there, and a skip would pass unseen).
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS_ENV = "CRASHCART_TEST_ARTEFACTS"
-REQUIRE_ENV = "CRASHCART_REQUIRE_BROWSER"
+#: Not ``CRASHCART_*``: Crashcart's settings refuse an unknown ``CRASHCART_`` variable (a typo would otherwise
+#: pass unseen), and every server the tests start inherits this environment.
+ARTEFACTS_ENV = "TESTS_ARTEFACTS"
+REQUIRE_ENV = "TESTS_REQUIRE_BROWSER"
 #: Chromium's console message for every blocked load or inline script/style/handler.
 CSP_MARKER = "Content Security Policy"
 #: Runs before any page script (through the DevTools protocol, so the pages' CSP does not apply to it; it adds
@@ -55,7 +57,7 @@ def unavailable() -> str | None:
 
 
 def require_browser() -> None:
-    """Skip the calling test (or fail, under ``CRASHCART_REQUIRE_BROWSER=1``) when the browser is missing."""
+    """Skip the calling test (or fail, under ``TESTS_REQUIRE_BROWSER=1``) when the browser is missing."""
     reason = unavailable()
     if reason is None:
         return
@@ -65,7 +67,7 @@ def require_browser() -> None:
 
 
 def artefacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the tests leave files for people to look at: ``$CRASHCART_TEST_ARTEFACTS`` or pytest's basetemp."""
+    """Where the tests leave files for people to look at: ``$TESTS_ARTEFACTS`` or pytest's basetemp."""
     given = os.environ.get(ARTEFACTS_ENV)
     return Path(given) if given else tmp_path_factory.getbasetemp()
 

@@ -263,7 +263,27 @@ def shared_site(base: Path, database: str = "sqlite") -> Site:
     site = _SITES.get(database)
     if site is not None:
         return site
-    data_dir = base / f"site-{database}"
+    site = _started_site(base / f"site-{database}", database)
+    try:
+        populate(site)
+    except BaseException:
+        site.stop()
+        raise
+    _SITES[database] = site
+    return site
+
+
+def private_site(base: Path, name: str) -> Site:
+    """A session's own ``crashcart run`` on SQLite named ``name``, started and empty: for tests whose crashes
+    must not reach the shared site (which other modules count on holding ``CRASH_PLAN`` alone)."""
+    key = f"private-{name}"
+    site = _SITES.get(key)
+    if site is None:
+        site = _SITES[key] = _started_site(base / f"site-{key}", "sqlite")
+    return site
+
+
+def _started_site(data_dir: Path, database: str) -> Site:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CRASHCART_")},
         "CRASHCART_DATA_DIR": str(data_dir),
@@ -281,12 +301,6 @@ def shared_site(base: Path, database: str = "sqlite") -> Site:
         atexit.register(stop_shared_sites)
     site = Site(data_dir=data_dir, port=free_port(), env=env)
     site.start()
-    try:
-        populate(site)
-    except BaseException:
-        site.stop()
-        raise
-    _SITES[database] = site
     return site
 
 

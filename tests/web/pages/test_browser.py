@@ -4,7 +4,7 @@ shows what it must; a reader finds a crash from the front page and walks to its 
 a crash whose every annotation is an XSS payload renders as inert text (with the CSP enforced, and with it
 bypassed, so the escaping is tested on its own); anonymous readers never get a protected value.
 
-Screenshots of every page visited: ``<basetemp or $CRASHCART_TEST_ARTEFACTS>/screenshots/``.
+Screenshots of every page visited: ``<basetemp or $TESTS_ARTEFACTS>/screenshots/``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.helpers.browser import Chromium, Tab, artefacts_dir, open_browser, require_browser
-from tests.web.site import CRASH_PLAN, HOSTILE_TEXTS, MINIDUMPS, Site, Submitted, shared_site
+from tests.web.site import CRASH_PLAN, HOSTILE_TEXTS, MINIDUMPS, Site, Submitted, private_site, shared_site
 
 PASSWORD = secrets.token_urlsafe(16)
 PII_USER = "browser-pii"
@@ -84,10 +84,21 @@ def anon(anonymous: Tab) -> Tab:
 
 
 @pytest.fixture(scope="module")
-def xss_crash(site: Site) -> Submitted:
+def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """A site of its own holding the hostile crash: the shared site's other readers count its crashes."""
+    require_browser()
+    site = private_site(tmp_path_factory.getbasetemp(), "xss")
+    if PII_USER not in site.tokens:
+        site.make_user(PII_USER, ("view_pii",), PASSWORD)
+        site.tokens[PII_USER] = ""
+    return site
+
+
+@pytest.fixture(scope="module")
+def xss_crash(xss_site: Site) -> Submitted:
     dump = (MINIDUMPS / "linux-mini.dmp").read_bytes()
-    crash = site.submit(xss_annotations(), {"upload_file_minidump": dump})
-    site.wait_indexed([crash.crash_id])
+    crash = xss_site.submit(xss_annotations(), {"upload_file_minidump": dump})
+    xss_site.wait_indexed([crash.crash_id])
     return crash
 
 
@@ -214,8 +225,9 @@ def assert_inert(tab: Tab, where: str) -> None:
 @pytest.mark.parametrize("enforce_csp", [True, False], ids=["csp", "no-csp"])
 @pytest.mark.parametrize("reader", ["anonymous", "view_pii"])
 def test_annotations_holding_xss_payloads_render_as_text(
-    site: Site, chromium: Chromium, xss_crash: Submitted, reader: str, enforce_csp: bool
+    xss_site: Site, chromium: Chromium, xss_crash: Submitted, reader: str, enforce_csp: bool
 ) -> None:
+    site = xss_site
     crash_id = xss_crash.crash_id
     signature = signature_of(site, crash_id)
     assert SVG in signature and CELL in signature, signature  # the signature is hostile too

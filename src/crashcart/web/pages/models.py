@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db import models
 
 
@@ -21,21 +20,3 @@ class SiteMessage(models.Model):
 
     def __str__(self) -> str:
         return str(self.text)[:80]
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        super().save(*args, **kwargs)
-        forget_site_message()
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        deleted: tuple[int, dict[str, int]] = super().delete(*args, **kwargs)
-        forget_site_message()
-        return deleted
-
-
-#: The cache key of the site message pages show (``crashcart.web.pages.views.site_message``).
-SITE_MESSAGE_KEY = "crashcart:site-message"
-
-
-def forget_site_message() -> None:
-    """Make this process's next page read the message again (other processes do within 30 s)."""
-    cache.delete(SITE_MESSAGE_KEY)

@@ -210,21 +210,13 @@ def report_reprocess(request: HttpRequest, crash_id: str) -> HttpResponse:
     return render(request, "pages/reprocessing.html", {"crash_id": found, "at": dt.datetime.now(dt.UTC)})
 
 
-#: Seconds a page may show a site message after an administrator changed it (it is read once per interval).
-SITE_MESSAGE_SECONDS = 30
-
-
 def site_message() -> dict[str, str] | None:
-    """The newest active site message (``SiteMessage``, set in the admin), read at most every 30 s."""
-    from crashcart.web.pages.models import SITE_MESSAGE_KEY, SiteMessage  # noqa: PLC0415  (models: apps ready)
+    """The newest active site message (``SiteMessage``, set in the admin). Read on every page, not cached: one
+    indexed row, and every process and node shows a change at once."""
+    from crashcart.web.pages.models import SiteMessage  # noqa: PLC0415  (models: apps ready)
 
-    cached = cache.get(SITE_MESSAGE_KEY)
-    if cached is None:
-        found = SiteMessage.objects.filter(active=True).values("text", "level").first()
-        cached = {"found": found}
-        cache.set(SITE_MESSAGE_KEY, cached, timeout=SITE_MESSAGE_SECONDS)
-    message: dict[str, str] | None = cached["found"]
-    return message
+    found: dict[str, str] | None = SiteMessage.objects.filter(active=True).values("text", "level").first()
+    return found
 
 
 def context_processor(request: HttpRequest) -> dict[str, Any]:
