@@ -8,6 +8,7 @@ no configuration at all; production points the URLs at real backends.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -423,6 +424,13 @@ class Settings(BaseSettings):
         description="The address people reach the web application at (scheme, host, port, no path): the base of "
         "links the CLI prints, such as `crashcart crash open`'s.",
     )
+    source_links: dict[str, str] = Field(
+        default={},
+        description="Links from frames to source for paths symbol files do not index: a JSON object mapping a "
+        'path prefix to an https URL template with `{path}` and `{line}`, e.g. `{"/builds/app/": '
+        '"https://github.com/org/app/blob/main/{path}#L{line}"}`. Indexed paths (`hg:…`, `git:github.com/…`) '
+        "link to their revision without it.",
+    )
     featured_versions_file: Path | None = Field(
         default=None,
         description='A JSON file naming each product\'s featured versions (`{"Firefox": ["121.0", "122.0b3"]}`), '
@@ -500,6 +508,21 @@ class Settings(BaseSettings):
     def _valid_storage_url(cls, value: str) -> str:
         if value:
             check_storage_url(value)
+        return value
+
+    @field_validator("source_links", mode="before")
+    @classmethod
+    def _source_links_from_json(cls, value: Any) -> Any:
+        """The environment gives text: a JSON object, checked to map prefixes to https templates."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError as exc:
+                raise ValueError(f"not JSON: {exc}") from None
+        if isinstance(value, dict):
+            for prefix, template in value.items():
+                if not isinstance(template, str) or not template.startswith("https://") or not prefix:
+                    raise ValueError(f"{prefix!r}: a non-empty path prefix mapped to an https:// URL template")
         return value
 
     @field_validator("database_url")

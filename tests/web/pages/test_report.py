@@ -97,3 +97,16 @@ json_values = st.recursive(
 @given(st.dictionaries(st.sampled_from(["json_dump", "crashing_thread", "signature", "processor_notes"]), json_values))
 def test_any_shape_of_document_builds_a_report_or_shows_less_never_raises(processed: dict[str, Any]) -> None:
     build_report("id", processed, {"a": processed.get("signature")}, sees_protected=False)
+
+
+def test_registers_of_the_crashing_thread_only_where_the_document_keeps_them() -> None:
+    from crashcart.schemas import builtin_schemas, public_view
+
+    processed = {**PROCESSED, "json_dump": {**PROCESSED["json_dump"]}}
+    threads = [dict(t) for t in processed["json_dump"]["threads"]]
+    threads[0]["frames"] = [{**threads[0]["frames"][0], "registers": {"rip": "0x1", "rsp": "0x2"}}]
+    processed["json_dump"]["threads"] = threads
+    full = build_report("id", processed, {}, sees_protected=True)
+    assert full.registers == [("rip", "0x1"), ("rsp", "0x2")]
+    public = public_view(processed, builtin_schemas()["processed_crash"])
+    assert build_report("id", public, {}, sees_protected=False).registers == []

@@ -54,7 +54,7 @@ def test_anonymous_readers_see_the_report_without_protected_values(site: Site) -
     assert f"<td>{processed['product']}</td>" in html
     for text in HOSTILE_TEXTS:
         assert text not in html, text
-    assert "raw-crash.json" not in html and 'id="reprocess"' not in html
+    assert "raw-crash.json" not in html and 'id="reprocess"' not in html and 'id="registers"' not in html
 
 
 def test_signed_in_without_view_pii_sees_what_anonymous_sees(site: Site, plain: httpx.Client) -> None:
@@ -71,6 +71,7 @@ def test_view_pii_shows_protected_annotations_downloads_and_reprocess(site: Site
     assert f"/report/{crash.crash_id}/raw-crash.json" in html
     assert f"/report/{crash.crash_id}/dump/upload_file_minidump" in html
     assert 'id="reprocess"' in html
+    assert 'id="registers"' in html  # the crashing thread's registers: view_pii only
     raw = full.get(f"/report/{crash.crash_id}/raw-crash.json")
     assert raw.status_code == 200 and raw.json()["Comments"] == crash.annotations["Comments"]
     dump = full.get(f"/report/{crash.crash_id}/dump/upload_file_minidump")

@@ -76,3 +76,16 @@ def test_home_lists_products_and_a_product_page_charts_its_versions(site: Site) 
     row = html.split(f"<td>{today}</td>", 1)[1].split("</tr>", 1)[0]
     assert sum(int(n) for n in row.replace("<td>", " ").replace("</td>", " ").split()) == firefox_today
     assert httpx.get(f"{site.url}/home/product/NoSuchProduct", timeout=30).status_code == 404
+
+
+def test_signature_report_aggregates_on_the_fields_asked_public_ones_only_anonymously(site: Site) -> None:
+    counts = _signatures(site, "Firefox")
+    signature = max(counts, key=lambda s: (counts[s], s))
+    params = [("signature", signature), ("_facets", "cpu_arch"), ("_facets", "url"), ("_facets", "nonsense")]
+    page = httpx.get(f"{site.url}/signature/", params=params, timeout=30)
+    assert page.status_code == 200
+    captions = [c.split("</caption>")[0] for c in page.text.split("<caption>")[1:]]
+    assert captions == ["cpu_arch"]  # url is protected: not offered, not aggregated; nonsense is ignored
+    assert '<option value="url"' not in page.text and '<option value="cpu_arch" selected>' in page.text
+    for text in HOSTILE_TEXTS:
+        assert text not in page.text

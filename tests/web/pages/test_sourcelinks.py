@@ -61,3 +61,13 @@ def test_hostile_or_unknown_paths_get_no_link(file: str) -> None:
 def test_any_file_name_gives_an_https_link_without_quotes_or_nothing(file: str, line: int | None) -> None:
     url = source_url(file, line, {"/src/": "https://example.org/{path}#L{line}"})
     assert url is None or (url.startswith("https://") and not set(url) & set("\"'<> \\\n"))
+
+
+def test_the_deployments_source_links_setting_is_checked() -> None:
+    from crashcart.settings import SettingsError, load_settings
+
+    good = load_settings(environ={"CRASHCART_SOURCE_LINKS": '{"/b/": "https://example.org/{path}#L{line}"}'})
+    assert source_url("/b/src/x.c", 9, good.source_links) == "https://example.org/src/x.c#L9"
+    for bad in ('{"/b/": "javascript:{path}"}', "[1]", "not json", '{"": "https://x/{path}"}'):
+        with pytest.raises(SettingsError, match="CRASHCART_SOURCE_LINKS"):
+            load_settings(environ={"CRASHCART_SOURCE_LINKS": bad})

@@ -102,6 +102,9 @@ class Report:
     annotations: list[tuple[str, str]]
     annotations_protected: bool  # the reader sees every annotation (view_pii)
     dump_names: list[str] = field(default_factory=list)
+    #: The crashing thread's registers at the crash (its first frame's), by name: protected, so only a reader
+    #: with ``view_pii`` has them (``public_view`` removes them for everyone else).
+    registers: list[tuple[str, str]] = field(default_factory=list)
 
 
 def text(value: Any) -> str:
@@ -234,6 +237,20 @@ def notes(processed: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def registers(json_dump: Mapping[str, Any], crashing_index: int | None) -> list[tuple[str, str]]:
+    """The crashing thread's first frame's registers, as the walker wrote them (at most 200)."""
+    thread: Any = json_dump.get("crashing_thread")
+    raw_threads = json_dump.get("threads")
+    if not isinstance(thread, Mapping) and isinstance(raw_threads, list) and crashing_index is not None:
+        thread = raw_threads[crashing_index] if 0 <= crashing_index < len(raw_threads) else None
+    frames_ = thread.get("frames") if isinstance(thread, Mapping) else None
+    first = frames_[0] if isinstance(frames_, list) and frames_ else None
+    values = first.get("registers") if isinstance(first, Mapping) else None
+    if not isinstance(values, Mapping):
+        return []
+    return [(text(name), text(value)) for name, value in list(values.items())[:200]]
+
+
 def build_report(
     crash_id: str,
     processed: Mapping[str, Any],
@@ -267,4 +284,5 @@ def build_report(
         annotations=annotation_rows(raw),
         annotations_protected=sees_protected,
         dump_names=list(dump_names),
+        registers=registers(json_dump, crashing_index),
     )

@@ -130,7 +130,9 @@ def report_index(request: HttpRequest, crash_id: str) -> HttpResponse:
     if not sees_protected:
         processed = public_view(processed, kinds["processed_crash"])
         raw = public_view(raw, kinds["raw_crash"])
-    report = build_report(found, processed, raw, sees_protected=sees_protected, dump_names=dump_names)
+    report = build_report(
+        found, processed, raw, sees_protected=sees_protected, dump_names=dump_names, repositories=settings.source_links
+    )
     context = {
         "report": report,
         "can_download": caller.has(VIEW_RAWDUMP),
@@ -307,6 +309,14 @@ def daily_counts(found: dict[str, Any], field: str, terms: list[str]) -> dict[st
     return counts
 
 
+def facet_choices(caller: Caller) -> list[str]:
+    """The fields a reader may aggregate on: every facetable catalogue field (protected ones with view_pii)."""
+    from crashcart.search.fields import catalogue  # noqa: PLC0415  (the search layer loads the schemas)
+
+    sees_protected = caller.has(VIEW_PII)
+    return sorted(f.name for f in catalogue().fields.values() if f.facetable and (f.is_public or sees_protected))
+
+
 #: The signature report's aggregations, and the columns of its reports list.
 SIGNATURE_FACETS = ("product", "version", "platform", "process_type", "cpu_arch", "release_channel")
 SIGNATURE_COLUMNS = ("uuid", "date", "product", "version", "platform", "process_type", "reason", "build_id")
@@ -331,10 +341,13 @@ def signature_report(request: HttpRequest) -> HttpResponse:
     days, page = int(days_text), min(max(1, int(page_text)), MAX_PAGE)
     caller = page_caller(request)
     now = dt.datetime.now(dt.UTC)
+    choices = facet_choices(caller)
+    facets = [name for name in dict.fromkeys(request.GET.getlist("_facets")) if name in choices][:10]
+    facets = facets or list(SIGNATURE_FACETS)
     params = {
         "signature": [f"={signature}"],
         "date": [f">={(now - dt.timedelta(days=days)).isoformat()}"],
-        "_facets": list(SIGNATURE_FACETS),
+        "_facets": [*facets, *(["version"] if "version" not in facets else [])],
         "_histogram.date": ["version"],
         "_columns": list(SIGNATURE_COLUMNS),
         "_sort": ["-date"],
@@ -358,7 +371,9 @@ def signature_report(request: HttpRequest) -> HttpResponse:
         "signature": signature,
         "days": days,
         "total": found["total"],
-        "facets": [(name, found["facets"].get(name, [])) for name in SIGNATURE_FACETS],
+        "facets": [(name, found["facets"].get(name, [])) for name in facets],
+        "facet_choices": choices,
+        "chosen_facets": facets,
         "hits": found["hits"],
         "columns": SIGNATURE_COLUMNS,
         "first_date": first[0] if first else None,
