@@ -204,7 +204,7 @@ class Site:
         with httpx.Client(base_url=self.url, timeout=30, follow_redirects=False) as client:
             form = client.get("/login/")
             assert form.status_code == 200, form.text
-            token = form.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+            token = csrf_token(form.text)
             done = client.post(
                 "/login/",
                 data={"username": user, "password": password, "csrfmiddlewaretoken": token, "next": "/"},
@@ -212,6 +212,11 @@ class Site:
             )
             assert done.status_code == 302, done.text
             yield client
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page (what a browser posts back with it)."""
+    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
 
 
 def crash_annotations(product: str, version: str, channel: str, build_id: str, install_time: int = 0) -> dict[str, str]:

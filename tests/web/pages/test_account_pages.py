@@ -11,13 +11,9 @@ import httpx
 import pytest
 
 from tests.helpers.web import WebServer, crashcart
-from tests.web.site import Site, shared_site
+from tests.web.site import Site, csrf_token, shared_site
 
 PASSWORD = secrets.token_urlsafe(16)
-
-
-def _csrf(html: str) -> str:
-    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +41,11 @@ def test_tokens_made_listed_used_and_revoked(site: Site) -> None:
         lacking = client.post(
             "/account/tokens/",
             headers=referer,
-            data={"csrfmiddlewaretoken": _csrf(page.text), "permissions": ["reprocess_crashes"]},
+            data={"csrfmiddlewaretoken": csrf_token(page.text), "permissions": ["reprocess_crashes"]},
         )
         assert lacking.status_code == 400 and "lacks permission" in lacking.text
         made = client.post("/account/tokens/", headers=referer,
-                           data={"csrfmiddlewaretoken": _csrf(page.text), "permissions": ["view_pii"], "days": "3",
+                           data={"csrfmiddlewaretoken": csrf_token(page.text), "permissions": ["view_pii"], "days": "3",
                                  "notes": "<b>ci</b>"})  # fmt: skip
         assert made.status_code == 200 and made.headers["cache-control"] == "private, no-store"
         key = made.text.split('id="new-token-key">', 1)[1].split("<", 1)[0]
@@ -63,14 +59,14 @@ def test_tokens_made_listed_used_and_revoked(site: Site) -> None:
         assert refused.status_code == 403  # no CSRF token
         page = client.get("/account/")
         done = client.post(f"/account/tokens/{public_id}/revoke", headers=referer,
-                           data={"csrfmiddlewaretoken": _csrf(page.text)})  # fmt: skip
+                           data={"csrfmiddlewaretoken": csrf_token(page.text)})  # fmt: skip
         assert done.status_code == 302
         assert site.get("ProcessedCrash", {"crash_id": crash_id}, token=key).status_code == 403
     with site.signed_in("acct-b", PASSWORD) as other:  # another user cannot revoke a's tokens
         page = other.get("/account/")
         assert public_id not in page.text
         attempt = other.post(f"/account/tokens/{public_id}/revoke", headers={"Referer": f"{site.url}/account/"},
-                             data={"csrfmiddlewaretoken": _csrf(page.text)})  # fmt: skip
+                             data={"csrfmiddlewaretoken": csrf_token(page.text)})  # fmt: skip
         assert attempt.status_code == 404
 
 
@@ -88,7 +84,7 @@ def test_sign_in_attempts_are_limited_and_a_private_site_shows_nothing_anonymous
         statuses = []
         for _ in range(5):
             answer = client.post("/login/", data={"username": "priv", "password": "wrong",
-                                                  "csrfmiddlewaretoken": _csrf(form.text)},
+                                                  "csrfmiddlewaretoken": csrf_token(form.text)},
                                  headers={"Referer": f"{server.url}/login/"})  # fmt: skip
             statuses.append(answer.status_code)
         assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429], statuses

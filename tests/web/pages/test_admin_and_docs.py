@@ -10,13 +10,9 @@ import httpx
 import pytest
 
 from crashcart.search.fields import catalogue
-from tests.web.site import Site, shared_site
+from tests.web.site import Site, csrf_token, shared_site
 
 PASSWORD = secrets.token_urlsafe(16)
-
-
-def _csrf(html: str) -> str:
-    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +33,12 @@ def _admin_client(site: Site, user: str) -> Iterator[httpx.Client]:
         assert form.status_code == 200
         client.post(
             "/admin/login/",
-            data={"username": user, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(form.text), "next": "/admin/"},
+            data={
+                "username": user,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": csrf_token(form.text),
+                "next": "/admin/",
+            },
             headers={"Referer": f"{site.url}/admin/login/"},
         )
         yield client
@@ -56,7 +57,7 @@ def test_staff_manage_tokens_bugs_and_the_site_message(site: Site) -> None:
         text = "Maintenance <b>tonight</b> at 22:00"
         saved = admin.post(
             "/admin/pages/sitemessage/add/",
-            data={"text": text, "level": "warning", "active": "on", "csrfmiddlewaretoken": _csrf(add.text)},
+            data={"text": text, "level": "warning", "active": "on", "csrfmiddlewaretoken": csrf_token(add.text)},
             headers={"Referer": f"{site.url}/admin/pages/sitemessage/add/"},
         )
         assert saved.status_code == 302, saved.text
@@ -65,7 +66,7 @@ def test_staff_manage_tokens_bugs_and_the_site_message(site: Site) -> None:
         bug_add = admin.get("/admin/search/bugassociation/add/")
         made = admin.post(
             "/admin/search/bugassociation/add/",
-            data={"bug_id": "424242", "signature": "admin | linked", "csrfmiddlewaretoken": _csrf(bug_add.text)},
+            data={"bug_id": "424242", "signature": "admin | linked", "csrfmiddlewaretoken": csrf_token(bug_add.text)},
             headers={"Referer": f"{site.url}/admin/search/bugassociation/add/"},
         )
         assert made.status_code == 302

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.web.site import HOSTILE_TEXTS, Site, shared_site
+from tests.web.site import HOSTILE_TEXTS, Site, csrf_token, shared_site
 
 PASSWORD = secrets.token_urlsafe(16)
 
@@ -92,11 +92,11 @@ def test_downloads_need_view_rawdump(site: Site, plain: httpx.Client) -> None:
 def test_reprocess_needs_the_permission_and_a_csrf_token(site: Site, full: httpx.Client, plain: httpx.Client) -> None:
     crash_id = site.crashes[1].crash_id
     html = full.get(f"/report/index/{crash_id}").text
-    token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    token = csrf_token(html)
     headers = {"Referer": f"{site.url}/report/index/{crash_id}"}
     assert full.post(f"/report/{crash_id}/reprocess", headers=headers).status_code == 403  # no CSRF token
     plain_html = plain.get(f"/report/index/{crash_id}").text
-    plain_token = plain_html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    plain_token = csrf_token(plain_html)
     refused = plain.post(f"/report/{crash_id}/reprocess", data={"csrfmiddlewaretoken": plain_token}, headers=headers)
     assert refused.status_code == 403
     done = full.post(f"/report/{crash_id}/reprocess", data={"csrfmiddlewaretoken": token}, headers=headers)
