@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk bench-processor bench-search clean docs
+.PHONY: help setup run test lint fmt typecheck services system bench-collector bench-stackwalk bench-processor bench-search bench-web clean docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ bench-processor: setup ## Processor benchmark: crashes/s with 1 and 2 workers, t
 
 bench-search: setup services ## Search benchmark: Super Search over 1M crashes on PostgreSQL and SQLite vs DuckDB; results in bench/results/
 	BENCH_COMMAND="make bench-search" bench/search/run.sh $(BENCH_ARGS)
+
+bench-web: setup services ## Web benchmark: pages' server time over 1M crashes on PostgreSQL vs their API queries, report weight; results in bench/results/
+	BENCH_COMMAND="make bench-web" bench/web/run.sh $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
