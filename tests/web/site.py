@@ -214,6 +214,11 @@ class Site:
             yield client
 
 
+def product_page(product: str) -> str:
+    """The path of a product's page (Crash Stats' ``home/product/<product>``)."""
+    return "/" + "/".join(("home", "product", product))
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form in a page (what a browser posts back with it)."""
     return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]

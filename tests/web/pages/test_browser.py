@@ -19,7 +19,16 @@ from urllib.parse import quote
 import pytest
 
 from tests.helpers.browser import Chromium, Tab, artefacts_dir, open_browser, require_browser
-from tests.web.site import CRASH_PLAN, HOSTILE_TEXTS, MINIDUMPS, Site, Submitted, private_site, shared_site
+from tests.web.site import (
+    CRASH_PLAN,
+    HOSTILE_TEXTS,
+    MINIDUMPS,
+    Site,
+    Submitted,
+    private_site,
+    product_page,
+    shared_site,
+)
 
 PASSWORD = secrets.token_urlsafe(16)
 PII_USER = "browser-pii"
@@ -165,7 +174,7 @@ def test_every_page_loads_cleanly_and_shows_what_it_must(site: Site, anon: Tab) 
     assert page.locator(f'table.reports a[href="/report/index/{site.crashes[0].crash_id}"]').count() == 1
     assert_no_protected_values(anon)
 
-    visit_ok(anon, "/home/product/Firefox", "product-firefox")
+    visit_ok(anon, product_page("Firefox"), "product-firefox")
     assert page.locator("h1").inner_text() == "Firefox"
     assert page.locator("figure.chart svg polyline").count() > 0
     listed = page.locator("table.signatures td.signature a").all_inner_texts()

@@ -8,7 +8,7 @@ from html import escape
 import httpx
 import pytest
 
-from tests.web.site import HOSTILE_TEXTS, Site, shared_site
+from tests.web.site import HOSTILE_TEXTS, Site, product_page, shared_site
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,9 @@ def test_signature_report_counts_and_lists_the_signatures_reports(site: Site) ->
 def test_home_lists_products_and_a_product_page_charts_its_versions(site: Site) -> None:
     home = httpx.get(f"{site.url}/", timeout=30)
     assert home.status_code == 200
-    assert 'href="/home/product/Firefox"' in home.text and 'href="/home/product/Thunderbird"' in home.text
-    page = httpx.get(f"{site.url}/home/product/Firefox", timeout=30)
+    for product in ("Firefox", "Thunderbird"):
+        assert f'href="{product_page(product)}"' in home.text
+    page = httpx.get(site.url + product_page("Firefox"), timeout=30)
     assert page.status_code == 200, page.text
     html = page.text
     assert "<svg" in html and "<polyline" in html and 'class="chart-numbers"' in html
@@ -75,7 +76,7 @@ def test_home_lists_products_and_a_product_page_charts_its_versions(site: Site) 
     firefox_today = sum(1 for c in site.crashes if (site.processed(c.crash_id) or {}).get("product") == "Firefox")
     row = html.split(f"<td>{today}</td>", 1)[1].split("</tr>", 1)[0]
     assert sum(int(n) for n in row.replace("<td>", " ").replace("</td>", " ").split()) == firefox_today
-    assert httpx.get(f"{site.url}/home/product/NoSuchProduct", timeout=30).status_code == 404
+    assert httpx.get(site.url + product_page("NoSuchProduct"), timeout=30).status_code == 404
 
 
 def test_signature_report_aggregates_on_the_fields_asked_public_ones_only_anonymously(site: Site) -> None:
