@@ -9,21 +9,9 @@
 # needs: the corpus; ../shared/tools/loadgen/build_payload.py for realistic annotations (optional)
 # writes: bench/results/processor-<STAMP>/ (results.json, README.md with the tables, run.log, the processor logs)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-PY=$ROOT/.venv/bin/python
+source "$(dirname "$0")/../prepare.sh"
+bench_prepare processor
 CORPUS=${CORPUS:-$ROOT/../shared/corpus}
-STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M)}
-OUT=${OUT:-$ROOT/bench/results/processor-$STAMP}
-[ -f "$CORPUS/MANIFEST.tsv" ] || { echo "corpus not found at $CORPUS" >&2; exit 2; }
-[ -e "$OUT" ] && { echo "$OUT exists; set STAMP or OUT" >&2; exit 2; }
-# Measure what a deployment runs (compiled .pyc), whatever the shell says. The .pyc files go to a temporary
-# folder removed at exit: their names hold this checkout's absolute path, which must not stay in the tree.
-unset PYTHONDONTWRITEBYTECODE
-PYCACHE=$(mktemp -d)
-trap 'rm -rf "$PYCACHE"' EXIT
-export PYTHONPYCACHEPREFIX=$PYCACHE
-"$PY" -m compileall -q "$ROOT/src/crashcart" >/dev/null
-mkdir -p "$OUT"
+[ -f "$CORPUS/MANIFEST.tsv" ] || { rmdir "$OUT"; echo "corpus not found at $CORPUS" >&2; exit 2; }
 "$PY" bench/processor/bench_processor.py --corpus "$CORPUS" --out "$OUT" \
   --command "${BENCH_COMMAND:-bench/processor/run.sh}${*:+ $*}" "$@" 2> >(tee "$OUT/run.log" >&2)

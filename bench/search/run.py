@@ -33,24 +33,24 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import generate
-import psycopg
 import queries
 import reference
 from queries import Question, Window
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: what the benchmarks share
+from measure import machine_info, pg_drop, pg_recreate, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -103,46 +103,6 @@ class Child:
             self.proc.wait(timeout=60)
 
 
-def pg_recreate(admin: str, name: str) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = admin.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-def pg_reuse(admin: str, name: str) -> str:
-    return f"{admin.rsplit('/', 1)[0]}/{name}"
-
-
-def pg_drop(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def summary(seconds: Sequence[float]) -> dict[str, Any]:
-    return {
-        "runs": len(seconds),
-        "p50_ms": percentile(seconds, 0.5) * 1000,
-        "p95_ms": percentile(seconds, 0.95) * 1000,
-        "min_ms": min(seconds) * 1000,
-        "max_ms": max(seconds) * 1000,
-        "mean_ms": statistics.fmean(seconds) * 1000,
-        "all_ms": [round(s * 1000, 3) for s in seconds],
-    }
-
-
 _NODE = re.compile(r"^\s*(?:->\s*)?([A-Z][A-Za-z ]+?)(?: on | using |  \()")
 _BUFFERS = re.compile(r"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")
 _SORT = re.compile(r"Sort Method: ([a-zA-Z -]+?)\s+(?:Memory|Disk): (\d+kB)")
@@ -172,36 +132,6 @@ def plan_summary(plan: str) -> str:
     if scans:
         parts.append(f"scans estimated {sum(e for e, _ in scans):,} rows, returned {sum(a for _, a in scans):,}")
     return "; ".join(parts)
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "src", "bench/search"], cwd=ROOT, capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-    mem_kb = 0
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("MemTotal"):
-                mem_kb = int(line.split()[1])
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_gib": round(mem_kb / 2**20, 1),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-        "duckdb": duckdb.__version__,
-        "git_head": head.stdout.strip(),
-        "modified_files": [line[3:] for line in dirty.stdout.splitlines()],
-        "loadavg_start": list(os.getloadavg()),
-    }
 
 
 def measure(
@@ -270,7 +200,7 @@ def main() -> int:
         "benchmark": "search",
         "started": f"{started:%Y-%m-%d %H:%M} UTC",
         "command": args.command,
-        "machine": machine_info(),
+        "machine": {**machine_info(["src", "bench/search"]), "duckdb": duckdb.__version__},
         "n": args.n,
         "seed": args.seed,
         "end": generate.DEFAULT_END.isoformat(),
@@ -314,7 +244,7 @@ def main() -> int:
         for name in backends:
             if name == "postgresql":
                 url = pg_url = (
-                    pg_reuse(args.pg_admin, PG_DATABASE) if args.reuse else pg_recreate(args.pg_admin, PG_DATABASE)
+                    pg_url(args.pg_admin, PG_DATABASE) if args.reuse else pg_recreate(args.pg_admin, PG_DATABASE)
                 )
             elif name == "sqlite":
                 url = f"sqlite:///{tmp / 'index.sqlite3'}"

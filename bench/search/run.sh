@@ -9,19 +9,7 @@
 # needs: PostgreSQL on 127.0.0.1:5432 (`make services`), the dev dependencies (duckdb)
 # writes: bench/results/search-<STAMP>/ (results.json, README.md with the tables, explain-*.txt, run.log)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-PY=$ROOT/.venv/bin/python
-STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M)}
-OUT=${OUT:-$ROOT/bench/results/search-$STAMP}
-[ -e "$OUT" ] && { echo "$OUT exists; set STAMP or OUT" >&2; exit 2; }
-# Measure what a deployment runs (compiled .pyc), whatever the shell says. The .pyc files go to a temporary
-# folder removed at exit: their names hold this checkout's absolute path, which must not stay in the tree.
-unset PYTHONDONTWRITEBYTECODE
-PYCACHE=$(mktemp -d)
-trap 'rm -rf "$PYCACHE"' EXIT
-export PYTHONPYCACHEPREFIX=$PYCACHE
-"$PY" -m compileall -q "$ROOT/src/crashcart" >/dev/null
-mkdir -p "$OUT"
+source "$(dirname "$0")/../prepare.sh"
+bench_prepare search
 "$PY" bench/search/run.py --out "$OUT" --pg-admin "${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}" \
   --command "${BENCH_COMMAND:-bench/search/run.sh}${*:+ $*}" "$@" 2> >(tee "$OUT/run.log" >&2)

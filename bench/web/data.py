@@ -29,6 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "search"))
+sys.path.insert(0, str(ROOT / "bench"))  # bench/measure.py: what the benchmarks share
 
 import generate  # noqa: E402
 from rebuild_rate import CORPUS, DUMPS, _walks  # noqa: E402

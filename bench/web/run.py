@@ -30,7 +30,6 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import pstats
 import re
 import secrets
@@ -41,14 +40,14 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from data import ROOT, generate, load_index, log, store
+from measure import machine_info, pg_drop, pg_recreate, pg_url, summary
 
 from crashcart import database as db
 from crashcart.settings import load_settings
@@ -68,79 +67,11 @@ SERVER_ENV = {
 # --- bits ------------------------------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def summary(seconds: Sequence[float]) -> dict[str, Any]:
-    return {
-        "runs": len(seconds),
-        "p50_ms": percentile(seconds, 0.5) * 1000,
-        "p95_ms": percentile(seconds, 0.95) * 1000,
-        "min_ms": min(seconds) * 1000,
-        "max_ms": max(seconds) * 1000,
-        "mean_ms": statistics.fmean(seconds) * 1000,
-        "all_ms": [round(s * 1000, 3) for s in seconds],
-    }
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "src", "bench/web", "bench/search"], cwd=ROOT, capture_output=True,
-        text=True, check=False,
-    )  # fmt: skip
-    mem_kb = 0
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("MemTotal"):
-                mem_kb = int(line.split()[1])
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_gib": round(mem_kb / 2**20, 1),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-        "git_head": head.stdout.strip(),
-        "modified_files": [line[3:] for line in dirty.stdout.splitlines()],
-        "loadavg_start": os.getloadavg(),
-    }
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def pg_url(admin: str, name: str) -> str:
-    return f"{admin.rsplit('/', 1)[0]}/{name}"
-
-
-def pg_recreate(admin: str, name: str) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return pg_url(admin, name)
-
-
-def pg_drop(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def query(params: dict[str, list[str]]) -> str:
@@ -378,7 +309,9 @@ def breakdown(plan: list[dict[str, Any]], out: Path, times: int) -> None:
         get()
         profiler.disable()
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("cumulative").print_stats(
+            40
+        )  # no paths of this machine
         (out / f"profile-{subject['name']}.txt").write_text(text.getvalue())
         subject["in_process"] = {
             "runs": times,
@@ -533,7 +466,7 @@ def main() -> int:
         "benchmark": "web",
         "started": f"{started:%Y-%m-%d %H:%M} UTC",
         "command": args.command,
-        "machine": machine_info(),
+        "machine": machine_info(["src", "bench/web", "bench/search"]),
         "n": meta["n"],
         "seed": meta["seed"],
         "end": meta["end"],

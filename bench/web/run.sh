@@ -11,18 +11,7 @@
 # writes: bench/results/web-<STAMP>/ (results.json, README.md with the table, profile-*.txt, run.log,
 #         server.log); the data under bench/.work/web-data/ (removed at the end unless --keep)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-PY=$ROOT/.venv/bin/python
-STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M)}
-OUT=${OUT:-$ROOT/bench/results/web-$STAMP}
-[ -e "$OUT" ] && { echo "$OUT exists; set STAMP or OUT" >&2; exit 2; }
-# Measure what a deployment runs (compiled .pyc); the .pyc files go to a temporary folder removed at exit.
-unset PYTHONDONTWRITEBYTECODE
-PYCACHE=$(mktemp -d)
-trap 'rm -rf "$PYCACHE"' EXIT
-export PYTHONPYCACHEPREFIX=$PYCACHE
-"$PY" -m compileall -q "$ROOT/src/crashcart" >/dev/null
-mkdir -p "$OUT"
+source "$(dirname "$0")/../prepare.sh"
+bench_prepare web
 "$PY" bench/web/run.py --out "$OUT" --pg-admin "${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}" \
   --command "${BENCH_COMMAND:-bench/web/run.sh}${*:+ $*}" "$@" 2> >(tee "$OUT/run.log" >&2)
